@@ -1,0 +1,170 @@
+namespace InferenceRouter;
+
+/// <summary>Passive health of one route, measured from real traffic: in-flight count, outcomes, latency, time to first token, circuit state.</summary>
+/// <remarks>
+/// Lock-free: counters use <see cref="Interlocked"/>, moving averages a compare-and-swap loop, so policies read it on every call for free.
+/// The averages are exponentially weighted with <see cref="SmoothingFactor"/>: recent traffic dominates, a recovered route catches up within a few calls.
+/// </remarks>
+public sealed class RouteHealth
+{
+    /// <summary>The weight of the newest sample in the moving averages.</summary>
+    public const double SmoothingFactor = 0.2;
+
+    private readonly TimeProvider _timeProvider;
+    private long _inFlight;
+    private long _attempts;
+    private long _successes;
+    private long _failures;
+    private long _cancellations;
+    private long _errorRateBits;
+    private long _latencyBits = BitConverter.DoubleToInt64Bits(double.NaN);
+    private long _ttftBits = BitConverter.DoubleToInt64Bits(double.NaN);
+    private long _retryAfterUntilTicks;
+    private long _circuitOpenUntilTicks;
+    private int _circuitState;
+
+    internal RouteHealth(string route, TimeProvider timeProvider)
+    {
+        Route = route;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>Gets the route's name.</summary>
+    public string Route { get; }
+
+    /// <summary>Gets the number of attempts under way.</summary>
+    public long InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Gets the recent error rate (0 to 1).</summary>
+    public double ErrorRate => BitConverter.Int64BitsToDouble(Volatile.Read(ref _errorRateBits));
+
+    /// <summary>Gets the moving average latency in milliseconds, or NaN before the first success.</summary>
+    public double LatencyMilliseconds => BitConverter.Int64BitsToDouble(Volatile.Read(ref _latencyBits));
+
+    /// <summary>Gets the moving average time to first token in milliseconds, or NaN before the first stream.</summary>
+    public double TimeToFirstTokenMilliseconds => BitConverter.Int64BitsToDouble(Volatile.Read(ref _ttftBits));
+
+    /// <summary>Gets the circuit breaker's state as last reported.</summary>
+    public RouteCircuitState CircuitState => (RouteCircuitState)Volatile.Read(ref _circuitState);
+
+    /// <summary>Returns whether the route is unavailable now (its circuit is open, or it asked callers to wait), and until when.</summary>
+    /// <param name="until">When the route becomes available again.</param>
+    /// <returns><see langword="true"/> when callers should skip the route now.</returns>
+    public bool IsUnavailable(out DateTimeOffset until)
+    {
+        long now = _timeProvider.GetUtcNow().UtcTicks;
+        long retryAfter = Volatile.Read(ref _retryAfterUntilTicks);
+        long circuit = CircuitState is RouteCircuitState.Open or RouteCircuitState.Isolated
+            ? (CircuitState == RouteCircuitState.Isolated ? long.MaxValue : Volatile.Read(ref _circuitOpenUntilTicks))
+            : 0;
+        long latest = Math.Max(retryAfter, circuit);
+        if (latest > now)
+        {
+            until = latest == long.MaxValue ? DateTimeOffset.MaxValue : new DateTimeOffset(latest, TimeSpan.Zero);
+            return true;
+        }
+
+        until = default;
+        return false;
+    }
+
+    /// <summary>Copies the statistics.</summary>
+    /// <returns>A consistent-enough snapshot (each field is read atomically).</returns>
+    public RouteHealthSnapshot GetSnapshot()
+    {
+        double latency = LatencyMilliseconds;
+        double ttft = TimeToFirstTokenMilliseconds;
+        return new RouteHealthSnapshot(
+            Route,
+            InFlight,
+            Volatile.Read(ref _attempts),
+            Volatile.Read(ref _successes),
+            Volatile.Read(ref _failures),
+            Volatile.Read(ref _cancellations),
+            ErrorRate,
+            double.IsNaN(latency) ? null : TimeSpan.FromMilliseconds(latency),
+            double.IsNaN(ttft) ? null : TimeSpan.FromMilliseconds(ttft),
+            CircuitState,
+            IsUnavailable(out var until) ? until : null);
+    }
+
+    internal void OnAttemptStarted()
+    {
+        Interlocked.Increment(ref _attempts);
+        Interlocked.Increment(ref _inFlight);
+    }
+
+    internal void OnSucceeded(TimeSpan latency)
+    {
+        Interlocked.Increment(ref _successes);
+        Interlocked.Decrement(ref _inFlight);
+        UpdateAverage(ref _latencyBits, latency.TotalMilliseconds);
+        UpdateAverage(ref _errorRateBits, 0);
+    }
+
+    internal void OnFailed()
+    {
+        Interlocked.Increment(ref _failures);
+        Interlocked.Decrement(ref _inFlight);
+        UpdateAverage(ref _errorRateBits, 1);
+    }
+
+    internal void OnCancelled()
+    {
+        Interlocked.Increment(ref _cancellations);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    /// <summary>The circuit breaker refused the attempt before it started: it does not count.</summary>
+    internal void OnRejected()
+    {
+        Interlocked.Decrement(ref _attempts);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    internal void OnFirstToken(TimeSpan timeToFirstToken) => UpdateAverage(ref _ttftBits, timeToFirstToken.TotalMilliseconds);
+
+    internal void SetRetryAfter(DateTimeOffset until)
+    {
+        long ticks = until.UtcTicks;
+        long current = Volatile.Read(ref _retryAfterUntilTicks);
+        while (ticks > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _retryAfterUntilTicks, ticks, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    internal void SetCircuitState(RouteCircuitState state, TimeSpan breakDuration = default)
+    {
+        if (state == RouteCircuitState.Open)
+        {
+            long until = breakDuration == TimeSpan.MaxValue ? long.MaxValue : (_timeProvider.GetUtcNow() + breakDuration).UtcTicks;
+            Volatile.Write(ref _circuitOpenUntilTicks, until);
+        }
+
+        Volatile.Write(ref _circuitState, (int)state);
+    }
+
+    private static void UpdateAverage(ref long bits, double sample)
+    {
+        long current = Volatile.Read(ref bits);
+        while (true)
+        {
+            double old = BitConverter.Int64BitsToDouble(current);
+            double updated = double.IsNaN(old) ? sample : old + (SmoothingFactor * (sample - old));
+            long seen = Interlocked.CompareExchange(ref bits, BitConverter.DoubleToInt64Bits(updated), current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace InferenceRouter;
+
+/// <summary>Excludes routes whose circuit is open or that asked callers to wait (Retry-After) until a time still ahead.</summary>
+/// <remarks>A route whose break has ended passes, so the circuit breaker can let its half-open probe through.</remarks>
+public sealed class HealthFilter : IRoutingPolicy
+{
+    /// <inheritdoc/>
+    public string Name => "health";
+
+    /// <inheritdoc/>
+    public void Apply(RouteSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        for (int i = 0; i < selection.Count; i++)
+        {
+            var health = selection.Routes[i].Health;
+            if (!selection.IsExcluded(i) && health.IsUnavailable(out var until))
+            {
+                selection.Exclude(i, this, health.CircuitState == RouteCircuitState.Closed
+                    ? $"asked to wait until {until:O}"
+                    : $"circuit {health.CircuitState} until {until:O}");
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+namespace InferenceRouter;
+
+/// <summary>What one policy said about one route, as recorded by <see cref="RouterChatClient.Explain"/>.</summary>
+/// <param name="Route">The route's name.</param>
+/// <param name="Policy">The policy's name.</param>
+/// <param name="Verdict">What it did: <c>excluded: reason</c>, or <c>score</c>.</param>
+/// <param name="Score">The score it gave, for rankers.</param>
+public readonly record struct PolicyVerdict(string Route, string Policy, string Verdict, double? Score)
+{
+    /// <inheritdoc/>
+    public override string ToString() => Score is { } s ? $"{Policy}: score {s:G4}" : $"{Policy}: {Verdict}";
+}

@@ -1,0 +1,56 @@
+namespace InferenceRouter;
+
+/// <summary>The built-in policies, by name. Each is the standard filters followed by one ranker.</summary>
+public static class RoutingPolicies
+{
+    /// <summary>Registration order (the default).</summary>
+    public const string Priority = "priority";
+
+    /// <summary>Random, in proportion to route weights.</summary>
+    public const string WeightedRandom = "weighted-random";
+
+    /// <summary>Cheapest estimated call first.</summary>
+    public const string LowestCost = "lowest-cost";
+
+    /// <summary>Fastest measured route first, with a little exploration.</summary>
+    public const string LowestLatency = "lowest-latency";
+
+    /// <summary>Least busy route first.</summary>
+    public const string LeastInFlight = "least-in-flight";
+
+    /// <summary>The less busy of two random routes first.</summary>
+    public const string PowerOfTwoChoices = "power-of-two-choices";
+
+    /// <summary>The name of the default policy: the standard filters, then <see cref="Priority"/>.</summary>
+    public const string Default = "default";
+
+    /// <summary>Gets the names of the built-in policies.</summary>
+    public static IReadOnlyList<string> BuiltInNames { get; } = [Default, Priority, WeightedRandom, LowestCost, LowestLatency, LeastInFlight, PowerOfTwoChoices];
+
+    /// <summary>Creates the filters every built-in policy starts with: capabilities, tags, health, context window, max cost, max latency.</summary>
+    /// <returns>New filter instances, cheapest first.</returns>
+    public static IRoutingPolicy[] CreateStandardFilters() =>
+        [new CapabilityFilter(), new TagFilter(), new HealthFilter(), new MaxLatencyFilter(), new ContextWindowFilter(), new MaxCostFilter()];
+
+    /// <summary>Creates the built-in policy named <paramref name="name"/> (case-insensitive).</summary>
+    /// <param name="name">One of <see cref="BuiltInNames"/>.</param>
+    /// <param name="latencyExplorationRate">The exploration rate of <see cref="LowestLatency"/>.</param>
+    /// <returns>The policy.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a built-in policy.</exception>
+    public static IRoutingPolicy Create(string name, double latencyExplorationRate = 0.05)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        IRoutingPolicy ranker = name.ToLowerInvariant() switch
+        {
+            Default or Priority => new PriorityRanker(),
+            WeightedRandom => new WeightedRandomRanker(),
+            LowestCost => new LowestCostRanker(),
+            LowestLatency => new LowestLatencyRanker(latencyExplorationRate),
+            LeastInFlight => new LeastInFlightRanker(),
+            PowerOfTwoChoices => new PowerOfTwoChoicesRanker(),
+            _ => throw new ArgumentException($"Unknown routing policy '{name}'. Built-in policies: {string.Join(", ", BuiltInNames)}; register others with AddPolicy.", nameof(name)),
+        };
+
+        return new CompositeRoutingPolicy(name.ToLowerInvariant(), [.. CreateStandardFilters(), ranker]);
+    }
+}

@@ -1,0 +1,14 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+
+namespace InferenceRouter;
+
+/// <summary>What every attempt of one call shares (internal to the router).</summary>
+internal readonly record struct CallContext(
+    IEnumerable<ChatMessage> Messages,
+    ChatOptions? Options,
+    bool StripHints,
+    bool Streaming,
+    CancellationToken CallerToken,
+    Activity? Activity,
+    string PolicyName);

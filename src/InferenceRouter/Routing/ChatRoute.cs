@@ -1,0 +1,59 @@
+using Microsoft.Extensions.AI;
+using Polly;
+
+namespace InferenceRouter;
+
+/// <summary>A named target the router can send a call to: a provider's <see cref="IChatClient"/> and its <see cref="RouteDescriptor"/>.</summary>
+/// <remarks>A route belongs to one router, which gives it its health tracker and circuit breaker and disposes its client.</remarks>
+public sealed class ChatRoute
+{
+    private RouteHealth? _health;
+    private ITokenCounter? _tokenCounter;
+
+    /// <summary>Creates a route.</summary>
+    /// <param name="descriptor">What the router must know about the route.</param>
+    /// <param name="client">The client that serves it.</param>
+    /// <exception cref="ArgumentException">A descriptor value is out of range.</exception>
+    public ChatRoute(RouteDescriptor descriptor, IChatClient client)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(client);
+        descriptor.Validate();
+        Descriptor = descriptor;
+        Client = client;
+    }
+
+    /// <summary>Gets the route's name.</summary>
+    public string Name => Descriptor.Name;
+
+    /// <summary>Gets what the router knows about the route.</summary>
+    public RouteDescriptor Descriptor { get; }
+
+    /// <summary>Gets the client that serves the route.</summary>
+    public IChatClient Client { get; }
+
+    /// <summary>Gets the route's passive health statistics.</summary>
+    /// <exception cref="InvalidOperationException">The route has not been given to a router yet.</exception>
+    public RouteHealth Health => _health ?? throw new InvalidOperationException($"Route '{Name}' has no health yet: pass it to a RouterChatClient first.");
+
+    /// <summary>Gets the tokenizer that counts this route's prompt tokens.</summary>
+    public ITokenCounter TokenCounter => _tokenCounter ??= Descriptor.TokenCounter ?? TokenCounters.ForModel(Descriptor.ModelId);
+
+    internal ResiliencePipeline Pipeline { get; private set; } = ResiliencePipeline.Empty;
+
+    internal string ProviderName { get; private set; } = "unknown";
+
+    internal void Attach(RouteHealth health, ResiliencePipeline pipeline)
+    {
+        if (Interlocked.CompareExchange(ref _health, health, null) is not null)
+        {
+            throw new InvalidOperationException($"Route '{Name}' already belongs to a router; create a new ChatRoute for each router.");
+        }
+
+        Pipeline = pipeline;
+        ProviderName = Descriptor.Provider ?? Client.GetService<ChatClientMetadata>()?.ProviderName ?? "unknown";
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Descriptor.ToString();
+}

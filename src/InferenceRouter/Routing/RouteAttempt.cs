@@ -1,0 +1,17 @@
+namespace InferenceRouter;
+
+/// <summary>One attempt the router made for a call.</summary>
+/// <param name="Route">The route's name.</param>
+/// <param name="Outcome">How it ended.</param>
+/// <param name="Duration">How long it took.</param>
+/// <param name="Error">The exception, when it failed or timed out.</param>
+/// <param name="StatusCode">The HTTP status, when the failure carried one.</param>
+public readonly record struct RouteAttempt(string Route, RouteAttemptOutcome Outcome, TimeSpan Duration, Exception? Error = null, int? StatusCode = null)
+{
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        string error = Error is null ? string.Empty : $": {(StatusCode is { } s ? $"HTTP {s} " : string.Empty)}{Error.GetType().Name}: {Error.Message}";
+        return $"{Route} {Outcome} after {Duration.TotalMilliseconds:F0} ms{error}";
+    }
+}

@@ -1,0 +1,20 @@
+namespace InferenceRouter;
+
+/// <summary>How one attempt on one route ended.</summary>
+public enum RouteAttemptOutcome
+{
+    /// <summary>The route answered (for streams: the first update arrived).</summary>
+    Succeeded,
+
+    /// <summary>The route failed; see <see cref="RouteAttempt.Error"/>.</summary>
+    Failed,
+
+    /// <summary>The attempt timed out (attempt or time-to-first-token timeout).</summary>
+    TimedOut,
+
+    /// <summary>The router cancelled it: another hedged attempt won.</summary>
+    Cancelled,
+
+    /// <summary>The route was skipped: its circuit was open or it asked callers to wait.</summary>
+    Skipped,
+}

@@ -1,0 +1,24 @@
+namespace InferenceRouter;
+
+/// <summary>What a route's model can do. A request that needs a capability is only sent to routes that declare it.</summary>
+[Flags]
+public enum RouteCapabilities
+{
+    /// <summary>Plain text chat only.</summary>
+    None = 0,
+
+    /// <summary>Tool (function) calling.</summary>
+    Tools = 1,
+
+    /// <summary>Image inputs.</summary>
+    Images = 2,
+
+    /// <summary>Structured output constrained by a JSON schema.</summary>
+    JsonSchema = 4,
+
+    /// <summary>Streaming responses.</summary>
+    Streaming = 8,
+
+    /// <summary>Every capability above.</summary>
+    All = Tools | Images | JsonSchema | Streaming,
+}

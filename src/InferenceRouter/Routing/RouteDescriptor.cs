@@ -1,0 +1,101 @@
+namespace InferenceRouter;
+
+/// <summary>What the router must know about a route: who serves it, what it costs and what it can do.</summary>
+/// <remarks>Immutable once the router holds it; create one per route with an object initializer.</remarks>
+public sealed class RouteDescriptor
+{
+    /// <summary>Creates a descriptor for the route named <paramref name="name"/>.</summary>
+    /// <param name="name">The route's unique name, e.g. <c>"openai/gpt-4.1-mini"</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, empty or white space.</exception>
+    public RouteDescriptor(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+    }
+
+    /// <summary>Gets the route's unique name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the provider's name, e.g. <c>"openai"</c>, <c>"together"</c>, <c>"local"</c>.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Gets the model id the route's client serves; passed to the client when the caller asked for another model or route.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Gets the model's prices; <see langword="null"/> when unknown (cost-based policies then rank the route last).</summary>
+    public RoutePricing? Pricing { get; init; }
+
+    /// <summary>Gets the model's context window in tokens (prompt plus output); <see langword="null"/> when unknown.</summary>
+    public int? ContextWindow { get; init; }
+
+    /// <summary>Gets the most output tokens the model produces in one call; <see langword="null"/> when unknown.</summary>
+    public int? MaxOutputTokens { get; init; }
+
+    /// <summary>Gets what the model can do. Defaults to streaming only.</summary>
+    public RouteCapabilities Capabilities { get; init; } = RouteCapabilities.Streaming;
+
+    /// <summary>Gets the route's tags, e.g. <c>region=eu</c>, <c>tier=premium</c>, <c>data=zero-retention</c>.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = EmptyTags;
+
+    /// <summary>Gets the route's weight for weighted policies. Must be positive; defaults to 1.</summary>
+    public double Weight { get; init; } = 1;
+
+    /// <summary>Gets a value indicating whether the route runs on this device (no network, no per-token cost).</summary>
+    public bool IsLocal { get; init; }
+
+    /// <summary>Gets the tokenizer that counts this model's prompt tokens; by default chosen from <see cref="ModelId"/>.</summary>
+    public ITokenCounter? TokenCounter { get; init; }
+
+    internal static IReadOnlyDictionary<string, string> EmptyTags { get; } = new Dictionary<string, string>(0, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Returns whether the route has tag <paramref name="key"/> with value <paramref name="value"/> (any value when <paramref name="value"/> is null or empty).</summary>
+    /// <param name="key">The tag's key.</param>
+    /// <param name="value">The value to match, or <see langword="null"/> for any.</param>
+    /// <returns><see langword="true"/> when the tag matches.</returns>
+    public bool HasTag(string key, string? value) =>
+        Tags.TryGetValue(key, out var actual) && (string.IsNullOrEmpty(value) || string.Equals(actual, value, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Checks every value and throws naming the first bad one.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        foreach (var error in GetValidationErrors())
+        {
+            throw new ArgumentException(error);
+        }
+    }
+
+    internal IEnumerable<string> GetValidationErrors()
+    {
+        if (Pricing is { } p)
+        {
+            if (p.InputPerMillion < 0 || p.OutputPerMillion < 0 || p.CachedInputPerMillion < 0)
+            {
+                yield return $"Route '{Name}' has a negative price ({p}). Prices are per 1M tokens and must be zero or more.";
+            }
+        }
+
+        if (ContextWindow is <= 0)
+        {
+            yield return $"Route '{Name}' has ContextWindow {ContextWindow}; give a positive number of tokens or leave it unset.";
+        }
+
+        if (MaxOutputTokens is <= 0)
+        {
+            yield return $"Route '{Name}' has MaxOutputTokens {MaxOutputTokens}; give a positive number of tokens or leave it unset.";
+        }
+
+        if (ContextWindow is { } window && MaxOutputTokens is { } maxOut && maxOut > window)
+        {
+            yield return $"Route '{Name}' has MaxOutputTokens {maxOut} larger than its ContextWindow {window}.";
+        }
+
+        if (!(Weight > 0) || double.IsInfinity(Weight))
+        {
+            yield return $"Route '{Name}' has Weight {Weight}; weights must be positive finite numbers.";
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => ModelId is null ? Name : $"{Name} ({ModelId})";
+}

@@ -1,0 +1,197 @@
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.AI;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace InferenceRouter;
+
+public sealed partial class RouterChatClient
+{
+    private delegate ValueTask<T> AttemptFunc<T>(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);
+
+    private static readonly AttemptFunc<ChatResponse> s_getResponse = static (client, messages, options, token) => new(client.GetResponseAsync(messages, options, token));
+    private static readonly AttemptFunc<StreamStart> s_openStream = StreamStart.OpenAsync;
+
+    /// <summary>Tries candidates one after another until one answers.</summary>
+    private async ValueTask<Winner<T>> RunSequentialAsync<T>(RouteSelection selection, AttemptFunc<T> func, CallContext call, TimeSpan? timeout)
+    {
+        List<RouteAttempt>? earlier = null;
+        int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
+        int started = 0;
+        for (int k = 0; k < selection.OrderedCount && started < maxAttempts; k++)
+        {
+            var route = selection.GetOrdered(k);
+            if (k > 0 && route.Health.IsUnavailable(out _))
+            {
+                // Another call opened its circuit or got a Retry-After since this call's selection.
+                (earlier ??= []).Add(new RouteAttempt(route.Name, RouteAttemptOutcome.Skipped, TimeSpan.Zero));
+                continue;
+            }
+
+            started++;
+            RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
+            var cancellation = timeout is null ? null : AttemptCancellation.Rent(call.CallerToken, timeout);
+            var result = await RunAttemptAsync(route, func, call, cancellation).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return new Winner<T>(result, Append(earlier, result.ToAttempt()), Hedged: false);
+            }
+
+            cancellation?.Return();
+            (earlier ??= []).Add(result.ToAttempt());
+            OnAttemptFailed(result, call);
+        }
+
+        throw AllFailed(selection, earlier);
+    }
+
+    /// <summary>Runs one attempt through the route's circuit breaker and records its health, metrics and trace.</summary>
+    private async ValueTask<AttemptResult<T>> RunAttemptAsync<T>(ChatRoute route, AttemptFunc<T> func, CallContext call, AttemptCancellation? cancellation)
+    {
+        var options = PrepareOptions(call.Options, route, call.StripHints);
+        var token = cancellation?.Token ?? call.CallerToken;
+        var health = route.Health;
+        health.OnAttemptStarted();
+        long started = _time.GetTimestamp();
+        using var activity = RouterTelemetry.StartAttempt(call.Activity, route);
+
+        var context = ResilienceContextPool.Shared.Get(token);
+        Outcome<T> outcome;
+        try
+        {
+            outcome = await route.Pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, new AttemptState<T>(func, route, call.Messages, options, cancellation)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        var elapsed = _time.GetElapsedTime(started);
+        if (outcome.Exception is null)
+        {
+            if (call.Streaming)
+            {
+                health.OnFirstToken(elapsed);
+                _telemetry.RecordTimeToFirstToken(route, elapsed);
+            }
+            else
+            {
+                health.OnSucceeded(elapsed);
+            }
+
+            _telemetry.RecordAttempt(route, RouteAttemptOutcome.Succeeded);
+            return new AttemptResult<T>(route, outcome.Result, null, RouteAttemptOutcome.Succeeded, default, cancellation, started, elapsed);
+        }
+
+        var error = outcome.Exception;
+        RouteAttemptOutcome kind;
+        FailureClassification classification = default;
+        if (error is BrokenCircuitException)
+        {
+            health.OnRejected();
+            kind = RouteAttemptOutcome.Skipped;
+        }
+        else if (call.CallerToken.IsCancellationRequested || cancellation?.CancelledByRouter == true)
+        {
+            health.OnCancelled();
+            kind = RouteAttemptOutcome.Cancelled;
+        }
+        else
+        {
+            health.OnFailed();
+            classification = _options.FailureClassifier.Classify(error);
+            kind = cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
+            if (classification.RetryAfter is { } wait && wait > TimeSpan.Zero)
+            {
+                var capped = wait < _options.MaxRetryAfter ? wait : _options.MaxRetryAfter;
+                health.SetRetryAfter(_time.GetUtcNow() + capped);
+                RouterLog.RetryAfter(_logger, route.Name, capped.TotalMilliseconds);
+            }
+
+            MarkFailed(activity, error);
+        }
+
+        _telemetry.RecordAttempt(route, kind);
+        return new AttemptResult<T>(route, default, error, kind, classification, cancellation, started, elapsed);
+    }
+
+    /// <summary>Decides after a failed attempt: rethrow (the caller cancelled, or a non-transient error) or fail over.</summary>
+    private void OnAttemptFailed<T>(in AttemptResult<T> result, in CallContext call)
+    {
+        call.CallerToken.ThrowIfCancellationRequested();
+        var error = result.Error!;
+        if (result.Outcome is RouteAttemptOutcome.Skipped or RouteAttemptOutcome.Cancelled)
+        {
+            return;
+        }
+
+        if (!result.Classification.IsTransient && !_options.FailoverOnNonTransientErrors)
+        {
+            RouterLog.NonTransientFailure(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, error);
+            ExceptionDispatchInfo.Capture(error).Throw();
+        }
+
+        RouterLog.FailingOver(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, error);
+        _telemetry.RecordFailover(result.Route, error);
+    }
+
+    private static async ValueTask<Outcome<T>> ExecuteAttemptAsync<T>(ResilienceContext context, AttemptState<T> state)
+    {
+        try
+        {
+            return Outcome.FromResult(await state.Func(state.Route.Client, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (state.Cancellation?.TimedOut == true)
+        {
+            // Our timeout, not the caller's cancellation: a transient failure worth failing over (and counting against the circuit).
+            return Outcome.FromException<T>(new TimeoutException($"Route '{state.Route.Name}' did not answer within its timeout."));
+        }
+        catch (Exception e)
+        {
+            return Outcome.FromException<T>(e);
+        }
+    }
+
+    /// <summary>Gives the provider the caller's options minus the router's hints, and the route's own model id when the caller named another.</summary>
+    private static ChatOptions? PrepareOptions(ChatOptions? options, ChatRoute route, bool stripHints)
+    {
+        if (options is null)
+        {
+            return null;
+        }
+
+        bool changeModel = options.ModelId is not null && !string.Equals(options.ModelId, route.Descriptor.ModelId, StringComparison.Ordinal);
+        if (!changeModel && !stripHints)
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        if (changeModel)
+        {
+            copy.ModelId = route.Descriptor.ModelId;
+        }
+
+        if (stripHints && options.AdditionalProperties is { } properties)
+        {
+            var remaining = new AdditionalPropertiesDictionary(properties);
+            remaining.Remove(ChatOptionsRoutingExtensions.HintsKey);
+            copy.AdditionalProperties = remaining.Count == 0 ? null : remaining;
+        }
+
+        return copy;
+    }
+
+    private static RouteAttempt[] Append(List<RouteAttempt>? earlier, RouteAttempt last)
+    {
+        if (earlier is null)
+        {
+            return [last];
+        }
+
+        earlier.Add(last);
+        return [.. earlier];
+    }
+
+    private readonly record struct AttemptState<T>(AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation);
+}

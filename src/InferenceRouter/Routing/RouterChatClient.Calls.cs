@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+
+namespace InferenceRouter;
+
+public sealed partial class RouterChatClient
+{
+    private static readonly Action<AttemptResult<ChatResponse>> s_discardResponse = static result => result.Cancellation?.Return();
+
+    private async Task<ChatResponse> GetResponseCoreAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
+        using var activity = RouterTelemetry.StartCall(streaming: false);
+        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name);
+        Winner<ChatResponse> winner;
+        try
+        {
+            winner = _options.HedgingDelay is null
+                ? await RunSequentialAsync(selection, s_getResponse, call, _options.AttemptTimeout).ConfigureAwait(false)
+                : await RunHedgedAsync(selection, s_getResponse, call, _options.AttemptTimeout, s_discardResponse).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            MarkFailed(activity, e);
+            throw;
+        }
+        finally
+        {
+            ReturnSelection(selection);
+        }
+
+        var result = winner.Result;
+        result.Cancellation?.Return();
+        var response = result.Value!;
+        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null);
+        (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
+        _telemetry.RecordDuration(result.Route, response.ModelId, result.Duration, null);
+        activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
+        return response;
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseCoreAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var selection = Select(messages, options, streaming: true, explain: false, out var policy, out bool stripHints);
+
+        // The call's span covers the whole stream, but must not become the consumer's current activity between updates.
+        var parent = Activity.Current;
+        var activity = RouterTelemetry.StartCall(streaming: true);
+        Activity.Current = parent;
+
+        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name);
+        var firstTimeout = _options.TimeToFirstTokenTimeout ?? _options.AttemptTimeout;
+        Winner<StreamStart> winner;
+        try
+        {
+            winner = _options.HedgingDelay is null
+                ? await RunSequentialAsync(selection, s_openStream, call, firstTimeout).ConfigureAwait(false)
+                : await RunHedgedAsync(selection, s_openStream, call, firstTimeout, DiscardStream).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            MarkFailed(activity, e);
+            activity?.Dispose();
+            throw;
+        }
+        finally
+        {
+            ReturnSelection(selection);
+        }
+
+        var result = winner.Result;
+        var route = result.Route;
+        var start = result.Value!;
+        var cancellation = result.Cancellation;
+        if (_options.TimeToFirstTokenTimeout is not null && cancellation is not null)
+        {
+            // The rest of the stream gets what is left of the attempt timeout.
+            cancellation.ResetTimeout(_options.AttemptTimeout is { } total ? Max(total - result.Duration, TimeSpan.FromMilliseconds(1)) : null);
+        }
+
+        var enumerator = start.Enumerator;
+        bool completed = false;
+        Exception? error = null;
+        string? responseId = start.First?.ResponseId;
+        string? modelId = start.First?.ModelId;
+        try
+        {
+            if (start.First is { } first)
+            {
+                yield return first;
+            }
+
+            while (true)
+            {
+                ChatResponseUpdate update;
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    update = enumerator.Current;
+                }
+                catch (OperationCanceledException) when (cancellation?.TimedOut == true)
+                {
+                    error = new TimeoutException($"Route '{route.Name}' did not finish the stream within AttemptTimeout ({_options.AttemptTimeout}).");
+                    throw error;
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                    throw;
+                }
+
+                responseId ??= update.ResponseId;
+                modelId ??= update.ModelId;
+                yield return update;
+            }
+
+            completed = true;
+            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration);
+            activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
+            yield return new ChatResponseUpdate
+            {
+                ResponseId = responseId,
+                ModelId = modelId,
+                AdditionalProperties = new() { [RoutingInfoExtensions.RoutingInfoKey] = info },
+            };
+        }
+        finally
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
+            var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
+            if (completed)
+            {
+                route.Health.OnSucceeded(elapsed);
+            }
+            else if (error is not null && !cancellationToken.IsCancellationRequested)
+            {
+                route.Health.OnFailed();
+                RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, error);
+                MarkFailed(activity, error);
+            }
+            else
+            {
+                // The caller cancelled or stopped reading part-way.
+                route.Health.OnCancelled();
+            }
+
+            _telemetry.RecordDuration(route, modelId, elapsed, completed ? null : error);
+            activity?.Dispose();
+            cancellation?.Return();
+        }
+    }
+
+    private static void DiscardStream(AttemptResult<StreamStart> result)
+    {
+        _ = CloseAsync(result);
+
+        static async Task CloseAsync(AttemptResult<StreamStart> result)
+        {
+            try
+            {
+                await result.Value!.Enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                // The losing stream is being thrown away; its errors concern nobody.
+            }
+            finally
+            {
+                result.Route.Health.OnCancelled();
+                result.Cancellation?.Return();
+            }
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,138 @@
+namespace InferenceRouter;
+
+public sealed partial class RouterChatClient
+{
+    /// <summary>
+    /// Starts the first candidate; whenever <see cref="RouterOptions.HedgingDelay"/> passes without an answer, or an attempt fails,
+    /// starts the next one too (up to <see cref="RouterOptions.MaxHedgedAttempts"/> at once). The first success wins; the others are cancelled.
+    /// </summary>
+    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, CallContext call, TimeSpan? timeout, Action<AttemptResult<T>> discard)
+    {
+        var delay = _options.HedgingDelay!.Value;
+        int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
+        var attempts = new List<RouteAttempt>();
+        var running = new List<Task<AttemptResult<T>>>();
+        var cancellations = new List<AttemptCancellation>();
+        int next = 0, started = 0;
+        bool hedged = false;
+        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CallerToken);
+        Task? delayTask = null;
+
+        bool StartNext()
+        {
+            while (next < selection.OrderedCount && started < maxAttempts)
+            {
+                var route = selection.GetOrdered(next++);
+                if (started > 0 && route.Health.IsUnavailable(out _))
+                {
+                    attempts.Add(new RouteAttempt(route.Name, RouteAttemptOutcome.Skipped, TimeSpan.Zero));
+                    continue;
+                }
+
+                started++;
+                RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
+                var cancellation = AttemptCancellation.Rent(call.CallerToken, timeout);
+                running.Add(RunAttemptAsync(route, func, call, cancellation).AsTask());
+                cancellations.Add(cancellation);
+                return true;
+            }
+
+            return false;
+        }
+
+        void CancelOthers()
+        {
+            for (int i = 0; i < running.Count; i++)
+            {
+                cancellations[i].CancelByRouter();
+                _ = DiscardLoserAsync(running[i], discard);
+            }
+
+            running.Clear();
+            cancellations.Clear();
+        }
+
+        StartNext();
+        try
+        {
+            while (running.Count > 0)
+            {
+                if (delayTask is null && running.Count < _options.MaxHedgedAttempts && next < selection.OrderedCount && started < maxAttempts)
+                {
+                    delayTask = Task.Delay(delay, _time, delayCancellation.Token);
+                }
+
+                var done = delayTask is null ? await Task.WhenAny(running).ConfigureAwait(false) : await Task.WhenAny([.. running, delayTask]).ConfigureAwait(false);
+                if (done == delayTask)
+                {
+                    delayTask = null;
+                    call.CallerToken.ThrowIfCancellationRequested();
+                    if (StartNext())
+                    {
+                        hedged = true;
+                        RouterLog.Hedging(_logger, selection.GetOrdered(next - 1).Name);
+                    }
+
+                    continue;
+                }
+
+                int index = running.IndexOf((Task<AttemptResult<T>>)done);
+                var result = await running[index].ConfigureAwait(false);
+                var cancellation = cancellations[index];
+                running.RemoveAt(index);
+                cancellations.RemoveAt(index);
+                attempts.Add(result.ToAttempt());
+                if (result.Succeeded)
+                {
+                    CancelOthers();
+                    return new Winner<T>(result, [.. attempts], hedged);
+                }
+
+                cancellation.Return();
+                try
+                {
+                    OnAttemptFailed(result, call);
+                }
+                catch
+                {
+                    CancelOthers();
+                    throw;
+                }
+
+                if (running.Count < _options.MaxHedgedAttempts)
+                {
+                    StartNext();
+                }
+            }
+
+            throw AllFailed(selection, attempts);
+        }
+        finally
+        {
+            await delayCancellation.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for a cancelled hedged attempt to end; one that succeeded anyway is discarded (a stream is closed).</summary>
+    private static async Task DiscardLoserAsync<T>(Task<AttemptResult<T>> loser, Action<AttemptResult<T>> discard)
+    {
+        AttemptResult<T> result;
+        try
+        {
+            result = await loser.ConfigureAwait(false);
+        }
+        catch
+        {
+            return; // RunAttemptAsync reports failures as results; nothing is left to clean up.
+        }
+
+        if (result.Succeeded)
+        {
+            discard(result);
+        }
+        else
+        {
+            result.Cancellation?.Return();
+        }
+    }
+}

@@ -1,0 +1,347 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// One <see cref="IChatClient"/> over many routes: per call, a policy orders the candidate routes, and the router tries them in turn,
+/// failing over on transient errors, honouring Retry-After, breaking circuits, timing out and optionally hedging.
+/// </summary>
+/// <remarks>
+/// Thread-safe; create one per application (DI registers it as a singleton). Every response carries a <see cref="RoutingInfo"/>
+/// (<see cref="RoutingInfoExtensions.GetRoutingInfo(ChatResponse)"/>). <see cref="GetService"/> finds the router, a route by name
+/// (<c>GetService(typeof(ChatRoute), "name")</c>) and its <see cref="RouteHealth"/>. Disposing the router disposes the routes' clients.
+/// </remarks>
+public sealed partial class RouterChatClient : IChatClient
+{
+    private const int MaxPooledSelections = 64;
+
+    private readonly ChatRoute[] _routes;
+    private readonly FrozenDictionary<string, ChatRoute> _routesByName;
+    private readonly FrozenDictionary<string, IRoutingPolicy> _policies;
+    private readonly IRoutingPolicy _defaultPolicy;
+    private readonly RouterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RouterTelemetry _telemetry;
+    private readonly ConcurrentQueue<RouteSelection> _selections = new();
+    private readonly RequestedRouteFilter _requestedRoute;
+    private readonly ChatClientMetadata _metadata = new("inference-router");
+    private int _pooledSelections;
+
+    /// <summary>Creates a router over <paramref name="routes"/>.</summary>
+    /// <param name="routes">The routes, in priority order. Each belongs to this router from now on.</param>
+    /// <param name="options">How to route; validated here. Defaults to <see cref="RouterOptions"/>' defaults.</param>
+    /// <param name="policies">Policies beyond the built-in ones (<see cref="RoutingPolicies"/>), selectable by name; a name may replace a built-in one.</param>
+    /// <param name="loggerFactory">Logging; none by default.</param>
+    /// <param name="meterFactory">Metrics; a private <see cref="Meter"/> by default.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default.</param>
+    /// <exception cref="ArgumentException">No routes, duplicate route names, an unknown default policy, or invalid options.</exception>
+    public RouterChatClient(
+        IEnumerable<ChatRoute> routes,
+        RouterOptions? options = null,
+        IEnumerable<IRoutingPolicy>? policies = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        _options = options ?? new RouterOptions();
+        _options.Validate();
+        _routes = [.. routes];
+        if (_routes.Length == 0)
+        {
+            throw new ArgumentException("The router needs at least one route: add one with AddRoute, or under InferenceRouter:Routes in configuration.", nameof(routes));
+        }
+
+        var byName = new Dictionary<string, ChatRoute>(StringComparer.OrdinalIgnoreCase);
+        foreach (var route in _routes)
+        {
+            ArgumentNullException.ThrowIfNull(route, nameof(routes));
+            if (!byName.TryAdd(route.Name, route))
+            {
+                throw new ArgumentException($"Two routes are named '{route.Name}'; route names must be unique (case-insensitive).", nameof(routes));
+            }
+        }
+
+        _routesByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<RouterChatClient>() ?? NullLogger.Instance;
+        _policies = BuildPolicies(policies, _options);
+        _defaultPolicy = _policies.TryGetValue(_options.DefaultPolicy, out var defaultPolicy)
+            ? defaultPolicy
+            : throw new ArgumentException($"DefaultPolicy '{_options.DefaultPolicy}' is not a known policy. Known policies: {string.Join(", ", _policies.Keys.Order())}.", nameof(options));
+        _requestedRoute = new RequestedRouteFilter(_routes, _routesByName);
+
+        foreach (var route in _routes)
+        {
+            var health = new RouteHealth(route.Name, _time);
+            route.Attach(health, BuildPipeline(route.Name, health));
+        }
+
+        _telemetry = new RouterTelemetry(meterFactory, _routes);
+    }
+
+    /// <summary>Gets the routes, in registration order.</summary>
+    public IReadOnlyList<ChatRoute> Routes => _routes;
+
+    /// <summary>Gets the names of the policies calls can select (built-in and registered).</summary>
+    public IReadOnlyCollection<string> PolicyNames => _policies.Keys;
+
+    /// <summary>Gets the options the router runs with.</summary>
+    public RouterOptions Options => _options;
+
+    /// <summary>Gets the route named <paramref name="name"/> (case-insensitive).</summary>
+    /// <param name="name">The route's name.</param>
+    /// <returns>The route.</returns>
+    /// <exception cref="KeyNotFoundException">No route has that name.</exception>
+    public ChatRoute GetRoute(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _routesByName.TryGetValue(name, out var route)
+            ? route
+            : throw new KeyNotFoundException($"No route is named '{name}'. Routes: {string.Join(", ", _routes.Select(r => r.Name))}.");
+    }
+
+    /// <summary>Copies every route's health statistics.</summary>
+    /// <returns>One snapshot per route, in registration order.</returns>
+    public IReadOnlyList<RouteHealthSnapshot> GetHealth() => [.. _routes.Select(r => r.Health.GetSnapshot())];
+
+    /// <summary>Explains, without calling any provider, which routes a request would go to, in which order, and why.</summary>
+    /// <param name="messages">The request's messages.</param>
+    /// <param name="options">The request's options (hints, model id, tools…).</param>
+    /// <param name="streaming">Whether to explain a streaming call.</param>
+    /// <returns>The candidates in failover order with every policy's verdicts, then the excluded routes.</returns>
+    public RoutingExplanation Explain(IEnumerable<ChatMessage> messages, ChatOptions? options = null, bool streaming = false)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var selection = Select(messages, options, streaming, explain: true, out var policy, out _);
+        try
+        {
+            var verdicts = selection.Verdicts!;
+            var explained = new List<RouteExplanation>(_routes.Length);
+            for (int k = 0; k < selection.OrderedCount; k++)
+            {
+                var route = selection.GetOrdered(k);
+                int index = Array.IndexOf(_routes, route);
+                explained.Add(new RouteExplanation(route.Name, k + 1, selection.GetScore(index), null, [.. verdicts.Where(v => v.Route == route.Name)]));
+            }
+
+            for (int i = 0; i < _routes.Length; i++)
+            {
+                if (selection.IsExcluded(i))
+                {
+                    var name = _routes[i].Name;
+                    explained.Add(new RouteExplanation(name, null, selection.GetScore(i), selection.GetExclusionReason(i), [.. verdicts.Where(v => v.Route == name)]));
+                }
+            }
+
+            return new RoutingExplanation(policy.Name, explained);
+        }
+        finally
+        {
+            ReturnSelection(selection);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return GetResponseCoreAsync(messages, options, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return GetStreamingResponseCoreAsync(messages, options, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is null)
+        {
+            if (serviceType.IsInstanceOfType(this))
+            {
+                return this;
+            }
+
+            if (serviceType == typeof(ChatClientMetadata))
+            {
+                return _metadata;
+            }
+
+            if (serviceType == typeof(IReadOnlyList<ChatRoute>))
+            {
+                return Routes;
+            }
+
+            if (serviceType == typeof(IReadOnlyList<RouteHealthSnapshot>))
+            {
+                return GetHealth();
+            }
+        }
+        else if (serviceKey is string name && _routesByName.TryGetValue(name, out var route))
+        {
+            if (serviceType == typeof(ChatRoute))
+            {
+                return route;
+            }
+
+            if (serviceType == typeof(RouteHealth))
+            {
+                return route.Health;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Disposes the routes' clients and the router's meter.</summary>
+    public void Dispose()
+    {
+        foreach (var route in _routes)
+        {
+            route.Client.Dispose();
+        }
+
+        _telemetry.Dispose();
+    }
+
+    private static FrozenDictionary<string, IRoutingPolicy> BuildPolicies(IEnumerable<IRoutingPolicy>? custom, RouterOptions options)
+    {
+        var policies = new Dictionary<string, IRoutingPolicy>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in RoutingPolicies.BuiltInNames)
+        {
+            policies[name] = RoutingPolicies.Create(name, options.LatencyExplorationRate);
+        }
+
+        foreach (var policy in custom ?? [])
+        {
+            ArgumentNullException.ThrowIfNull(policy, nameof(custom));
+            policies[policy.Name] = policy;
+        }
+
+        return policies.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private ResiliencePipeline BuildPipeline(string route, RouteHealth health)
+    {
+        var breaker = _options.CircuitBreaker;
+        if (!breaker.Enabled)
+        {
+            return ResiliencePipeline.Empty;
+        }
+
+        var classifier = _options.FailureClassifier;
+        return new ResiliencePipelineBuilder { Name = route, TimeProvider = _time }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = breaker.FailureRatio,
+                MinimumThroughput = breaker.MinimumThroughput,
+                SamplingDuration = breaker.SamplingDuration,
+                BreakDuration = breaker.BreakDuration,
+                ShouldHandle = args => new ValueTask<bool>(
+                    args.Outcome.Exception is { } e and not OperationCanceledException && classifier.Classify(e).IsTransient),
+                OnOpened = args =>
+                {
+                    health.SetCircuitState(args.IsManual ? RouteCircuitState.Isolated : RouteCircuitState.Open, args.BreakDuration);
+                    RouterLog.CircuitOpened(_logger, route, args.BreakDuration);
+                    return default;
+                },
+                OnHalfOpened = _ =>
+                {
+                    health.SetCircuitState(RouteCircuitState.HalfOpen);
+                    RouterLog.CircuitHalfOpened(_logger, route);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    health.SetCircuitState(RouteCircuitState.Closed);
+                    RouterLog.CircuitClosed(_logger, route);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, bool explain, out IRoutingPolicy policy, out bool stripHints)
+    {
+        var callHints = options.GetRoutingHints();
+        stripHints = options?.AdditionalProperties?.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) == true;
+        var hints = RoutingHints.Combine(RoutingScope.Current, callHints);
+        policy = hints.Policy is null ? _defaultPolicy : ResolvePolicy(hints.Policy);
+
+        if (!_selections.TryDequeue(out var selection))
+        {
+            selection = new RouteSelection(_routes);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _pooledSelections);
+        }
+
+        try
+        {
+            selection.Reset(messages, options, hints, streaming, explain);
+            _requestedRoute.Apply(selection);
+            policy.Apply(selection);
+            selection.Order(_options.LocalRoutesLast);
+            return selection;
+        }
+        catch
+        {
+            ReturnSelection(selection);
+            throw;
+        }
+    }
+
+    private IRoutingPolicy ResolvePolicy(string name) =>
+        _policies.TryGetValue(name, out var policy)
+            ? policy
+            : throw new InvalidOperationException($"The call asks for routing policy '{name}', which this router does not know. Known policies: {string.Join(", ", _policies.Keys.Order())}.");
+
+    private void ReturnSelection(RouteSelection selection)
+    {
+        selection.Clear();
+        if (Interlocked.Increment(ref _pooledSelections) <= MaxPooledSelections)
+        {
+            _selections.Enqueue(selection);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _pooledSelections);
+        }
+    }
+
+    private AllRoutesFailedException AllFailed(RouteSelection selection, IReadOnlyList<RouteAttempt>? attempts)
+    {
+        var exclusions = new List<RouteExclusion>();
+        for (int i = 0; i < _routes.Length; i++)
+        {
+            if (selection.GetExclusionReason(i) is { } reason)
+            {
+                exclusions.Add(new RouteExclusion(_routes[i].Name, reason));
+            }
+        }
+
+        attempts ??= [];
+        RouterLog.AllRoutesFailed(_logger, attempts.Count, exclusions.Count);
+        return new AllRoutesFailedException(attempts, exclusions);
+    }
+
+    private static void MarkFailed(Activity? activity, Exception error)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, error.Message).SetTag("error.type", error.GetType().FullName);
+    }
+}

@@ -1,0 +1,114 @@
+namespace InferenceRouter;
+
+/// <summary>How the router chooses, times and fails over routes. Bound from configuration (section <c>InferenceRouter</c>) or set in code.</summary>
+public class RouterOptions
+{
+    /// <summary>Gets or sets the policy used when a call names none: a built-in name (see <see cref="RoutingPolicies"/>) or one registered with AddPolicy. Default: <c>default</c>.</summary>
+    public string DefaultPolicy { get; set; } = RoutingPolicies.Default;
+
+    /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update). Null: no limit. Default: 10 minutes.</summary>
+    public TimeSpan? AttemptTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Gets or sets the longest a stream may take to deliver its first update before the router fails over. Null: no limit.</summary>
+    public TimeSpan? TimeToFirstTokenTimeout { get; set; }
+
+    /// <summary>Gets or sets the delay after which, if the current attempt has not answered, the next candidate starts too (the first success wins, the other is cancelled). Null: no hedging.</summary>
+    public TimeSpan? HedgingDelay { get; set; }
+
+    /// <summary>Gets or sets the most attempts running at once when hedging. Default: 2.</summary>
+    public int MaxHedgedAttempts { get; set; } = 2;
+
+    /// <summary>Gets or sets the most attempts per call (failover depth). Null: every candidate.</summary>
+    public int? MaxAttempts { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether non-transient errors (400, 401, 403, 404, content filter) also fail over. Default: <see langword="false"/>: they surface at once.</summary>
+    public bool FailoverOnNonTransientErrors { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether local routes are tried after every remote one, whatever the ranker says. Default: <see langword="true"/>.</summary>
+    public bool LocalRoutesLast { get; set; } = true;
+
+    /// <summary>Gets or sets the longest Retry-After the router honours; longer requests are capped. Default: 5 minutes.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the share of calls the <c>lowest-latency</c> policy sends to a random candidate first, to re-measure recovered routes. Default: 0.05.</summary>
+    public double LatencyExplorationRate { get; set; } = 0.05;
+
+    /// <summary>Gets or sets each route's circuit breaker settings.</summary>
+    public RouteCircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>Gets or sets what counts as a transient failure. Default: <see cref="FailureClassifier.Default"/>.</summary>
+    public FailureClassifier FailureClassifier { get; set; } = FailureClassifier.Default;
+
+    /// <summary>Lists what is wrong with the options, each message naming the setting and the fix.</summary>
+    /// <returns>The problems; empty when the options are valid.</returns>
+    public virtual IEnumerable<string> GetValidationErrors()
+    {
+        if (string.IsNullOrWhiteSpace(DefaultPolicy))
+        {
+            yield return $"DefaultPolicy is empty; name a policy, e.g. \"{RoutingPolicies.Default}\".";
+        }
+
+        if (AttemptTimeout is { } attempt && attempt <= TimeSpan.Zero)
+        {
+            yield return $"AttemptTimeout is {attempt}; give a positive time span (e.g. \"00:01:00\") or leave it unset for no limit.";
+        }
+
+        if (TimeToFirstTokenTimeout is { } ttft && ttft <= TimeSpan.Zero)
+        {
+            yield return $"TimeToFirstTokenTimeout is {ttft}; give a positive time span or leave it unset.";
+        }
+
+        if (HedgingDelay is { } hedging && hedging < TimeSpan.Zero)
+        {
+            yield return $"HedgingDelay is {hedging}; give zero or a positive time span, or leave it unset to turn hedging off.";
+        }
+
+        if (MaxHedgedAttempts < 2)
+        {
+            yield return $"MaxHedgedAttempts is {MaxHedgedAttempts}; hedging needs at least 2 attempts at once.";
+        }
+
+        if (MaxAttempts is < 1)
+        {
+            yield return $"MaxAttempts is {MaxAttempts}; give 1 or more, or leave it unset to try every candidate.";
+        }
+
+        if (MaxRetryAfter < TimeSpan.Zero)
+        {
+            yield return $"MaxRetryAfter is {MaxRetryAfter}; give zero or a positive time span.";
+        }
+
+        if (!(LatencyExplorationRate >= 0 && LatencyExplorationRate <= 1))
+        {
+            yield return $"LatencyExplorationRate is {LatencyExplorationRate}; give a probability from 0 to 1 (e.g. 0.05).";
+        }
+
+        if (CircuitBreaker is null)
+        {
+            yield return "CircuitBreaker is null; leave it at its default or set Enabled = false to turn circuit breaking off.";
+        }
+        else
+        {
+            foreach (var error in CircuitBreaker.GetValidationErrors("CircuitBreaker:"))
+            {
+                yield return error;
+            }
+        }
+
+        if (FailureClassifier is null)
+        {
+            yield return "FailureClassifier is null; leave it at FailureClassifier.Default or give your own.";
+        }
+    }
+
+    /// <summary>Throws when the options are invalid.</summary>
+    /// <exception cref="ArgumentException">Lists every problem.</exception>
+    public void Validate()
+    {
+        var errors = GetValidationErrors().ToList();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid router options:\n  " + string.Join("\n  ", errors));
+        }
+    }
+}

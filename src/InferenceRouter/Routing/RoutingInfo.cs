@@ -1,0 +1,56 @@
+namespace InferenceRouter;
+
+/// <summary>How the router produced a response: the route that answered, every attempt, whether hedging started extra attempts.</summary>
+/// <remarks>Read it with <see cref="RoutingInfoExtensions.GetRoutingInfo(Microsoft.Extensions.AI.ChatResponse)"/>; for streams it rides on the last update.</remarks>
+public sealed class RoutingInfo
+{
+    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken)
+    {
+        Route = route.Name;
+        Provider = route.ProviderName;
+        ModelId = modelId ?? route.Descriptor.ModelId;
+        IsLocal = route.Descriptor.IsLocal;
+        Attempts = attempts;
+        Hedged = hedged;
+        TimeToFirstToken = timeToFirstToken;
+    }
+
+    /// <summary>Gets the name of the route that answered.</summary>
+    public string Route { get; }
+
+    /// <summary>Gets the provider's name.</summary>
+    public string Provider { get; }
+
+    /// <summary>Gets the model that answered, as the provider reported it (else the route's model id).</summary>
+    public string? ModelId { get; }
+
+    /// <summary>Gets a value indicating whether the answering route runs on this device.</summary>
+    public bool IsLocal { get; }
+
+    /// <summary>Gets every attempt, in the order they started; the last successful one answered.</summary>
+    public IReadOnlyList<RouteAttempt> Attempts { get; }
+
+    /// <summary>Gets the number of attempts that started (skipped routes excluded).</summary>
+    public int AttemptCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (var attempt in Attempts)
+            {
+                count += attempt.Outcome == RouteAttemptOutcome.Skipped ? 0 : 1;
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether hedging started an extra attempt while another was still running.</summary>
+    public bool Hedged { get; }
+
+    /// <summary>Gets the time from the start of the answering attempt to its first streamed update; null for non-streaming calls.</summary>
+    public TimeSpan? TimeToFirstToken { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Route} ({ModelId}) after {AttemptCount} attempt(s){(Hedged ? ", hedged" : string.Empty)}";
+}

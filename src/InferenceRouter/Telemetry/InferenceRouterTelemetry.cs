@@ -1,0 +1,30 @@
+namespace InferenceRouter;
+
+/// <summary>Names of the router's <see cref="System.Diagnostics.ActivitySource"/>, <see cref="System.Diagnostics.Metrics.Meter"/> and instruments, for OpenTelemetry setup.</summary>
+/// <example><c>builder.Services.AddOpenTelemetry().WithTracing(t => t.AddSource(InferenceRouterTelemetry.SourceName)).WithMetrics(m => m.AddMeter(InferenceRouterTelemetry.MeterName));</c></example>
+public static class InferenceRouterTelemetry
+{
+    /// <summary>The activity source's name.</summary>
+    public const string SourceName = "InferenceRouter";
+
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "InferenceRouter";
+
+    /// <summary>Counter of attempts, tagged with route and outcome.</summary>
+    public const string AttemptsInstrument = "inference_router.attempts";
+
+    /// <summary>Counter of failovers from one route to the next, tagged with the failed route and error type.</summary>
+    public const string FailoversInstrument = "inference_router.failovers";
+
+    /// <summary>Histogram of call duration in seconds (OpenTelemetry gen_ai), tagged with route, model, provider and error type.</summary>
+    public const string DurationInstrument = "gen_ai.client.operation.duration";
+
+    /// <summary>Histogram of time to first streamed update in seconds, tagged with route.</summary>
+    public const string TimeToFirstTokenInstrument = "inference_router.time_to_first_token";
+
+    /// <summary>Gauge of each route's circuit state (0 closed, 1 open, 2 half-open, 3 isolated).</summary>
+    public const string CircuitStateInstrument = "inference_router.route.circuit_state";
+
+    /// <summary>Gauge of each route's attempts in flight.</summary>
+    public const string InFlightInstrument = "inference_router.route.in_flight";
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace InferenceRouter;
+
+/// <summary>The router's log messages. None carries message content or credentials.</summary>
+internal static partial class RouterLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Routing call to {Route} (attempt {Attempt} of {Candidates} candidate(s), policy {Policy}).")]
+    public static partial void Attempting(ILogger logger, string route, int attempt, int candidates, string policy);
+
+    [LoggerMessage(2, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with {ErrorType} (status {Status}); failing over.")]
+    public static partial void FailingOver(ILogger logger, string route, double durationMs, string errorType, int? status, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with non-transient {ErrorType} (status {Status}); not failing over.")]
+    public static partial void NonTransientFailure(ILogger logger, string route, double durationMs, string errorType, int? status, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Error, "All routes failed: {Attempts} attempt(s), {Excluded} route(s) excluded.")]
+    public static partial void AllRoutesFailed(ILogger logger, int attempts, int excluded);
+
+    [LoggerMessage(5, LogLevel.Information, "Route {Route} asked to wait {DelayMs:F0} ms (Retry-After); skipping it until then.")]
+    public static partial void RetryAfter(ILogger logger, string route, double delayMs);
+
+    [LoggerMessage(6, LogLevel.Warning, "Circuit of route {Route} opened for {BreakDuration}.")]
+    public static partial void CircuitOpened(ILogger logger, string route, TimeSpan breakDuration);
+
+    [LoggerMessage(7, LogLevel.Information, "Circuit of route {Route} is half-open: probing.")]
+    public static partial void CircuitHalfOpened(ILogger logger, string route);
+
+    [LoggerMessage(8, LogLevel.Information, "Circuit of route {Route} closed.")]
+    public static partial void CircuitClosed(ILogger logger, string route);
+
+    [LoggerMessage(9, LogLevel.Debug, "Hedging: route {Route} started while earlier attempt(s) still run.")]
+    public static partial void Hedging(ILogger logger, string route);
+
+    [LoggerMessage(10, LogLevel.Warning, "Stream from route {Route} failed after its first update with {ErrorType}; the error reaches the caller (no failover mid-stream).")]
+    public static partial void StreamFailed(ILogger logger, string route, string errorType, Exception exception);
+}
