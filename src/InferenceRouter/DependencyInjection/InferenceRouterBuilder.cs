@@ -1,0 +1,71 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace InferenceRouter;
+
+/// <summary>Adds routes and policies to the router registered by <c>AddInferenceRouter</c>.</summary>
+public sealed class InferenceRouterBuilder
+{
+    /// <summary>The name of the <see cref="HttpClient"/> that configuration-built routes send requests through.</summary>
+    public const string HttpClientName = "InferenceRouter.Provider";
+
+    private readonly InferenceRouterRegistrations _registrations;
+
+    internal InferenceRouterBuilder(IServiceCollection services, InferenceRouterRegistrations registrations, IHttpClientBuilder httpClient)
+    {
+        Services = services;
+        _registrations = registrations;
+        ProviderHttpClient = httpClient;
+    }
+
+    /// <summary>Gets the service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Gets the builder of the <see cref="HttpClient"/> under configuration-built routes, to add handlers (proxies, logging).</summary>
+    /// <remarks>It has no retry strategy on purpose: the router fails over across routes, and retries here would multiply with it.</remarks>
+    public IHttpClientBuilder ProviderHttpClient { get; }
+
+    /// <summary>Adds a route served by <paramref name="client"/>.</summary>
+    /// <param name="descriptor">The route's descriptor.</param>
+    /// <param name="client">The client; the router disposes it.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder AddRoute(RouteDescriptor descriptor, IChatClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return AddRoute(descriptor, _ => client);
+    }
+
+    /// <summary>Adds a route whose client is created from the service provider when the router is first resolved.</summary>
+    /// <param name="descriptor">The route's descriptor.</param>
+    /// <param name="clientFactory">Creates the client; the router disposes it.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder AddRoute(RouteDescriptor descriptor, Func<IServiceProvider, IChatClient> clientFactory)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(clientFactory);
+        descriptor.Validate();
+        _registrations.Routes.Add((descriptor, clientFactory));
+        return this;
+    }
+
+    /// <summary>Registers a policy calls and configuration can select by its <see cref="IRoutingPolicy.Name"/>.</summary>
+    /// <param name="policy">The policy.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder AddPolicy(IRoutingPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        _registrations.Policies.Add(_ => policy);
+        _registrations.PolicyNames.Add(policy.Name);
+        return this;
+    }
+
+    /// <summary>Changes the router's options after configuration is bound.</summary>
+    /// <param name="configure">Changes the options.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder Configure(Action<InferenceRouterOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace InferenceRouter;
+
+/// <summary>Validates the router's options at startup: every problem, each naming the setting and the fix.</summary>
+internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistrations registrations) : IValidateOptions<InferenceRouterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InferenceRouterOptions options)
+    {
+        var errors = options.GetValidationErrors().ToList();
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var routeName in options.Routes.Select(r => r.Name).Concat(registrations.Routes.Select(r => r.Descriptor.Name)))
+        {
+            if (!string.IsNullOrWhiteSpace(routeName) && !seen.Add(routeName))
+            {
+                errors.Add($"Two routes are named '{routeName}'; route names must be unique (case-insensitive) across configuration and code.");
+            }
+        }
+
+        if (seen.Count == 0)
+        {
+            errors.Add($"No routes: add some under {InferenceRouterOptions.SectionName}:Routes in configuration, or with AddRoute in code.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.DefaultPolicy) &&
+            !RoutingPolicies.BuiltInNames.Contains(options.DefaultPolicy, StringComparer.OrdinalIgnoreCase) &&
+            !registrations.PolicyNames.Contains(options.DefaultPolicy))
+        {
+            errors.Add($"DefaultPolicy '{options.DefaultPolicy}' is unknown. Built-in policies: {string.Join(", ", RoutingPolicies.BuiltInNames)}; register your own with AddPolicy.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.AI;
+
+namespace InferenceRouter;
+
+/// <summary>Routes and policies added in code, kept until the router is built.</summary>
+internal sealed class InferenceRouterRegistrations
+{
+    public List<(RouteDescriptor Descriptor, Func<IServiceProvider, IChatClient> Factory)> Routes { get; } = [];
+
+    public List<Func<IServiceProvider, IRoutingPolicy>> Policies { get; } = [];
+
+    public HashSet<string> PolicyNames { get; } = new(StringComparer.OrdinalIgnoreCase);
+}

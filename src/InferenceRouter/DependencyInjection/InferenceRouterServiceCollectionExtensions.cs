@@ -1,0 +1,89 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace InferenceRouter;
+
+/// <summary>Registers the router in a service collection.</summary>
+public static class InferenceRouterServiceCollectionExtensions
+{
+    /// <summary>Registers a <see cref="RouterChatClient"/> singleton and the application's <see cref="IChatClient"/> on top of it.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Adds routes and policies, changes options.</param>
+    /// <returns>The <see cref="ChatClientBuilder"/> of the application's <see cref="IChatClient"/>, to add middleware (<c>UseLogging</c>, <c>UseOpenTelemetry</c>, …).</returns>
+    public static ChatClientBuilder AddInferenceRouter(this IServiceCollection services, Action<InferenceRouterBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddInferenceRouter(configuration: null, configure);
+    }
+
+    /// <summary>Registers the router with options and routes bound from <paramref name="configuration"/> (usually the <c>InferenceRouter</c> section).</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The section to bind <see cref="InferenceRouterOptions"/> from; null for code only.</param>
+    /// <param name="configure">Adds routes and policies, changes options.</param>
+    /// <returns>The <see cref="ChatClientBuilder"/> of the application's <see cref="IChatClient"/>.</returns>
+    /// <remarks>Options are validated when the host starts (<c>ValidateOnStart</c>), or when the router is first resolved.</remarks>
+    public static ChatClientBuilder AddInferenceRouter(this IServiceCollection services, IConfiguration? configuration, Action<InferenceRouterBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(InferenceRouterRegistrations)))
+        {
+            throw new InvalidOperationException("AddInferenceRouter was called twice; call it once and add every route in that call.");
+        }
+
+        var registrations = new InferenceRouterRegistrations();
+        services.AddSingleton(registrations);
+        var optionsBuilder = services.AddOptions<InferenceRouterOptions>();
+        if (configuration is not null)
+        {
+            optionsBuilder.Bind(configuration);
+        }
+
+        optionsBuilder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceRouterOptions>, InferenceRouterOptionsValidator>());
+
+        // Provider HTTP: a total-timeout safety net and no retries (the router fails over), no HttpClient.Timeout (streams run long).
+        var httpClient = services.AddHttpClient(InferenceRouterBuilder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        httpClient.AddResilienceHandler("inference-router", (pipeline, context) =>
+        {
+            var options = context.ServiceProvider.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
+            pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout ?? TimeSpan.FromHours(1) });
+        });
+
+        configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient));
+
+        services.AddSingleton(sp => CreateRouter(sp, registrations));
+        return services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());
+    }
+
+    private static RouterChatClient CreateRouter(IServiceProvider services, InferenceRouterRegistrations registrations)
+    {
+        var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
+        var httpClients = services.GetRequiredService<IHttpClientFactory>();
+        var routes = new List<ChatRoute>();
+        foreach (var route in options.Routes)
+        {
+            var client = ProviderChatClientFactory.Create(route, httpClients.CreateClient(InferenceRouterBuilder.HttpClientName), options.AttemptTimeout);
+            routes.Add(new ChatRoute(route.ToDescriptor(), client));
+        }
+
+        foreach (var (descriptor, factory) in registrations.Routes)
+        {
+            routes.Add(new ChatRoute(descriptor, factory(services)));
+        }
+
+        return new RouterChatClient(
+            routes,
+            options,
+            registrations.Policies.Select(f => f(services)),
+            services.GetService<ILoggerFactory>(),
+            services.GetService<IMeterFactory>(),
+            services.GetService<TimeProvider>());
+    }
+}

@@ -1,0 +1,144 @@
+namespace InferenceRouter;
+
+/// <summary>A route defined in configuration (<c>InferenceRouter:Routes</c>); the router builds its client with the OpenAI SDK.</summary>
+/// <remarks>Keys come from <see cref="ApiKey"/> or an environment variable (<see cref="ApiKeyEnvironmentVariable"/>); they are never logged.</remarks>
+public sealed class RouteOptions
+{
+    /// <summary>Gets or sets the route's unique name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Gets or sets the kind of provider.</summary>
+    public RouteProviderKind Provider { get; set; } = RouteProviderKind.OpenAI;
+
+    /// <summary>Gets or sets the provider's display name (telemetry), e.g. <c>together</c>. Defaults from <see cref="Provider"/>.</summary>
+    public string? ProviderName { get; set; }
+
+    /// <summary>Gets or sets the base URL: required for Azure OpenAI and OpenAI-compatible endpoints.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Gets or sets the model id (the deployment name for Azure OpenAI).</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Gets or sets the API key. Prefer <see cref="ApiKeyEnvironmentVariable"/> or user secrets over keys in files.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Gets or sets the environment variable holding the key. Defaults: <c>OPENAI_API_KEY</c> for OpenAI, <c>AZURE_OPENAI_API_KEY</c> for Azure OpenAI.</summary>
+    public string? ApiKeyEnvironmentVariable { get; set; }
+
+    /// <summary>Gets or sets the price per 1M input tokens.</summary>
+    public decimal? InputPricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the price per 1M cached input tokens (defaults to the input price).</summary>
+    public decimal? CachedInputPricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the price per 1M output tokens.</summary>
+    public decimal? OutputPricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the context window in tokens.</summary>
+    public int? ContextWindow { get; set; }
+
+    /// <summary>Gets or sets the most output tokens per call.</summary>
+    public int? MaxOutputTokens { get; set; }
+
+    /// <summary>Gets or sets the capabilities, e.g. <c>"Tools, Images, JsonSchema, Streaming"</c>. Default: <c>Streaming</c>.</summary>
+    public RouteCapabilities Capabilities { get; set; } = RouteCapabilities.Streaming;
+
+    /// <summary>Gets the route's tags, e.g. <c>{ "region": "eu" }</c>.</summary>
+    public Dictionary<string, string> Tags { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets or sets the weight for weighted policies. Default: 1.</summary>
+    public double Weight { get; set; } = 1;
+
+    /// <summary>Gets or sets a value indicating whether the endpoint runs on this device (e.g. Ollama on localhost).</summary>
+    public bool IsLocal { get; set; }
+
+    /// <summary>Gets the API key to use: <see cref="ApiKey"/>, else the environment variable's value.</summary>
+    /// <returns>The key, or <see langword="null"/>.</returns>
+    public string? ResolveApiKey()
+    {
+        if (!string.IsNullOrWhiteSpace(ApiKey))
+        {
+            return ApiKey;
+        }
+
+        var variable = ApiKeyEnvironmentVariable ?? Provider switch
+        {
+            RouteProviderKind.OpenAI => "OPENAI_API_KEY",
+            RouteProviderKind.AzureOpenAI => "AZURE_OPENAI_API_KEY",
+            _ => null,
+        };
+        return variable is null ? null : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+    }
+
+    /// <summary>Builds the route's descriptor.</summary>
+    /// <returns>The descriptor.</returns>
+    public RouteDescriptor ToDescriptor() => new(Name!)
+    {
+        Provider = ProviderName ?? Provider switch
+        {
+            RouteProviderKind.OpenAI => "openai",
+            RouteProviderKind.AzureOpenAI => "azure.ai.openai",
+            _ => "openai-compatible",
+        },
+        ModelId = Model,
+        Pricing = InputPricePerMillion is null && OutputPricePerMillion is null
+            ? null
+            : new RoutePricing(InputPricePerMillion ?? 0m, OutputPricePerMillion ?? 0m, CachedInputPricePerMillion),
+        ContextWindow = ContextWindow,
+        MaxOutputTokens = MaxOutputTokens,
+        Capabilities = Capabilities,
+        Tags = new Dictionary<string, string>(Tags, StringComparer.OrdinalIgnoreCase),
+        Weight = Weight,
+        IsLocal = IsLocal,
+    };
+
+    internal IEnumerable<string> GetValidationErrors(string path)
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            yield return $"{path}:Name is missing; give each route a unique name.";
+            yield break;
+        }
+
+        path = $"{path} ('{Name}')";
+        if (string.IsNullOrWhiteSpace(Model))
+        {
+            yield return $"{path}:Model is missing; name the model (for Azure OpenAI, the deployment).";
+        }
+
+        if (Provider is RouteProviderKind.AzureOpenAI or RouteProviderKind.OpenAICompatible && string.IsNullOrWhiteSpace(Endpoint))
+        {
+            yield return $"{path}:Endpoint is missing; {Provider} routes need the base URL (e.g. https://api.together.xyz/v1, http://localhost:11434/v1).";
+        }
+
+        if (!string.IsNullOrWhiteSpace(Endpoint) && !(Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            yield return $"{path}:Endpoint '{Endpoint}' is not an absolute http(s) URL.";
+        }
+
+        if (Provider is RouteProviderKind.OpenAI or RouteProviderKind.AzureOpenAI && ResolveApiKey() is null)
+        {
+            var variable = ApiKeyEnvironmentVariable ?? (Provider == RouteProviderKind.OpenAI ? "OPENAI_API_KEY" : "AZURE_OPENAI_API_KEY");
+            yield return $"{path}: no API key; set {path.Split(' ')[0]}:ApiKey (user secrets) or the {variable} environment variable.";
+        }
+
+        foreach (var (label, price) in new[] { ("InputPricePerMillion", InputPricePerMillion), ("CachedInputPricePerMillion", CachedInputPricePerMillion), ("OutputPricePerMillion", OutputPricePerMillion) })
+        {
+            if (price < 0)
+            {
+                yield return $"{path}:{label} is {price}; prices are per 1M tokens and must be zero or more.";
+            }
+        }
+
+        if (Name is not null && !string.IsNullOrWhiteSpace(Name))
+        {
+            foreach (var error in ToDescriptor().GetValidationErrors())
+            {
+                if (!error.Contains("negative price", StringComparison.Ordinal))
+                {
+                    yield return $"{path}: {error}";
+                }
+            }
+        }
+    }
+}

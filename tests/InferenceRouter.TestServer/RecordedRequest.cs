@@ -1,0 +1,10 @@
+using System.Text.Json.Nodes;
+
+namespace InferenceRouter.TestServer;
+
+/// <summary>A request the fake server received.</summary>
+/// <param name="Number">Its 1-based number on this server.</param>
+/// <param name="Model">The <c>model</c> field.</param>
+/// <param name="Stream">The <c>stream</c> field.</param>
+/// <param name="Body">The whole JSON body.</param>
+public sealed record RecordedRequest(int Number, string? Model, bool Stream, JsonObject Body);

@@ -1,0 +1,47 @@
+namespace InferenceRouter.TestServer;
+
+/// <summary>How the fake server answers one request: delays, status, faults, text and usage.</summary>
+public sealed record ServerBehavior
+{
+    /// <summary>Gets a plain, fast, successful answer.</summary>
+    public static ServerBehavior Ok { get; } = new();
+
+    /// <summary>Gets the delay before the response headers (non-streaming: before the whole body).</summary>
+    public TimeSpan Latency { get; init; }
+
+    /// <summary>Gets the extra delay before the first streamed chunk.</summary>
+    public TimeSpan TimeToFirstToken { get; init; }
+
+    /// <summary>Gets the delay between streamed chunks.</summary>
+    public TimeSpan InterChunkDelay { get; init; }
+
+    /// <summary>Gets the HTTP status; anything but 200 sends an OpenAI-style error body.</summary>
+    public int StatusCode { get; init; } = 200;
+
+    /// <summary>Gets the Retry-After header to send with an error, in whole seconds.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>Gets the connection-level fault, if any.</summary>
+    public ServerFault Fault { get; init; }
+
+    /// <summary>Gets how many chunks are sent before <see cref="ServerFault.DropMidStream"/> drops the connection.</summary>
+    public int DropAfterChunks { get; init; } = 2;
+
+    /// <summary>Gets the answer's text; null answers "Hello from {server name}".</summary>
+    public string? Text { get; init; }
+
+    /// <summary>Gets the number of chunks a streamed answer is split into (at most the text's length).</summary>
+    public int Chunks { get; init; } = 5;
+
+    /// <summary>Gets the prompt tokens reported in usage.</summary>
+    public int PromptTokens { get; init; } = 11;
+
+    /// <summary>Gets the completion tokens reported in usage.</summary>
+    public int CompletionTokens { get; init; } = 7;
+
+    /// <summary>An error answer with <paramref name="status"/>.</summary>
+    /// <param name="status">The HTTP status.</param>
+    /// <param name="retryAfterSeconds">The Retry-After header, if any.</param>
+    /// <returns>The behavior.</returns>
+    public static ServerBehavior Error(int status, int? retryAfterSeconds = null) => new() { StatusCode = status, RetryAfterSeconds = retryAfterSeconds };
+}

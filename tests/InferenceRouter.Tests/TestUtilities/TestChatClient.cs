@@ -1,0 +1,46 @@
+namespace InferenceRouter.Tests;
+
+/// <summary>A callback-driven <see cref="IChatClient"/> for unit tests.</summary>
+public sealed class TestChatClient : IChatClient
+{
+    public Func<IEnumerable<ChatMessage>, ChatOptions?, CancellationToken, Task<ChatResponse>>? GetResponseAsyncCallback { get; set; }
+
+    public Func<IEnumerable<ChatMessage>, ChatOptions?, CancellationToken, IAsyncEnumerable<ChatResponseUpdate>>? GetStreamingResponseAsyncCallback { get; set; }
+
+    public int Calls;
+
+    public List<ChatOptions?> ReceivedOptions { get; } = [];
+
+    public bool Disposed { get; private set; }
+
+    public static TestChatClient Answering(string text) => new()
+    {
+        GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, text))),
+    };
+
+    public static TestChatClient Failing(Exception error) => new()
+    {
+        GetResponseAsyncCallback = (_, _, _) => Task.FromException<ChatResponse>(error),
+    };
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Calls);
+        lock (ReceivedOptions)
+        {
+            ReceivedOptions.Add(options);
+        }
+
+        return GetResponseAsyncCallback!(messages, options, cancellationToken);
+    }
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Calls);
+        return GetStreamingResponseAsyncCallback!(messages, options, cancellationToken);
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
+
+    public void Dispose() => Disposed = true;
+}
