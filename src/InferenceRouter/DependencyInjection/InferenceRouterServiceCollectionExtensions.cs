@@ -53,7 +53,7 @@ public static class InferenceRouterServiceCollectionExtensions
         httpClient.AddResilienceHandler("inference-router", (pipeline, context) =>
         {
             var options = context.ServiceProvider.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
-            pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout ?? TimeSpan.FromHours(1) });
+            pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout ?? TimeSpan.FromMinutes(10) });
         });
 
         configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient));

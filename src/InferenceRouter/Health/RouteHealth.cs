@@ -52,8 +52,15 @@ public sealed class RouteHealth
     /// <returns><see langword="true"/> when callers should skip the route now.</returns>
     public bool IsUnavailable(out DateTimeOffset until)
     {
-        long now = _timeProvider.GetUtcNow().UtcTicks;
         long retryAfter = Volatile.Read(ref _retryAfterUntilTicks);
+        if (retryAfter == 0 && CircuitState is RouteCircuitState.Closed or RouteCircuitState.HalfOpen)
+        {
+            // The common case needs no clock.
+            until = default;
+            return false;
+        }
+
+        long now = _timeProvider.GetUtcNow().UtcTicks;
         long circuit = CircuitState is RouteCircuitState.Open or RouteCircuitState.Isolated
             ? (CircuitState == RouteCircuitState.Isolated ? long.MaxValue : Volatile.Read(ref _circuitOpenUntilTicks))
             : 0;
@@ -62,6 +69,12 @@ public sealed class RouteHealth
         {
             until = latest == long.MaxValue ? DateTimeOffset.MaxValue : new DateTimeOffset(latest, TimeSpan.Zero);
             return true;
+        }
+
+        if (retryAfter != 0)
+        {
+            // The wait is over: forget it, so later checks take the fast path (unless a newer Retry-After arrived meanwhile).
+            Interlocked.CompareExchange(ref _retryAfterUntilTicks, 0, retryAfter);
         }
 
         until = default;

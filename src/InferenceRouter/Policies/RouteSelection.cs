@@ -235,30 +235,49 @@ public sealed class RouteSelection
     private void MeasurePrompt()
     {
         int chars = 0, messages = 0, images = 0;
-        foreach (var message in Messages)
+        if (Messages is IList<ChatMessage> list)
         {
-            messages++;
-            foreach (var content in message.Contents)
+            // Indexing avoids boxing an enumerator on every call.
+            for (int i = 0; i < list.Count; i++)
             {
-                switch (content)
-                {
-                    case TextContent text:
-                        chars += text.Text.Length;
-                        break;
-                    case TextReasoningContent reasoning:
-                        chars += reasoning.Text.Length;
-                        break;
-                    case DataContent data when data.HasTopLevelMediaType("image"):
-                    case UriContent uri when uri.HasTopLevelMediaType("image"):
-                        images++;
-                        break;
-                }
+                Measure(list[i], ref chars, ref images);
+            }
+
+            messages = list.Count;
+        }
+        else
+        {
+            foreach (var message in Messages)
+            {
+                Measure(message, ref chars, ref images);
+                messages++;
             }
         }
 
         _promptCharacters = chars;
         _messageCount = messages;
         _imageCount = images;
+    }
+
+    private static void Measure(ChatMessage message, ref int chars, ref int images)
+    {
+        var contents = message.Contents;
+        for (int i = 0; i < contents.Count; i++)
+        {
+            switch (contents[i])
+            {
+                case TextContent text:
+                    chars += text.Text.Length;
+                    break;
+                case TextReasoningContent reasoning:
+                    chars += reasoning.Text.Length;
+                    break;
+                case DataContent data when data.HasTopLevelMediaType("image"):
+                case UriContent uri when uri.HasTopLevelMediaType("image"):
+                    images++;
+                    break;
+            }
+        }
     }
 
     private RouteCapabilities ImpliedCapabilities()

@@ -6,8 +6,9 @@ public class RouterOptions
     /// <summary>Gets or sets the policy used when a call names none: a built-in name (see <see cref="RoutingPolicies"/>) or one registered with AddPolicy. Default: <c>default</c>.</summary>
     public string DefaultPolicy { get; set; } = RoutingPolicies.Default;
 
-    /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update). Null: no limit. Default: 10 minutes.</summary>
-    public TimeSpan? AttemptTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update); on expiry the router fails over.</summary>
+    /// <remarks>Default: null, no router timeout; the provider client's own applies (the OpenAI SDK's network timeout is 100 s, routes built from configuration use 10 minutes). A timeout costs a timer per attempt.</remarks>
+    public TimeSpan? AttemptTimeout { get; set; }
 
     /// <summary>Gets or sets the longest a stream may take to deliver its first update before the router fails over. Null: no limit.</summary>
     public TimeSpan? TimeToFirstTokenTimeout { get; set; }

@@ -1,0 +1,113 @@
+using InferenceRouter;
+using InferenceRouter.TestServer;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+// QuickStart: with no keys and no network, three local OpenAI-compatible endpoints with different latency, price and failure
+// profiles stand in for providers. With OPENAI_API_KEY set, or routes in appsettings.json, real providers are routed instead.
+var configuration = new ConfigurationBuilder()
+    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+    .AddEnvironmentVariables()
+    .Build();
+var section = configuration.GetSection(InferenceRouterOptions.SectionName);
+bool configured = section.GetSection("Routes").GetChildren().Any();
+string? openAiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
+
+var servers = new List<FakeOpenAIServer>();
+var services = new ServiceCollection();
+if (configured || !string.IsNullOrEmpty(openAiKey))
+{
+    services.AddInferenceRouter(section, router =>
+    {
+        if (!configured)
+        {
+            router.Configure(o => o.Routes.Add(new RouteOptions { Name = "openai-mini", Provider = RouteProviderKind.OpenAI, Model = "gpt-4.1-mini", InputPricePerMillion = 0.4m, OutputPricePerMillion = 1.6m }));
+        }
+    });
+    Console.WriteLine("Routing real providers from configuration.");
+}
+else
+{
+    var random = new Random(42);
+    var fast = await FakeOpenAIServer.StartAsync("fast-pricey", new ServerBehavior { Latency = TimeSpan.FromMilliseconds(40), TimeToFirstToken = TimeSpan.FromMilliseconds(20) });
+    var cheap = await FakeOpenAIServer.StartAsync("slow-cheap", new ServerBehavior { Latency = TimeSpan.FromMilliseconds(150), TimeToFirstToken = TimeSpan.FromMilliseconds(120) });
+    var flaky = await FakeOpenAIServer.StartAsync("flaky-mid");
+    flaky.Script = _ => random.NextDouble() switch
+    {
+        < 0.25 => ServerBehavior.Error(503),
+        < 0.35 => ServerBehavior.Error(429, retryAfterSeconds: 1),
+        _ => new ServerBehavior { Latency = TimeSpan.FromMilliseconds(70), TimeToFirstToken = TimeSpan.FromMilliseconds(40) },
+    };
+    servers.AddRange([fast, cheap, flaky]);
+
+    services.AddInferenceRouter(section, router =>
+    {
+        router.AddRoute(new RouteDescriptor("fast-pricey") { Provider = "local-demo", ModelId = "demo-large", Pricing = new RoutePricing(5m, 15m), Capabilities = RouteCapabilities.All }, fast.CreateChatClient("demo-large"));
+        router.AddRoute(new RouteDescriptor("slow-cheap") { Provider = "local-demo", ModelId = "demo-small", Pricing = new RoutePricing(0.1m, 0.4m), Capabilities = RouteCapabilities.All }, cheap.CreateChatClient("demo-small"));
+        router.AddRoute(new RouteDescriptor("flaky-mid") { Provider = "local-demo", ModelId = "demo-medium", Pricing = new RoutePricing(1m, 3m), Capabilities = RouteCapabilities.All }, flaky.CreateChatClient("demo-medium"));
+    });
+    Console.WriteLine("No keys found: routing three local demo endpoints (fast & pricey, slow & cheap, flaky).");
+}
+
+await using var provider = services.BuildServiceProvider();
+var client = provider.GetRequiredService<IChatClient>();
+var routerClient = client.GetService<RouterChatClient>()!;
+
+int calls = configured || !string.IsNullOrEmpty(openAiKey) ? 3 : 50;
+foreach (var policy in new[] { RoutingPolicies.LowestLatency, RoutingPolicies.LowestCost })
+{
+    Console.WriteLine();
+    Console.WriteLine($"Policy {policy}: {calls} calls (every other one streamed)");
+    var rows = new Dictionary<string, (int Calls, int Failovers, double LatencyMs, double TtftMs, int Streams)>();
+    int failed = 0;
+    for (int i = 0; i < calls; i++)
+    {
+        var options = new ChatOptions { MaxOutputTokens = 64 }.WithPolicy(policy);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var response = i % 2 == 0
+                ? await client.GetResponseAsync("Say hello in five words.", options)
+                : await client.GetStreamingResponseAsync("Say hello in five words.", options).ToChatResponseAsync();
+            var info = response.GetRoutingInfo()!;
+            var latency = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            rows.TryGetValue(info.Route, out var row);
+            rows[info.Route] = (row.Calls + 1, row.Failovers + info.AttemptCount - 1, row.LatencyMs + latency,
+                row.TtftMs + (info.TimeToFirstToken?.TotalMilliseconds ?? 0), row.Streams + (info.TimeToFirstToken is null ? 0 : 1));
+        }
+        catch (AllRoutesFailedException e)
+        {
+            failed++;
+            Console.WriteLine("  all routes failed: " + e.Message.Split('\n')[0]);
+        }
+    }
+
+    Console.WriteLine($"  {"route",-14} {"calls",5} {"failovers",9} {"avg latency",12} {"avg TTFT",9}");
+    foreach (var (route, row) in rows.OrderByDescending(r => r.Value.Calls))
+    {
+        string ttft = row.Streams == 0 ? "-" : $"{row.TtftMs / row.Streams:F0} ms";
+        Console.WriteLine($"  {route,-14} {row.Calls,5} {row.Failovers,9} {row.LatencyMs / row.Calls,9:F0} ms {ttft,9}");
+    }
+
+    if (failed > 0)
+    {
+        Console.WriteLine($"  {failed} call(s) found no healthy route");
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("Route health:");
+foreach (var health in routerClient.GetHealth())
+{
+    Console.WriteLine($"  {health.Route,-14} attempts {health.Attempts,3}  ok {health.Successes,3}  failed {health.Failures,3}  latency {health.Latency?.TotalMilliseconds,5:F0} ms  circuit {health.CircuitState}");
+}
+
+Console.WriteLine();
+Console.WriteLine("Why this route? (lowest-cost, a request with tools)");
+Console.WriteLine(routerClient.Explain([new ChatMessage(ChatRole.User, "What's the weather?")], new ChatOptions { Tools = [AIFunctionFactory.Create(() => "sunny", "weather")] }.WithPolicy(RoutingPolicies.LowestCost)));
+
+foreach (var server in servers)
+{
+    await server.DisposeAsync();
+}
