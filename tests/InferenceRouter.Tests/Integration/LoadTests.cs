@@ -2,7 +2,8 @@ using InferenceRouter.TestServer;
 
 namespace InferenceRouter.Tests.Integration;
 
-/// <summary>Correctness under load (never speed): every call ends, and the books balance.</summary>
+/// <summary>Correctness under load (never speed): every call ends, and the books balance. Runs alone: it saturates the machine.</summary>
+[Collection(nameof(LoadTests))]
 public class LoadTests
 {
     [Fact]
@@ -70,3 +71,7 @@ public class LoadTests
         }
     }
 }
+
+/// <summary>Keeps the load test from running beside timing-sensitive integration tests.</summary>
+[CollectionDefinition(nameof(LoadTests), DisableParallelization = true)]
+public sealed class LoadTestsCollection;
