@@ -42,7 +42,7 @@ public sealed partial class RouterChatClient
             OnAttemptFailed(result, call);
         }
 
-        throw AllFailed(selection, earlier);
+        throw AllFailed(earlier, call);
     }
 
     /// <summary>Runs one attempt through the route's circuit breaker and records its health, metrics and trace.</summary>

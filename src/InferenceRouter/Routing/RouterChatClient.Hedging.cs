@@ -105,7 +105,7 @@ public sealed partial class RouterChatClient
                 }
             }
 
-            throw AllFailed(selection, attempts);
+            throw AllFailed(attempts, call);
         }
         finally
         {

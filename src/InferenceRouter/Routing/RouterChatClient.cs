@@ -324,14 +324,15 @@ public sealed partial class RouterChatClient : IChatClient
         }
     }
 
-    private AllRoutesFailedException AllFailed(RouteSelection selection, IReadOnlyList<RouteAttempt>? attempts)
+    private AllRoutesFailedException AllFailed(IReadOnlyList<RouteAttempt>? attempts, in CallContext call)
     {
+        // Policies give short reasons on the hot path; for the exception, explain the call again to get the detailed ones.
         var exclusions = new List<RouteExclusion>();
-        for (int i = 0; i < _routes.Length; i++)
+        foreach (var route in Explain(call.Messages, call.Options, call.Streaming).Routes)
         {
-            if (selection.GetExclusionReason(i) is { } reason)
+            if (route.ExclusionReason is { } reason)
             {
-                exclusions.Add(new RouteExclusion(_routes[i].Name, reason));
+                exclusions.Add(new RouteExclusion(route.Route, reason));
             }
         }
 

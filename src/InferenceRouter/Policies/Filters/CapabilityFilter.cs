@@ -21,7 +21,7 @@ public sealed class CapabilityFilter : IRoutingPolicy
             var missing = required & ~selection.Routes[i].Descriptor.Capabilities;
             if (missing != RouteCapabilities.None && !selection.IsExcluded(i))
             {
-                selection.Exclude(i, this, "lacks " + missing.ToString());
+                selection.Exclude(i, this, selection.IsExplaining ? "lacks " + missing.ToString() : "lacks a required capability");
             }
         }
     }

@@ -16,9 +16,10 @@ public sealed class HealthFilter : IRoutingPolicy
             var health = selection.Routes[i].Health;
             if (!selection.IsExcluded(i) && health.IsUnavailable(out var until))
             {
-                selection.Exclude(i, this, health.CircuitState == RouteCircuitState.Closed
-                    ? $"asked to wait until {until:O}"
-                    : $"circuit {health.CircuitState} until {until:O}");
+                bool waiting = health.CircuitState == RouteCircuitState.Closed;
+                selection.Exclude(i, this, !selection.IsExplaining
+                    ? (waiting ? "asked to wait (Retry-After)" : "circuit open")
+                    : waiting ? $"asked to wait until {until:O}" : $"circuit {health.CircuitState} until {until:O}");
             }
         }
     }

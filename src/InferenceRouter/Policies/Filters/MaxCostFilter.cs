@@ -44,7 +44,7 @@ public sealed class MaxCostFilter : IRoutingPolicy
             decimal worstCase = pricing.Estimate(selection.CountPromptTokens(route), output ?? 0);
             if (worstCase > maxCost)
             {
-                selection.Exclude(i, this, $"worst case {worstCase:G6} over {maxCost:G6}");
+                selection.Exclude(i, this, selection.IsExplaining ? $"worst case {worstCase:G6} over {maxCost:G6}" : "worst-case cost over the maximum");
             }
         }
     }

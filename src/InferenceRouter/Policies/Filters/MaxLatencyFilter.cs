@@ -23,7 +23,7 @@ public sealed class MaxLatencyFilter : IRoutingPolicy
             double typical = selection.IsStreaming ? health.TimeToFirstTokenMilliseconds : health.LatencyMilliseconds;
             if (!selection.IsExcluded(i) && typical > limit)
             {
-                selection.Exclude(i, this, $"typical latency {typical:F0} ms over {limit:F0} ms");
+                selection.Exclude(i, this, selection.IsExplaining ? $"typical latency {typical:F0} ms over {limit:F0} ms" : "typical latency over the maximum");
             }
         }
     }

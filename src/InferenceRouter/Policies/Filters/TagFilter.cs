@@ -31,7 +31,7 @@ public sealed class TagFilter : IRoutingPolicy
                 {
                     if (!descriptor.HasTag(key, value))
                     {
-                        selection.Exclude(i, this, string.IsNullOrEmpty(value) ? $"no tag '{key}'" : $"no tag {key}={value}");
+                        selection.Exclude(i, this, !selection.IsExplaining ? "lacks a required tag" : string.IsNullOrEmpty(value) ? $"no tag '{key}'" : $"no tag {key}={value}");
                         break;
                     }
                 }
@@ -43,7 +43,7 @@ public sealed class TagFilter : IRoutingPolicy
                 {
                     if (descriptor.HasTag(key, value))
                     {
-                        selection.Exclude(i, this, string.IsNullOrEmpty(value) ? $"has excluded tag '{key}'" : $"has excluded tag {key}={value}");
+                        selection.Exclude(i, this, !selection.IsExplaining ? "has an excluded tag" : string.IsNullOrEmpty(value) ? $"has excluded tag '{key}'" : $"has excluded tag {key}={value}");
                         break;
                     }
                 }
