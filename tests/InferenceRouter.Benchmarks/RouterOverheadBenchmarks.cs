@@ -5,6 +5,7 @@ namespace InferenceRouter.Benchmarks;
 
 /// <summary>What the router adds to a call: 8 routes, the default policy (standard filters + priority), health, circuit breakers, telemetry.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RouterOverheadBenchmarks
 {
     private const int RouteCount = 8;
