@@ -55,7 +55,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     /// <summary>Gets the number of requests answered to the end.</summary>
     public int CompletedRequests => Volatile.Read(ref _completed);
 
-    /// <summary>Gets the number of requests the client abandoned (cancelled or disconnected) before the end.</summary>
+    /// <summary>Gets the number of requests that did not finish: the client went away (cancelled, hedged) or the script dropped the connection.</summary>
     public int AbortedRequests => Volatile.Read(ref _aborted);
 
     /// <summary>Starts a server.</summary>
