@@ -35,6 +35,7 @@ public sealed partial class RouterChatClient : IChatClient
     private readonly RequestedRouteFilter _requestedRoute;
     private readonly ChatClientMetadata _metadata = new("inference-router");
     private int _pooledSelections;
+    private int _disposed;
 
     /// <summary>Creates a router over <paramref name="routes"/>.</summary>
     /// <param name="routes">The routes, in priority order. Each belongs to this router from now on.</param>
@@ -207,9 +208,14 @@ public sealed partial class RouterChatClient : IChatClient
         return null;
     }
 
-    /// <summary>Disposes the routes' clients and the router's meter.</summary>
+    /// <summary>Disposes the routes' clients and the router's meter; later calls do nothing (DI may dispose the router through the pipeline too).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         foreach (var route in _routes)
         {
             route.Client.Dispose();

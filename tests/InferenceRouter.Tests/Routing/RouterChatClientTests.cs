@@ -347,6 +347,7 @@ public class RouterChatClientTests
         var router = Router(Of("a", a));
         router.Dispose();
         a.Disposed.Should().BeTrue();
+        router.Invoking(r => r.Dispose()).Should().NotThrow("DI disposes the router directly and through the ChatClientBuilder pipeline");
     }
 
     private static async IAsyncEnumerable<ChatResponseUpdate> Updates(params string[] texts)
