@@ -346,8 +346,8 @@ public class RouterChatClientTests
         var a = TestChatClient.Answering("a");
         var router = Router(Of("a", a));
         router.Dispose();
-        a.Disposed.Should().BeTrue();
-        router.Invoking(r => r.Dispose()).Should().NotThrow("DI disposes the router directly and through the ChatClientBuilder pipeline");
+        router.Dispose(); // DI disposes the router directly and through the ChatClientBuilder pipeline
+        a.DisposeCount.Should().Be(1);
     }
 
     private static async IAsyncEnumerable<ChatResponseUpdate> Updates(params string[] texts)

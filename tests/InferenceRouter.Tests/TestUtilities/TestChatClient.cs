@@ -11,7 +11,9 @@ public sealed class TestChatClient : IChatClient
 
     public List<ChatOptions?> ReceivedOptions { get; } = [];
 
-    public bool Disposed { get; private set; }
+    public int DisposeCount { get; private set; }
+
+    public bool Disposed => DisposeCount > 0;
 
     public static TestChatClient Answering(string text) => new()
     {
@@ -42,5 +44,5 @@ public sealed class TestChatClient : IChatClient
 
     public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
 
-    public void Dispose() => Disposed = true;
+    public void Dispose() => DisposeCount++;
 }
