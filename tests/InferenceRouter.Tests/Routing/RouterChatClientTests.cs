@@ -83,6 +83,22 @@ public class RouterChatClientTests
     }
 
     [Fact]
+    public async Task MaxAttempts_limits_the_failover_depth()
+    {
+        var c = TestChatClient.Answering("from c");
+        using var router = Router(
+            new RouterOptions { MaxAttempts = 2 },
+            Of("a", TestChatClient.Failing(new TimeoutException("1"))),
+            Of("b", TestChatClient.Failing(new TimeoutException("2"))),
+            Of("c", c));
+
+        var act = () => router.GetResponseAsync(Prompt());
+
+        (await act.Should().ThrowAsync<AllRoutesFailedException>()).Which.Attempts.Should().HaveCount(2);
+        c.Calls.Should().Be(0);
+    }
+
+    [Fact]
     public async Task Caller_cancellation_stops_at_once_and_never_fails_over()
     {
         using var cts = new CancellationTokenSource();
