@@ -54,8 +54,7 @@ public sealed class InferenceRouterBuilder
     public InferenceRouterBuilder AddPolicy(IRoutingPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        _registrations.Policies.Add(_ => policy);
-        _registrations.PolicyNames.Add(policy.Name);
+        _registrations.Policies.Add(policy);
         return this;
     }
 

@@ -25,7 +25,7 @@ internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistratio
 
         if (!string.IsNullOrWhiteSpace(options.DefaultPolicy) &&
             !RoutingPolicies.BuiltInNames.Contains(options.DefaultPolicy, StringComparer.OrdinalIgnoreCase) &&
-            !registrations.PolicyNames.Contains(options.DefaultPolicy))
+            !registrations.Policies.Any(p => string.Equals(p.Name, options.DefaultPolicy, StringComparison.OrdinalIgnoreCase)))
         {
             errors.Add($"DefaultPolicy '{options.DefaultPolicy}' is unknown. Built-in policies: {string.Join(", ", RoutingPolicies.BuiltInNames)}; register your own with AddPolicy.");
         }

@@ -7,7 +7,5 @@ internal sealed class InferenceRouterRegistrations
 {
     public List<(RouteDescriptor Descriptor, Func<IServiceProvider, IChatClient> Factory)> Routes { get; } = [];
 
-    public List<Func<IServiceProvider, IRoutingPolicy>> Policies { get; } = [];
-
-    public HashSet<string> PolicyNames { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public List<IRoutingPolicy> Policies { get; } = [];
 }

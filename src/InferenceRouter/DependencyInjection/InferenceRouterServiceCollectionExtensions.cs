@@ -81,7 +81,7 @@ public static class InferenceRouterServiceCollectionExtensions
         return new RouterChatClient(
             routes,
             options,
-            registrations.Policies.Select(f => f(services)),
+            registrations.Policies,
             services.GetService<ILoggerFactory>(),
             services.GetService<IMeterFactory>(),
             services.GetService<TimeProvider>());

@@ -84,7 +84,7 @@ public class LoopbackRoutingTests
     public async Task Unreachable_endpoint_fails_over()
     {
         await using var servers = await LoopbackServers.StartAsync("b");
-        var deadPort = servers[0].BaseUrl.Port;
+        int deadPort;
         await using (var dead = await FakeOpenAIServer.StartAsync("dead"))
         {
             deadPort = dead.BaseUrl.Port;
