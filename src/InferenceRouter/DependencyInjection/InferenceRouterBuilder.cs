@@ -67,4 +67,14 @@ public sealed class InferenceRouterBuilder
         Services.Configure(configure);
         return this;
     }
+
+    /// <summary>Changes the budget's options (limits, prices) after configuration is bound; enforce them with <c>UseBudgets()</c> on the returned pipeline.</summary>
+    /// <param name="configure">Changes the options.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder ConfigureBudgets(Action<BudgetOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
 }

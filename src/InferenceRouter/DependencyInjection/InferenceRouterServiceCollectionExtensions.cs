@@ -48,6 +48,21 @@ public static class InferenceRouterServiceCollectionExtensions
         optionsBuilder.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceRouterOptions>, InferenceRouterOptionsValidator>());
 
+        var budgetOptions = services.AddOptions<BudgetOptions>();
+        if (configuration is not null)
+        {
+            budgetOptions.Bind(configuration.GetSection(BudgetOptions.SectionName));
+        }
+
+        budgetOptions.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetOptions>, BudgetOptionsValidator>());
+        services.TryAddSingleton(sp => new BudgetManager(
+            sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
+            sp.GetService<IBudgetLedger>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>(),
+            sp.GetService<TimeProvider>()));
+
         // Provider HTTP: a total-timeout safety net and no retries (the router fails over), no HttpClient.Timeout (streams run long).
         var httpClient = services.AddHttpClient(InferenceRouterBuilder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         httpClient.AddResilienceHandler("inference-router", (pipeline, context) =>

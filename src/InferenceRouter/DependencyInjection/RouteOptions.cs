@@ -34,6 +34,9 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the price per 1M output tokens.</summary>
     public decimal? OutputPricePerMillion { get; set; }
 
+    /// <summary>Gets or sets the price per 1M reasoning tokens (defaults to the output price).</summary>
+    public decimal? ReasoningPricePerMillion { get; set; }
+
     /// <summary>Gets or sets the context window in tokens.</summary>
     public int? ContextWindow { get; set; }
 
@@ -83,7 +86,7 @@ public sealed class RouteOptions
         ModelId = Model,
         Pricing = InputPricePerMillion is null && OutputPricePerMillion is null
             ? null
-            : new RoutePricing(InputPricePerMillion ?? 0m, OutputPricePerMillion ?? 0m, CachedInputPricePerMillion),
+            : new RoutePricing(InputPricePerMillion ?? 0m, OutputPricePerMillion ?? 0m, CachedInputPricePerMillion, ReasoningPricePerMillion),
         ContextWindow = ContextWindow,
         MaxOutputTokens = MaxOutputTokens,
         Capabilities = Capabilities,
@@ -122,7 +125,7 @@ public sealed class RouteOptions
             yield return $"{path}: no API key; set {path.Split(' ')[0]}:ApiKey (user secrets) or the {variable} environment variable.";
         }
 
-        foreach (var (label, price) in new[] { ("InputPricePerMillion", InputPricePerMillion), ("CachedInputPricePerMillion", CachedInputPricePerMillion), ("OutputPricePerMillion", OutputPricePerMillion) })
+        foreach (var (label, price) in new[] { ("InputPricePerMillion", InputPricePerMillion), ("CachedInputPricePerMillion", CachedInputPricePerMillion), ("OutputPricePerMillion", OutputPricePerMillion), ("ReasoningPricePerMillion", ReasoningPricePerMillion) })
         {
             if (price < 0)
             {

@@ -9,7 +9,8 @@ internal readonly record struct AttemptResult<T>(
     FailureClassification Classification,
     AttemptCancellation? Cancellation,
     long StartedTimestamp,
-    TimeSpan Duration)
+    TimeSpan Duration,
+    BudgetAttempt? Budget = null)
 {
     public bool Succeeded => Outcome == RouteAttemptOutcome.Succeeded;
 

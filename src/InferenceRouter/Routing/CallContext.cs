@@ -11,4 +11,6 @@ internal readonly record struct CallContext(
     bool Streaming,
     CancellationToken CallerToken,
     Activity? Activity,
-    string PolicyName);
+    string PolicyName,
+    RouteSelection Selection,
+    BudgetCall? Budget);

@@ -17,4 +17,7 @@ public enum RouteAttemptOutcome
 
     /// <summary>The route was skipped: its circuit was open or it asked callers to wait.</summary>
     Skipped,
+
+    /// <summary>A budget limit could not take the call's worst-case cost on this route (or the route's model has no price); it was not tried.</summary>
+    OverBudget,
 }

@@ -67,12 +67,9 @@ public sealed class RouteDescriptor
 
     internal IEnumerable<string> GetValidationErrors()
     {
-        if (Pricing is { } p)
+        if (Pricing?.GetValidationError($"Route '{Name}'") is { } priceError)
         {
-            if (p.InputPerMillion < 0 || p.OutputPerMillion < 0 || p.CachedInputPerMillion < 0)
-            {
-                yield return $"Route '{Name}' has a negative price ({p}). Prices are per 1M tokens and must be zero or more.";
-            }
+            yield return priceError;
         }
 
         if (ContextWindow is <= 0)

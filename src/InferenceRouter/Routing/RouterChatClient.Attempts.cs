@@ -37,6 +37,11 @@ public sealed partial class RouterChatClient
                 return new Winner<T>(result, Append(earlier, result.ToAttempt()), Hedged: false);
             }
 
+            if (result.Outcome == RouteAttemptOutcome.OverBudget)
+            {
+                started--; // The route was never called.
+            }
+
             cancellation?.Return();
             (earlier ??= []).Add(result.ToAttempt());
             OnAttemptFailed(result, call);
@@ -50,6 +55,18 @@ public sealed partial class RouterChatClient
     {
         var options = PrepareOptions(call.Options, route, call.StripHints);
         var token = cancellation?.Token ?? call.CallerToken;
+        BudgetAttempt? budget = null;
+        if (call.Budget is { } budgetCall)
+        {
+            // Counted before the first await: hedged attempts start one after another on the same selection.
+            int promptTokens = call.Selection.CountPromptTokens(route);
+            budget = await budgetCall.Manager.ReserveAsync(budgetCall.Tenant, budgetCall.User, budgetCall.Manager.GetTarget(route), promptTokens, call.Options?.MaxOutputTokens, token).ConfigureAwait(false);
+            if (budget.Denial is { } denial)
+            {
+                return new AttemptResult<T>(route, default, denial, RouteAttemptOutcome.OverBudget, default, cancellation, _time.GetTimestamp(), TimeSpan.Zero);
+            }
+        }
+
         var health = route.Health;
         health.OnAttemptStarted();
         long started = _time.GetTimestamp();
@@ -80,7 +97,12 @@ public sealed partial class RouterChatClient
             }
 
             _telemetry.RecordAttempt(route, RouteAttemptOutcome.Succeeded);
-            return new AttemptResult<T>(route, outcome.Result, null, RouteAttemptOutcome.Succeeded, default, cancellation, started, elapsed);
+            return new AttemptResult<T>(route, outcome.Result, null, RouteAttemptOutcome.Succeeded, default, cancellation, started, elapsed, budget);
+        }
+
+        if (budget is not null)
+        {
+            await budget.ReleaseAsync().ConfigureAwait(false);
         }
 
         var error = outcome.Exception;
@@ -120,6 +142,17 @@ public sealed partial class RouterChatClient
     {
         call.CallerToken.ThrowIfCancellationRequested();
         var error = result.Error!;
+        if (result.Outcome == RouteAttemptOutcome.OverBudget)
+        {
+            if (error is BudgetExceededException { Enforcement: BudgetEnforcement.Reject })
+            {
+                ExceptionDispatchInfo.Capture(error).Throw();
+            }
+
+            RouterLog.OverBudget(_logger, result.Route.Name);
+            return;
+        }
+
         if (result.Outcome is RouteAttemptOutcome.Skipped or RouteAttemptOutcome.Cancelled)
         {
             return;
@@ -176,6 +209,7 @@ public sealed partial class RouterChatClient
         {
             var remaining = new AdditionalPropertiesDictionary(properties);
             remaining.Remove(ChatOptionsRoutingExtensions.HintsKey);
+            remaining.Remove(BudgetCall.Key);
             copy.AdditionalProperties = remaining.Count == 0 ? null : remaining;
         }
 

@@ -6,13 +6,21 @@ namespace InferenceRouter;
 
 public sealed partial class RouterChatClient
 {
-    private static readonly Action<AttemptResult<ChatResponse>> s_discardResponse = static result => result.Cancellation?.Return();
+    private static readonly Action<AttemptResult<ChatResponse>> s_discardResponse = static result =>
+    {
+        result.Cancellation?.Return();
+        if (result.Budget is { } budget)
+        {
+            // A hedging loser that answered was billed by its provider: charge it.
+            _ = SettleAsync(budget, result.Value!);
+        }
+    };
 
     private async Task<ChatResponse> GetResponseCoreAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
         using var activity = RouterTelemetry.StartCall(streaming: false);
-        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name);
+        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.From(options));
         Winner<ChatResponse> winner;
         try
         {
@@ -35,6 +43,11 @@ public sealed partial class RouterChatClient
         var response = result.Value!;
         var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null);
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
+        if (result.Budget is { } budget)
+        {
+            response.AdditionalProperties[CallCostExtensions.CostKey] = await SettleAsync(budget, response).ConfigureAwait(false);
+        }
+
         _telemetry.RecordDuration(result.Route, response.ModelId, result.Duration, null);
         activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
         return response;
@@ -50,7 +63,7 @@ public sealed partial class RouterChatClient
         var activity = RouterTelemetry.StartCall(streaming: true);
         Activity.Current = parent;
 
-        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name);
+        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name, selection, BudgetCall.From(options));
         var firstTimeout = _options.TimeToFirstTokenTimeout ?? _options.AttemptTimeout;
         Winner<StreamStart> winner;
         try
@@ -85,10 +98,12 @@ public sealed partial class RouterChatClient
         Exception? error = null;
         string? responseId = start.First?.ResponseId;
         string? modelId = start.First?.ModelId;
+        var usage = result.Budget is null ? null : new StreamUsage();
         try
         {
             if (start.First is { } first)
             {
+                usage?.Observe(first);
                 yield return first;
             }
 
@@ -117,22 +132,35 @@ public sealed partial class RouterChatClient
 
                 responseId ??= update.ResponseId;
                 modelId ??= update.ModelId;
+                usage?.Observe(update);
                 yield return update;
             }
 
             completed = true;
             var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration);
             activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
-            yield return new ChatResponseUpdate
+            var last = new ChatResponseUpdate
             {
                 ResponseId = responseId,
                 ModelId = modelId,
                 AdditionalProperties = new() { [RoutingInfoExtensions.RoutingInfoKey] = info },
             };
+            if (usage is not null && await usage.CloseAsync(result.Budget!).ConfigureAwait(false) is { } cost)
+            {
+                last.AdditionalProperties[CallCostExtensions.CostKey] = cost;
+            }
+
+            yield return last;
         }
         finally
         {
             await enumerator.DisposeAsync().ConfigureAwait(false);
+            if (usage is not null)
+            {
+                // Failed or abandoned part-way: charge what the provider produced (it bills for it), or release if nothing came.
+                await usage.CloseAsync(result.Budget!).ConfigureAwait(false);
+            }
+
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
             if (completed)
             {
@@ -156,6 +184,9 @@ public sealed partial class RouterChatClient
         }
     }
 
+    private static async ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
+        await budget.SettleAsync(response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null).ConfigureAwait(false);
+
     private static void DiscardStream(AttemptResult<StreamStart> result)
     {
         _ = CloseAsync(result);
@@ -172,6 +203,17 @@ public sealed partial class RouterChatClient
             }
             finally
             {
+                if (result.Budget is { } budget)
+                {
+                    var usage = new StreamUsage();
+                    if (result.Value!.First is { } first)
+                    {
+                        usage.Observe(first);
+                    }
+
+                    await usage.CloseAsync(budget).ConfigureAwait(false);
+                }
+
                 result.Route.Health.OnCancelled();
                 result.Cancellation?.Return();
             }

@@ -284,7 +284,8 @@ public sealed partial class RouterChatClient : IChatClient
     private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, bool explain, out IRoutingPolicy policy, out bool stripHints)
     {
         var callHints = options.GetRoutingHints();
-        stripHints = options?.AdditionalProperties?.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) == true;
+        stripHints = options?.AdditionalProperties is { } properties &&
+            (properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) || properties.ContainsKey(BudgetCall.Key));
         var hints = RoutingHints.Combine(RoutingScope.Current, callHints);
         policy = hints.Policy is null ? _defaultPolicy : ResolvePolicy(hints.Policy);
 
@@ -330,8 +331,28 @@ public sealed partial class RouterChatClient : IChatClient
         }
     }
 
-    private AllRoutesFailedException AllFailed(IReadOnlyList<RouteAttempt>? attempts, in CallContext call)
+    private Exception AllFailed(IReadOnlyList<RouteAttempt>? attempts, in CallContext call)
     {
+        // When budgets turned away every candidate that was not skipped for health, the budget's reason is the answer.
+        Exception? budgetDenial = null;
+        foreach (var attempt in attempts ?? [])
+        {
+            if (attempt.Outcome == RouteAttemptOutcome.OverBudget)
+            {
+                budgetDenial ??= attempt.Error;
+            }
+            else if (attempt.Outcome != RouteAttemptOutcome.Skipped)
+            {
+                budgetDenial = null;
+                break;
+            }
+        }
+
+        if (budgetDenial is not null)
+        {
+            return budgetDenial;
+        }
+
         // Policies give short reasons on the hot path; for the exception, explain the call again to get the detailed ones.
         var exclusions = new List<RouteExclusion>();
         foreach (var route in Explain(call.Messages, call.Options, call.Streaming).Routes)

@@ -27,4 +27,13 @@ public static class InferenceRouterTelemetry
 
     /// <summary>Gauge of each route's attempts in flight.</summary>
     public const string InFlightInstrument = "inference_router.route.in_flight";
+
+    /// <summary>The counter of what calls cost, in the price catalog's currency, by route, model and tenant.</summary>
+    public const string CostInstrument = "inference_router.cost";
+
+    /// <summary>The counter of tokens, by route, model, tenant and <c>gen_ai.token.type</c> (input, output).</summary>
+    public const string TokensInstrument = "inference_router.tokens";
+
+    /// <summary>The counter of calls (or route attempts) a budget limit turned away, by limit and enforcement.</summary>
+    public const string BudgetDenialsInstrument = "inference_router.budget.denials";
 }

@@ -34,4 +34,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(10, LogLevel.Warning, "Stream from route {Route} failed after its first update with {ErrorType}; the error reaches the caller (no failover mid-stream).")]
     public static partial void StreamFailed(ILogger logger, string route, string errorType, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Information, "Route {Route} does not fit the budget for this call; downgrading to the next candidate.")]
+    public static partial void OverBudget(ILogger logger, string route);
 }

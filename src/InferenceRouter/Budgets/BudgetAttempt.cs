@@ -1,0 +1,74 @@
+using Microsoft.Extensions.AI;
+
+namespace InferenceRouter;
+
+/// <summary>One call's (or route attempt's) hold on the budget: the reservation to settle or release, or why the budget denied it.</summary>
+internal sealed class BudgetAttempt
+{
+    private int _completed;
+
+    public BudgetAttempt(BudgetManager manager, BudgetTarget target, BudgetReservation? reservation, string? tenant, int promptTokens, decimal estimate, long startedTimestamp)
+    {
+        Manager = manager;
+        Target = target;
+        Reservation = reservation;
+        Tenant = tenant;
+        PromptTokens = promptTokens;
+        Estimate = estimate;
+        StartedTimestamp = startedTimestamp;
+    }
+
+    private BudgetAttempt(Exception denial, BudgetTarget target)
+    {
+        Denial = denial;
+        Target = target;
+        Manager = null!;
+    }
+
+    public BudgetManager Manager { get; }
+
+    public BudgetTarget Target { get; }
+
+    /// <summary>Gets the ledger's reservation; null when no limit applies to the call (its cost is still counted).</summary>
+    public BudgetReservation? Reservation { get; }
+
+    public string? Tenant { get; }
+
+    public int PromptTokens { get; }
+
+    public decimal Estimate { get; }
+
+    public long StartedTimestamp { get; }
+
+    /// <summary>Gets why the budget turned the call away: a <see cref="BudgetExceededException"/>, or an <see cref="InvalidOperationException"/> for an unpriced model.</summary>
+    public Exception? Denial { get; }
+
+    /// <summary>Gets a value indicating whether a router should try another route rather than fail the call.</summary>
+    public bool CanDowngrade => Denial is not BudgetExceededException { Enforcement: BudgetEnforcement.Reject };
+
+    public static BudgetAttempt Deny(Exception denial, BudgetTarget target) => new(denial, target);
+
+    /// <summary>Charges the real cost (from usage, else counted) once; later calls return null.</summary>
+    public async ValueTask<CallCost?> SettleAsync(UsageDetails? usage, string? outputText)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return null;
+        }
+
+        return await Manager.SettleAsync(this, usage, outputText).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives the reservation back (the call failed before the provider produced anything) once.</summary>
+    public ValueTask ReleaseAsync()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0 || Reservation is null)
+        {
+            return default;
+        }
+
+        return ReleaseCoreAsync();
+
+        async ValueTask ReleaseCoreAsync() => await Manager.Ledger.ReleaseAsync(Reservation).ConfigureAwait(false);
+    }
+}

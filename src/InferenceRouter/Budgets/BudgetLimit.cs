@@ -1,0 +1,105 @@
+namespace InferenceRouter;
+
+/// <summary>One spending limit: a scope, a window, an amount and what to do when a call would cross it.</summary>
+/// <remarks>
+/// A limit whose <see cref="Key"/> is empty applies to every value of its scope separately (each tenant gets its own daily limit);
+/// with a key it applies to that value only. A call is charged in every limit that applies to it, and must fit all of them.
+/// Calls without a tenant (user) are not counted in tenant (user) limits.
+/// </remarks>
+public sealed class BudgetLimit
+{
+    /// <summary>Gets or sets a name for logs, reports and exceptions; defaults to one made of scope, key and window.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Gets or sets what the limit counts over.</summary>
+    public BudgetScope Scope { get; set; }
+
+    /// <summary>Gets or sets the one tenant, user, route, model or tag (<c>key=value</c>) the limit is for; empty for each value separately. Ignored for <see cref="BudgetScope.Global"/>.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Gets or sets the window spend is counted in.</summary>
+    public BudgetWindow Window { get; set; } = BudgetWindow.Lifetime;
+
+    /// <summary>Gets or sets the length of a <see cref="BudgetWindow.Rolling"/> window, in hours.</summary>
+    public double RollingHours { get; set; }
+
+    /// <summary>Gets or sets the most that may be spent in one window, in the catalog's currency; must be positive.</summary>
+    public decimal Amount { get; set; }
+
+    /// <summary>Gets or sets what happens to a call that does not fit.</summary>
+    public BudgetEnforcement Enforcement { get; set; } = BudgetEnforcement.Reject;
+
+    /// <summary>Gets the name used in reports: <see cref="Name"/>, or one made of scope, key and window (<c>tenant:acme/day</c>).</summary>
+    public string DisplayName => Name ?? $"{Scope.ToString().ToLowerInvariant()}{(string.IsNullOrEmpty(Key) || Scope == BudgetScope.Global ? string.Empty : ":" + Key)}/{WindowName}";
+
+    internal TimeSpan RollingPeriod => Window == BudgetWindow.Rolling ? TimeSpan.FromHours(RollingHours) : TimeSpan.Zero;
+
+    private string WindowName => Window == BudgetWindow.Rolling ? $"{RollingHours:G}h" : Window.ToString().ToLowerInvariant();
+
+    /// <summary>Lists what is wrong with the limit, each with the fix.</summary>
+    /// <param name="path">Where the limit sits (for messages), e.g. <c>Budgets:Limits:0</c>.</param>
+    /// <returns>The problems; empty when valid.</returns>
+    public IEnumerable<string> GetValidationErrors(string path)
+    {
+        if (Amount <= 0)
+        {
+            yield return $"{path}:Amount is {Amount}; a limit must be a positive amount (to block a scope entirely, use a tag or route filter instead).";
+        }
+
+        if (!Enum.IsDefined(Scope))
+        {
+            yield return $"{path}:Scope is {Scope}; use one of {string.Join(", ", Enum.GetNames<BudgetScope>())}.";
+        }
+
+        if (!Enum.IsDefined(Window))
+        {
+            yield return $"{path}:Window is {Window}; use one of {string.Join(", ", Enum.GetNames<BudgetWindow>())}.";
+        }
+
+        if (Window == BudgetWindow.Rolling && !(RollingHours > 0 && RollingHours <= 24 * 366))
+        {
+            yield return $"{path}:RollingHours is {RollingHours}; a Rolling window needs a length between 0 and 8784 hours (e.g. 24).";
+        }
+
+        if (Scope == BudgetScope.Tag && (string.IsNullOrEmpty(Key) || !Key.Contains('=', StringComparison.Ordinal)))
+        {
+            yield return $"{path}:Key is '{Key}'; a Tag limit names the tag as key=value, e.g. 'tier=premium'.";
+        }
+    }
+
+    /// <summary>Returns whether the limit counts a call with these dimensions, and under which value.</summary>
+    internal bool TryGetScopeValue(string? tenant, string? user, BudgetTarget target, out string value)
+    {
+        string? candidate = Scope switch
+        {
+            BudgetScope.Global => string.Empty,
+            BudgetScope.Tenant => tenant,
+            BudgetScope.User => user,
+            BudgetScope.Route => target.Route,
+            BudgetScope.Model => target.ModelId,
+            BudgetScope.Tag => target.HasTag(Key!) ? Key : null,
+            _ => null,
+        };
+
+        value = candidate ?? string.Empty;
+        if (candidate is null)
+        {
+            return false;
+        }
+
+        return Scope is BudgetScope.Global or BudgetScope.Tag || string.IsNullOrEmpty(Key) || string.Equals(Key, candidate, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Gets the start of the calendar window holding <paramref name="now"/> (in <paramref name="zone"/>); the epoch for lifetime and rolling windows.</summary>
+    internal DateTimeOffset GetWindowStart(DateTimeOffset now, TimeZoneInfo zone)
+    {
+        if (Window is BudgetWindow.Lifetime or BudgetWindow.Rolling)
+        {
+            return DateTimeOffset.UnixEpoch;
+        }
+
+        var local = TimeZoneInfo.ConvertTime(now, zone);
+        var start = Window == BudgetWindow.Day ? local.Date : new DateTime(local.Year, local.Month, 1, 0, 0, 0, DateTimeKind.Unspecified);
+        return new DateTimeOffset(start, zone.GetUtcOffset(start)).ToUniversalTime();
+    }
+}

@@ -1,0 +1,126 @@
+namespace InferenceRouter;
+
+/// <summary>Options of the budget: limits, prices, and what to do with unknown models; bound from <c>InferenceRouter:Budgets</c>.</summary>
+public sealed class BudgetOptions
+{
+    /// <summary>The configuration section under <c>InferenceRouter</c>.</summary>
+    public const string SectionName = "Budgets";
+
+    private static readonly double[] s_defaultThresholds = [0.5, 0.8, 1.0];
+
+    /// <summary>Gets the spending limits; every limit that applies to a call must hold.</summary>
+    public List<BudgetLimit> Limits { get; } = [];
+
+    /// <summary>Gets prices by model id; they add to (and override) the catalog's.</summary>
+    public Dictionary<string, ModelPrice> Prices { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets or sets a value indicating whether to start from the catalog shipped with the package (<see cref="PriceCatalog.Default"/>).</summary>
+    public bool UseDefaultPriceCatalog { get; set; } = true;
+
+    /// <summary>Gets or sets a JSON price-catalog file to load (after the default catalog, before <see cref="Prices"/>).</summary>
+    public string? PriceCatalogPath { get; set; }
+
+    /// <summary>Gets or sets what to do with a model that has no price anywhere.</summary>
+    public UnknownModelPricing UnknownModelPricing { get; set; } = UnknownModelPricing.Reject;
+
+    /// <summary>Gets or sets the fractions of a limit at which <see cref="BudgetManager.ThresholdCrossed"/> fires and a warning is logged, once per crossing; 0.5, 0.8 and 1.0 when unset.</summary>
+    public double[]? Thresholds { get; set; }
+
+    /// <summary>Gets or sets the time zone of day and month windows (a system time-zone id); UTC by default.</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>Gets or sets the output tokens to reserve for when neither the request (<c>MaxOutputTokens</c>) nor the route sets a limit.</summary>
+    public int DefaultMaxOutputTokens { get; set; } = 4096;
+
+    /// <summary>Gets or sets how long a reservation may stay unsettled before the ledger releases it as an orphan.</summary>
+    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Gets or sets a file the default in-memory ledger keeps spend in across restarts; null keeps it in memory only.</summary>
+    public string? PersistencePath { get; set; }
+
+    internal IReadOnlyList<double> EffectiveThresholds => Thresholds ?? s_defaultThresholds;
+
+    /// <summary>Lists what is wrong with the options, each with the fix.</summary>
+    /// <returns>The problems; empty when valid.</returns>
+    public IEnumerable<string> GetValidationErrors()
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < Limits.Count; i++)
+        {
+            var path = $"{SectionName}:Limits:{i}";
+            if (Limits[i] is not { } limit)
+            {
+                yield return $"{path} is empty; remove it or give Scope, Window and Amount.";
+                continue;
+            }
+
+            foreach (var error in limit.GetValidationErrors(path))
+            {
+                yield return error;
+            }
+
+            if (!names.Add(limit.DisplayName))
+            {
+                yield return $"{path} is named '{limit.DisplayName}' like an earlier limit; give one of them a distinct Name.";
+            }
+        }
+
+        foreach (var (model, price) in Prices)
+        {
+            if (price?.ToPricing().GetValidationError($"{SectionName}:Prices:{model}") is { } error)
+            {
+                yield return error;
+            }
+        }
+
+        foreach (var threshold in EffectiveThresholds)
+        {
+            if (!(threshold > 0 && threshold <= 10))
+            {
+                yield return $"{SectionName}:Thresholds contains {threshold}; thresholds are fractions of a limit, e.g. 0.5, 0.8, 1.0.";
+            }
+        }
+
+        if (!TryFindTimeZone(TimeZone, out _))
+        {
+            yield return $"{SectionName}:TimeZone '{TimeZone}' is not a time zone this system knows; use an id such as 'UTC' or 'Europe/Paris'.";
+        }
+
+        if (DefaultMaxOutputTokens <= 0)
+        {
+            yield return $"{SectionName}:DefaultMaxOutputTokens is {DefaultMaxOutputTokens}; give a positive number of tokens (e.g. 4096).";
+        }
+
+        if (ReservationTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:ReservationTimeout is {ReservationTimeout}; give a positive duration longer than your longest call (e.g. 00:10:00).";
+        }
+
+        if (PriceCatalogPath is { } catalog && !File.Exists(catalog))
+        {
+            yield return $"{SectionName}:PriceCatalogPath '{catalog}' does not exist; fix the path or remove the setting.";
+        }
+    }
+
+    /// <summary>Throws when the options are invalid.</summary>
+    /// <exception cref="ArgumentException">Naming every problem.</exception>
+    public void Validate()
+    {
+        var errors = GetValidationErrors().ToList();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid budget options: " + string.Join(" ", errors));
+        }
+    }
+
+    internal static bool TryFindTimeZone(string? id, out TimeZoneInfo zone)
+    {
+        zone = TimeZoneInfo.Utc;
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return false;
+        }
+
+        return string.Equals(id, "UTC", StringComparison.OrdinalIgnoreCase) || TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone!);
+    }
+}

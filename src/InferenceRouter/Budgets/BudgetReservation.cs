@@ -1,0 +1,54 @@
+namespace InferenceRouter;
+
+/// <summary>
+/// The outcome of asking a ledger to hold an amount in several accounts at once: granted in all of them, or denied with the account that
+/// did not fit. A granted reservation must be settled or released exactly once; doing either again is a no-op.
+/// </summary>
+/// <remarks>Ledgers may derive from this type to keep their own state; a ledger refuses reservations it did not make.</remarks>
+public class BudgetReservation
+{
+    /// <summary>Creates a reservation outcome.</summary>
+    /// <param name="id">A unique id (remote ledgers settle by id, idempotently).</param>
+    /// <param name="accounts">The accounts the amount is held in.</param>
+    /// <param name="amount">The amount held in each account.</param>
+    /// <param name="createdAt">When it was made.</param>
+    /// <param name="expiresAt">When the ledger may release it if it is never settled (an orphan).</param>
+    /// <param name="denied">For a denial: the balance of the account that did not fit; null when granted.</param>
+    /// <param name="deniedIndex">For a denial: the index of that account in <paramref name="accounts"/>.</param>
+    public BudgetReservation(string id, IReadOnlyList<BudgetAccount> accounts, decimal amount, DateTimeOffset createdAt, DateTimeOffset expiresAt, BudgetAccountBalance? denied = null, int deniedIndex = -1)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(accounts);
+        Id = id;
+        Accounts = accounts;
+        Amount = amount;
+        CreatedAt = createdAt;
+        ExpiresAt = expiresAt;
+        Denied = denied;
+        DeniedIndex = deniedIndex;
+    }
+
+    /// <summary>Gets the reservation's id.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets the accounts.</summary>
+    public IReadOnlyList<BudgetAccount> Accounts { get; }
+
+    /// <summary>Gets the amount held in each account.</summary>
+    public decimal Amount { get; }
+
+    /// <summary>Gets when it was made.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>Gets when the ledger may release it as an orphan.</summary>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Gets a value indicating whether the amount is held in every account.</summary>
+    public bool IsGranted => Denied is null;
+
+    /// <summary>Gets the balance of the account that did not fit, for a denial.</summary>
+    public BudgetAccountBalance? Denied { get; }
+
+    /// <summary>Gets the index in <see cref="Accounts"/> of the account that did not fit, or -1.</summary>
+    public int DeniedIndex { get; }
+}

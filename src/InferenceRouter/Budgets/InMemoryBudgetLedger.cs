@@ -1,0 +1,350 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+
+namespace InferenceRouter;
+
+/// <summary>An exact, in-process <see cref="IBudgetLedger"/>: a lock per account, taken in a fixed order so multi-account reservations are atomic and never deadlock.</summary>
+/// <remarks>
+/// Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
+/// different tenants never contend. Spend can be kept across restarts with <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/>.
+/// </remarks>
+public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
+{
+    private readonly ConcurrentDictionary<BudgetAccountKey, BudgetAccountState> _accounts = new();
+    private readonly ConcurrentDictionary<long, Reservation> _outstanding = new();
+    private readonly InMemoryBudgetLedgerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ITimer? _persistTimer;
+    private readonly Func<BudgetAccountKey, TimeSpan, BudgetAccountState> _createAccount;
+    private readonly SemaphoreSlim _persistLock = new(1, 1);
+    private long _nextId;
+    private long _nextOrder;
+    private long _nextSweepTicks;
+    private long _expired;
+    private int _dirty;
+
+    /// <summary>Creates a ledger; with a persistence path, loads the spend saved there.</summary>
+    /// <param name="options">Persistence and expiry; defaults keep everything in memory.</param>
+    /// <param name="timeProvider">The clock (rolling windows, expiry); <see cref="TimeProvider.System"/> by default.</param>
+    /// <exception cref="InvalidDataException">The persistence file exists but cannot be read.</exception>
+    public InMemoryBudgetLedger(InMemoryBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        _options = options ?? new InMemoryBudgetLedgerOptions();
+        if (_options.PersistInterval <= TimeSpan.Zero || _options.ExpirySweepInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"PersistInterval ({_options.PersistInterval}) and ExpirySweepInterval ({_options.ExpirySweepInterval}) must be positive.", nameof(options));
+        }
+
+        _time = timeProvider ?? TimeProvider.System;
+        _createAccount = (key, rolling) => new BudgetAccountState(key, Interlocked.Increment(ref _nextOrder), rolling);
+        _nextSweepTicks = _time.GetUtcNow().UtcTicks + _options.ExpirySweepInterval.Ticks;
+        if (_options.PersistencePath is { } path)
+        {
+            Load(path);
+            _persistTimer = _time.CreateTimer(static state => _ = ((InMemoryBudgetLedger)state!).PersistIfChangedAsync(), this, _options.PersistInterval, _options.PersistInterval);
+        }
+    }
+
+    /// <summary>Gets the number of reservations released because they expired unsettled.</summary>
+    public long ExpiredReservations => Interlocked.Read(ref _expired);
+
+    /// <summary>Gets the number of reservations granted and not yet settled or released.</summary>
+    public int OutstandingReservations => _outstanding.Count;
+
+    /// <summary>Called under an account's lock after every change, with its new balance (tests check invariants here).</summary>
+    internal Action<BudgetAccountBalance>? BalanceChanged { get; set; }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetReservation> ReserveAsync(BudgetAccount[] accounts, decimal amount, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accounts);
+        if (accounts.Length == 0)
+        {
+            throw new ArgumentException("A reservation needs at least one account.", nameof(accounts));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        SweepExpired(now);
+
+        var states = new BudgetAccountState[accounts.Length];
+        for (int i = 0; i < accounts.Length; i++)
+        {
+            states[i] = _accounts.GetOrAdd(accounts[i].Key, _createAccount, accounts[i].RollingPeriod);
+        }
+
+        Span<int> order = stackalloc int[accounts.Length];
+        SortByLockOrder(states, order);
+        int locked = 0;
+        try
+        {
+            for (; locked < order.Length; locked++)
+            {
+                Monitor.Enter(states[order[locked]]);
+            }
+
+            for (int i = 0; i < states.Length; i++)
+            {
+                var state = states[i];
+                state.Limit = accounts[i].Limit;
+
+                // Zero always fits: a free (local) route stays usable even when a budget is spent to the cent.
+                if (amount > 0 && state.CurrentSpent(now) + state.Reserved + amount > state.Limit)
+                {
+                    return new(new BudgetReservation("denied", accounts, amount, now, expiresAt, state.GetBalance(now), i));
+                }
+            }
+
+            for (int i = 0; i < states.Length; i++)
+            {
+                states[i].Reserved += amount;
+                BalanceChanged?.Invoke(states[i].GetBalance(now));
+            }
+        }
+        finally
+        {
+            while (--locked >= 0)
+            {
+                Monitor.Exit(states[order[locked]]);
+            }
+        }
+
+        long id = Interlocked.Increment(ref _nextId);
+        var reservation = new Reservation(this, id, states, accounts, amount, now, expiresAt);
+        _outstanding[id] = reservation;
+        return new(reservation);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetSettlement> SettleAsync(BudgetReservation reservation, decimal cost, CancellationToken cancellationToken = default)
+    {
+        var mine = Own(reservation);
+        ArgumentOutOfRangeException.ThrowIfNegative(cost);
+        if (!mine.TryComplete(Reservation.Settled))
+        {
+            return new(new BudgetSettlement(false, []));
+        }
+
+        _outstanding.TryRemove(mine.Sequence, out _);
+        var balances = Apply(mine, cost, _time.GetUtcNow());
+        Interlocked.Exchange(ref _dirty, 1);
+        return new(new BudgetSettlement(true, balances));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default)
+    {
+        var mine = Own(reservation);
+        if (!mine.TryComplete(Reservation.Released))
+        {
+            return new(false);
+        }
+
+        _outstanding.TryRemove(mine.Sequence, out _);
+        Apply(mine, cost: null, _time.GetUtcNow());
+        return new(true);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<BudgetAccountBalance>> GetBalancesAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        var balances = new List<BudgetAccountBalance>(_accounts.Count);
+        foreach (var state in _accounts.Values)
+        {
+            lock (state)
+            {
+                balances.Add(state.GetBalance(now));
+            }
+        }
+
+        return new(balances);
+    }
+
+    /// <summary>Writes spend to <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/> now (atomically: a temporary file, then a rename).</summary>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the file is in place.</returns>
+    /// <exception cref="InvalidOperationException">No persistence path is configured.</exception>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var path = _options.PersistencePath ?? throw new InvalidOperationException("This ledger has no PersistencePath; set InMemoryBudgetLedgerOptions.PersistencePath to keep spend across restarts.");
+        await _persistLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Interlocked.Exchange(ref _dirty, 0);
+            var now = _time.GetUtcNow();
+            var document = new LedgerFileDocument();
+            foreach (var state in _accounts.Values)
+            {
+                lock (state)
+                {
+                    document.Accounts.Add(state.ToFile(now));
+                }
+            }
+
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(directory);
+            var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
+            {
+                await JsonSerializer.SerializeAsync(stream, document, BudgetJsonContext.Default.LedgerFileDocument, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            _persistLock.Release();
+        }
+    }
+
+    /// <summary>Stops the persistence timer and writes spend one last time.</summary>
+    public void Dispose()
+    {
+        if (_persistTimer is null)
+        {
+            return;
+        }
+
+        _persistTimer.Dispose();
+        FlushAsync().GetAwaiter().GetResult();
+    }
+
+    private static void SortByLockOrder(BudgetAccountState[] states, Span<int> order)
+    {
+        for (int i = 0; i < states.Length; i++)
+        {
+            int j = i;
+            while (j > 0 && states[order[j - 1]].Order > states[i].Order)
+            {
+                order[j] = order[j - 1];
+                j--;
+            }
+
+            order[j] = i;
+        }
+    }
+
+    private Reservation Own(BudgetReservation reservation)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        if (reservation is not Reservation mine || !ReferenceEquals(mine.Owner, this))
+        {
+            throw new ArgumentException(
+                reservation.IsGranted
+                    ? $"Reservation '{reservation.Id}' was not made by this ledger; settle or release it on the ledger that granted it."
+                    : "A denied reservation holds nothing; there is nothing to settle or release.",
+                nameof(reservation));
+        }
+
+        return mine;
+    }
+
+    private BudgetAccountBalance[] Apply(Reservation reservation, decimal? cost, DateTimeOffset now)
+    {
+        var states = reservation.States;
+        var balances = new BudgetAccountBalance[states.Length];
+        for (int i = 0; i < states.Length; i++)
+        {
+            var state = states[i];
+            lock (state)
+            {
+                state.Reserved -= reservation.Amount;
+                if (cost is { } spent)
+                {
+                    // Rolling windows count the spend when it settles; calendar windows in the window the call reserved in.
+                    state.AddSpent(spent, now);
+                }
+
+                balances[i] = state.GetBalance(now);
+                BalanceChanged?.Invoke(balances[i]);
+            }
+        }
+
+        return balances;
+    }
+
+    private void SweepExpired(DateTimeOffset now)
+    {
+        long due = Volatile.Read(ref _nextSweepTicks);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweepTicks, now.UtcTicks + _options.ExpirySweepInterval.Ticks, due) != due)
+        {
+            return;
+        }
+
+        foreach (var (id, reservation) in _outstanding)
+        {
+            if (reservation.ExpiresAt <= now && reservation.TryComplete(Reservation.Expired))
+            {
+                _outstanding.TryRemove(id, out _);
+                Apply(reservation, cost: null, now);
+                Interlocked.Increment(ref _expired);
+            }
+        }
+    }
+
+    private async Task PersistIfChangedAsync()
+    {
+        if (Volatile.Read(ref _dirty) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The next tick (or Dispose) writes again; spend stays exact in memory meanwhile.
+            Interlocked.Exchange(ref _dirty, 1);
+        }
+    }
+
+    private void Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        LedgerFileDocument? document;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            document = JsonSerializer.Deserialize(stream, BudgetJsonContext.Default.LedgerFileDocument);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The budget ledger file '{path}' is not valid ({e.Message}). Restore it from a backup, or delete it to start spend from zero.", e);
+        }
+
+        foreach (var account in document?.Accounts ?? [])
+        {
+            var key = new BudgetAccountKey(account.Limit, account.ScopeValue, account.WindowStart);
+            var state = _accounts.GetOrAdd(key, _createAccount, TimeSpan.FromTicks(account.RollingTicks));
+            lock (state)
+            {
+                state.Restore(account);
+            }
+        }
+    }
+
+    /// <summary>A reservation granted by this ledger, with the accounts it holds and whether it is still open.</summary>
+    private sealed class Reservation(InMemoryBudgetLedger owner, long sequence, BudgetAccountState[] states, BudgetAccount[] accounts, decimal amount, DateTimeOffset createdAt, DateTimeOffset expiresAt)
+        : BudgetReservation(sequence.ToString(CultureInfo.InvariantCulture), accounts, amount, createdAt, expiresAt)
+    {
+        public const int Open = 0, Settled = 1, Released = 2, Expired = 3;
+        private int _state;
+
+        public InMemoryBudgetLedger Owner { get; } = owner;
+
+        public long Sequence { get; } = sequence;
+
+        public BudgetAccountState[] States { get; } = states;
+
+        public bool TryComplete(int state) => Interlocked.CompareExchange(ref _state, state, Open) == Open;
+    }
+}
