@@ -1,6 +1,6 @@
 namespace InferenceRouter;
 
-/// <summary>One account inside <see cref="InMemoryBudgetLedger"/>; every member is guarded by locking the instance.</summary>
+/// <summary>One account inside <see cref="InMemoryBudgetLedger"/>, in <see cref="BudgetUnits"/>; every member is guarded by locking the instance.</summary>
 /// <remarks>
 /// Rolling windows keep spend per slot (a hundredth of the window, at least a second) and drop a slot only when all of it has left
 /// the window: spend is forgotten up to one slot late, never early, so a rolling limit is never overspent.
@@ -8,7 +8,9 @@ namespace InferenceRouter;
 internal sealed class BudgetAccountState
 {
     private const int SlotsPerWindow = 100;
-    private Queue<LedgerFileSlot>? _slots;
+    private Queue<Slot>? _slots;
+    private Slot? _lastSlot;
+    private decimal _limitAmount = -1;
 
     public BudgetAccountState(BudgetAccountKey key, long order, TimeSpan rollingPeriod)
     {
@@ -27,68 +29,84 @@ internal sealed class BudgetAccountState
 
     public long SlotTicks { get; }
 
-    public decimal Limit { get; set; }
+    public long Limit { get; private set; }
 
-    public decimal Spent { get; private set; }
+    public long Spent { get; private set; }
 
-    public decimal Reserved { get; set; }
+    public long Reserved { get; set; }
 
-    public decimal CurrentSpent(DateTimeOffset now)
+    /// <summary>Takes the limit of the latest request (converted only when it changes).</summary>
+    public void SetLimit(decimal amount)
+    {
+        if (amount != _limitAmount)
+        {
+            _limitAmount = amount;
+            Limit = BudgetUnits.From(amount);
+        }
+    }
+
+    public long CurrentSpent(DateTimeOffset now)
     {
         if (_slots is { Count: > 0 } slots)
         {
             long oldestKept = (now.UtcTicks - RollingTicks) / SlotTicks;
-            while (slots.Count > 0 && slots.Peek().Slot < oldestKept)
+            while (slots.Count > 0 && slots.Peek().Index < oldestKept)
             {
-                Spent -= slots.Dequeue().Amount;
+                Spent -= slots.Dequeue().Units;
             }
         }
 
         return Spent;
     }
 
-    public void AddSpent(decimal amount, DateTimeOffset now)
+    public void AddSpent(long units, DateTimeOffset now)
     {
-        Spent += amount;
-        if (RollingTicks == 0 || amount == 0)
+        Spent += units;
+        if (RollingTicks == 0 || units == 0)
         {
             return;
         }
 
-        long slot = now.UtcTicks / SlotTicks;
-        _slots ??= new Queue<LedgerFileSlot>();
-        if (_slots.Count > 0 && LastSlot is { } last && last.Slot >= slot)
+        long index = now.UtcTicks / SlotTicks;
+        _slots ??= new Queue<Slot>();
+        if (_slots.Count > 0 && _lastSlot is { } last && last.Index >= index)
         {
-            last.Amount += amount;
+            last.Units += units;
         }
         else
         {
-            LastSlot = new LedgerFileSlot { Slot = slot, Amount = amount };
-            _slots.Enqueue(LastSlot);
+            _lastSlot = new Slot { Index = index, Units = units };
+            _slots.Enqueue(_lastSlot);
         }
     }
 
-    public BudgetAccountBalance GetBalance(DateTimeOffset now) => new(Key, Limit, CurrentSpent(now), Reserved);
+    public BudgetAccountBalance GetBalance(DateTimeOffset now) =>
+        new(Key, BudgetUnits.ToDecimal(Limit), BudgetUnits.ToDecimal(CurrentSpent(now)), BudgetUnits.ToDecimal(Reserved));
 
     public LedgerFileAccount ToFile(DateTimeOffset now) => new()
     {
         Limit = Key.Limit,
         ScopeValue = Key.ScopeValue,
         WindowStart = Key.WindowStart,
-        Spent = CurrentSpent(now),
+        Spent = BudgetUnits.ToDecimal(CurrentSpent(now)),
         RollingTicks = RollingTicks,
-        Slots = _slots is null ? null : [.. _slots.Select(s => new LedgerFileSlot { Slot = s.Slot, Amount = s.Amount })],
+        Slots = _slots is null ? null : [.. _slots.Select(s => new LedgerFileSlot { Slot = s.Index, Amount = BudgetUnits.ToDecimal(s.Units) })],
     };
 
     public void Restore(LedgerFileAccount file)
     {
-        Spent = file.Spent;
+        Spent = BudgetUnits.From(file.Spent);
         if (file.Slots is { Count: > 0 } slots)
         {
-            _slots = new Queue<LedgerFileSlot>(slots);
-            LastSlot = slots[^1];
+            _slots = new Queue<Slot>(slots.Select(s => new Slot { Index = s.Slot, Units = BudgetUnits.From(s.Amount) }));
+            _lastSlot = _slots.Last();
         }
     }
 
-    private LedgerFileSlot? LastSlot { get; set; }
+    private sealed class Slot
+    {
+        public long Index { get; init; }
+
+        public long Units { get; set; }
+    }
 }

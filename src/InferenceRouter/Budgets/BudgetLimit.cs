@@ -98,6 +98,13 @@ public sealed class BudgetLimit
             return DateTimeOffset.UnixEpoch;
         }
 
+        if (ReferenceEquals(zone, TimeZoneInfo.Utc))
+        {
+            // The common case, without time-zone conversion on every call.
+            var utc = now.UtcDateTime;
+            return new DateTimeOffset(Window == BudgetWindow.Day ? utc.Date : new DateTime(utc.Year, utc.Month, 1, 0, 0, 0, DateTimeKind.Utc));
+        }
+
         var local = TimeZoneInfo.ConvertTime(now, zone);
         var start = Window == BudgetWindow.Day ? local.Date : new DateTime(local.Year, local.Month, 1, 0, 0, 0, DateTimeKind.Unspecified);
         return new DateTimeOffset(start, zone.GetUtcOffset(start)).ToUniversalTime();

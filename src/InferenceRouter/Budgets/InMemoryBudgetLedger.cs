@@ -6,13 +6,18 @@ namespace InferenceRouter;
 
 /// <summary>An exact, in-process <see cref="IBudgetLedger"/>: a lock per account, taken in a fixed order so multi-account reservations are atomic and never deadlock.</summary>
 /// <remarks>
-/// Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
+/// Amounts are kept to 10 decimal places; limits above 900 million count as unlimited. Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
 /// different tenants never contend. Spend can be kept across restarts with <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/>.
 /// </remarks>
 public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
 {
     private readonly ConcurrentDictionary<BudgetAccountKey, BudgetAccountState> _accounts = new();
-    private readonly ConcurrentDictionary<long, Reservation> _outstanding = new();
+    private const int RingSize = 16_384;
+
+    // Open reservations sit in a ring slot (id modulo size) until they finish, so finished ones die young; one still open when its slot
+    // comes round again (a long call, or an orphan) moves to the overflow queue. Sweeps scan both for expired reservations.
+    private readonly Reservation?[] _ring = new Reservation?[RingSize];
+    private readonly ConcurrentQueue<Reservation> _overflow = new();
     private readonly InMemoryBudgetLedgerOptions _options;
     private readonly TimeProvider _time;
     private readonly ITimer? _persistTimer;
@@ -22,6 +27,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     private long _nextOrder;
     private long _nextSweepTicks;
     private long _expired;
+    private int _outstanding;
+    private int _sweeping;
     private int _dirty;
 
     /// <summary>Creates a ledger; with a persistence path, loads the spend saved there.</summary>
@@ -50,7 +57,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     public long ExpiredReservations => Interlocked.Read(ref _expired);
 
     /// <summary>Gets the number of reservations granted and not yet settled or released.</summary>
-    public int OutstandingReservations => _outstanding.Count;
+    public int OutstandingReservations => Volatile.Read(ref _outstanding);
 
     /// <summary>Called under an account's lock after every change, with its new balance (tests check invariants here).</summary>
     internal Action<BudgetAccountBalance>? BalanceChanged { get; set; }
@@ -67,7 +74,10 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
-        SweepExpired(now);
+        if (now.UtcTicks >= Volatile.Read(ref _nextSweepTicks))
+        {
+            Sweep(now);
+        }
 
         var states = new BudgetAccountState[accounts.Length];
         for (int i = 0; i < accounts.Length; i++)
@@ -75,6 +85,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             states[i] = _accounts.GetOrAdd(accounts[i].Key, _createAccount, accounts[i].RollingPeriod);
         }
 
+        long units = BudgetUnits.From(amount);
         Span<int> order = stackalloc int[accounts.Length];
         SortByLockOrder(states, order);
         int locked = 0;
@@ -88,10 +99,10 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             for (int i = 0; i < states.Length; i++)
             {
                 var state = states[i];
-                state.Limit = accounts[i].Limit;
+                state.SetLimit(accounts[i].Limit);
 
                 // Zero always fits: a free (local) route stays usable even when a budget is spent to the cent.
-                if (amount > 0 && state.CurrentSpent(now) + state.Reserved + amount > state.Limit)
+                if (units > 0 && state.CurrentSpent(now) + state.Reserved + units > state.Limit)
                 {
                     return new(new BudgetReservation("denied", accounts, amount, now, expiresAt, state.GetBalance(now), i));
                 }
@@ -99,7 +110,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
 
             for (int i = 0; i < states.Length; i++)
             {
-                states[i].Reserved += amount;
+                states[i].Reserved += units;
                 BalanceChanged?.Invoke(states[i].GetBalance(now));
             }
         }
@@ -112,8 +123,13 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         }
 
         long id = Interlocked.Increment(ref _nextId);
-        var reservation = new Reservation(this, id, states, accounts, amount, now, expiresAt);
-        _outstanding[id] = reservation;
+        var reservation = new Reservation(this, id, states, accounts, amount, units, now, expiresAt);
+        Interlocked.Increment(ref _outstanding);
+        if (Interlocked.Exchange(ref _ring[id & (RingSize - 1)], reservation) is { IsOpen: true } displaced)
+        {
+            _overflow.Enqueue(displaced);
+        }
+
         return new(reservation);
     }
 
@@ -127,9 +143,12 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             return new(new BudgetSettlement(false, []));
         }
 
-        _outstanding.TryRemove(mine.Sequence, out _);
-        var balances = Apply(mine, cost, _time.GetUtcNow());
-        Interlocked.Exchange(ref _dirty, 1);
+        var balances = Apply(mine, BudgetUnits.From(cost));
+        if (_persistTimer is not null && Volatile.Read(ref _dirty) == 0)
+        {
+            Volatile.Write(ref _dirty, 1);
+        }
+
         return new(new BudgetSettlement(true, balances));
     }
 
@@ -142,8 +161,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             return new(false);
         }
 
-        _outstanding.TryRemove(mine.Sequence, out _);
-        Apply(mine, cost: null, _time.GetUtcNow());
+        Apply(mine, cost: null);
         return new(true);
     }
 
@@ -242,16 +260,29 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         return mine;
     }
 
-    private BudgetAccountBalance[] Apply(Reservation reservation, decimal? cost, DateTimeOffset now)
+    private BudgetAccountBalance[] Apply(Reservation reservation, long? cost)
     {
+        Interlocked.Decrement(ref _outstanding);
         var states = reservation.States;
+
+        // Only rolling windows need the clock here; skipping it saves a clock read per settlement.
+        DateTimeOffset now = default;
+        foreach (var state in states)
+        {
+            if (state.RollingTicks != 0)
+            {
+                now = _time.GetUtcNow();
+                break;
+            }
+        }
+
         var balances = new BudgetAccountBalance[states.Length];
         for (int i = 0; i < states.Length; i++)
         {
             var state = states[i];
             lock (state)
             {
-                state.Reserved -= reservation.Amount;
+                state.Reserved -= reservation.Units;
                 if (cost is { } spent)
                 {
                     // Rolling windows count the spend when it settles; calendar windows in the window the call reserved in.
@@ -266,23 +297,46 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         return balances;
     }
 
-    private void SweepExpired(DateTimeOffset now)
+    /// <summary>Releases expired reservations and forgets finished ones; one sweep at a time, the others carry on.</summary>
+    private void Sweep(DateTimeOffset now)
     {
-        long due = Volatile.Read(ref _nextSweepTicks);
-        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweepTicks, now.UtcTicks + _options.ExpirySweepInterval.Ticks, due) != due)
+        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
         {
             return;
         }
 
-        foreach (var (id, reservation) in _outstanding)
+        try
         {
-            if (reservation.ExpiresAt <= now && reservation.TryComplete(Reservation.Expired))
+            Volatile.Write(ref _nextSweepTicks, now.UtcTicks + _options.ExpirySweepInterval.Ticks);
+            foreach (var reservation in _ring)
             {
-                _outstanding.TryRemove(id, out _);
-                Apply(reservation, cost: null, now);
-                Interlocked.Increment(ref _expired);
+                Expire(reservation, now);
+            }
+
+            for (int i = _overflow.Count; i > 0 && _overflow.TryDequeue(out var reservation); i--)
+            {
+                if (!Expire(reservation, now) && reservation.IsOpen)
+                {
+                    _overflow.Enqueue(reservation);
+                }
             }
         }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private bool Expire(Reservation? reservation, DateTimeOffset now)
+    {
+        if (reservation is null || reservation.ExpiresAt > now || !reservation.TryComplete(Reservation.Expired))
+        {
+            return false;
+        }
+
+        Apply(reservation, cost: null);
+        Interlocked.Increment(ref _expired);
+        return true;
     }
 
     private async Task PersistIfChangedAsync()
@@ -333,8 +387,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     }
 
     /// <summary>A reservation granted by this ledger, with the accounts it holds and whether it is still open.</summary>
-    private sealed class Reservation(InMemoryBudgetLedger owner, long sequence, BudgetAccountState[] states, BudgetAccount[] accounts, decimal amount, DateTimeOffset createdAt, DateTimeOffset expiresAt)
-        : BudgetReservation(sequence.ToString(CultureInfo.InvariantCulture), accounts, amount, createdAt, expiresAt)
+    private sealed class Reservation(InMemoryBudgetLedger owner, long sequence, BudgetAccountState[] states, BudgetAccount[] accounts, decimal amount, long units, DateTimeOffset createdAt, DateTimeOffset expiresAt)
+        : BudgetReservation(accounts, amount, createdAt, expiresAt)
     {
         public const int Open = 0, Settled = 1, Released = 2, Expired = 3;
         private int _state;
@@ -345,6 +399,21 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
 
         public BudgetAccountState[] States { get; } = states;
 
-        public bool TryComplete(int state) => Interlocked.CompareExchange(ref _state, state, Open) == Open;
+        public long Units { get; } = units;
+
+        public bool IsOpen => Volatile.Read(ref _state) == Open;
+
+        public bool TryComplete(int state)
+        {
+            if (Interlocked.CompareExchange(ref _state, state, Open) != Open)
+            {
+                return false;
+            }
+
+            Interlocked.CompareExchange(ref Owner._ring[Sequence & (RingSize - 1)], null, this);
+            return true;
+        }
+
+        protected override string CreateId() => Sequence.ToString(CultureInfo.InvariantCulture);
     }
 }
