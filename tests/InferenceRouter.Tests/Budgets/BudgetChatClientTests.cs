@@ -99,6 +99,18 @@ public class BudgetChatClientTests
     }
 
     [Fact]
+    public void Calendar_windows_start_at_midnight_in_the_configured_time_zone()
+    {
+        var limit = new BudgetLimit { Window = BudgetWindow.Day, Amount = 1m };
+        var now = new DateTimeOffset(2026, 11, 27, 23, 30, 0, TimeSpan.Zero);
+        BudgetOptions.TryFindTimeZone("Europe/Paris", out var paris).Should().BeTrue();
+
+        limit.GetWindowStart(now, TimeZoneInfo.Utc).Should().Be(new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero));
+        limit.GetWindowStart(now, paris).Should().Be(new DateTimeOffset(2026, 11, 27, 23, 0, 0, TimeSpan.Zero), "00:30 on the 28th in Paris");
+        new BudgetLimit { Window = BudgetWindow.Month, Amount = 1m }.GetWindowStart(now, paris).Should().Be(new DateTimeOffset(2026, 10, 31, 23, 0, 0, TimeSpan.Zero), "1 November, midnight in Paris");
+    }
+
+    [Fact]
     public async Task A_failed_call_releases_its_reservation()
     {
         using var budget = Budget(limits: new BudgetLimit { Amount = 1m });

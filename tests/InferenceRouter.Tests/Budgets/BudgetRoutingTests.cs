@@ -106,6 +106,41 @@ public class BudgetRoutingTests
     }
 
     [Fact]
+    public async Task A_hedging_loser_that_answered_anyway_is_charged_once()
+    {
+        var release = new TaskCompletionSource();
+        var slow = new TestChatClient
+        {
+            GetResponseAsyncCallback = async (_, _, _) =>
+            {
+                await release.Task; // ignores cancellation: the provider finished (and billed) regardless
+                return new ChatResponse(new ChatMessage(ChatRole.Assistant, "slow")) { Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 10 } };
+            },
+        };
+        var fast = new TestChatClient
+        {
+            GetResponseAsyncCallback = async (_, _, _) =>
+            {
+                await Task.Delay(50);
+                return new ChatResponse(new ChatMessage(ChatRole.Assistant, "fast")) { Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 20 } };
+            },
+        };
+        var priced = (string name, IChatClient c) => Of(name, c, d => new RouteDescriptor(name) { ModelId = name, Pricing = new RoutePricing(1m, 1m), Capabilities = RouteCapabilities.All });
+        using var budget = Budget(limits: new BudgetLimit { Amount = 1m });
+        using IChatClient client = new BudgetChatClient(
+            new RouterChatClient([priced("slow", slow), priced("fast", fast)], new RouterOptions { HedgingDelay = TimeSpan.FromMilliseconds(10) }), budget);
+
+        var response = await client.GetResponseAsync(Prompt(), new ChatOptions { MaxOutputTokens = 100 });
+        response.Text.Should().Be("fast");
+        release.SetResult();
+
+        await Eventually.TrueAsync(() => budget.Ledger.GetBalancesAsync().AsTask().Result.Single().Reserved == 0m, "the loser settles when it finishes");
+        var balance = (await budget.Ledger.GetBalancesAsync()).Single();
+        balance.Spent.Should().Be(0.00005m, "30 tokens for the winner and 20 for the loser, each once");
+        (await budget.GetReportAsync()).Routes.Sum(r => r.Calls).Should().Be(2);
+    }
+
+    [Fact]
     public async Task Ten_thousand_concurrent_calls_never_overspend_and_every_settled_cost_is_in_the_ledger()
     {
         using var ledger = new InMemoryBudgetLedger();

@@ -46,6 +46,64 @@ public class AddInferenceRouterTests
     }
 
     [Fact]
+    public async Task Budgets_from_configuration_price_routes_and_enforce_limits_through_UseBudgets()
+    {
+        await using var server = await FakeOpenAIServer.StartAsync("configured");
+        server.DefaultBehavior = new ServerBehavior { PromptTokens = 100, CompletionTokens = 200 };
+        var configuration = Configuration(new()
+        {
+            ["InferenceRouter:Routes:0:Name"] = "compatible",
+            ["InferenceRouter:Routes:0:Provider"] = "OpenAICompatible",
+            ["InferenceRouter:Routes:0:Endpoint"] = server.BaseUrl.ToString(),
+            ["InferenceRouter:Routes:0:Model"] = "house-model-v2",
+            ["InferenceRouter:Budgets:Prices:house-model:InputPerMillion"] = "1",
+            ["InferenceRouter:Budgets:Prices:house-model:OutputPerMillion"] = "4",
+            ["InferenceRouter:Budgets:Limits:0:Scope"] = "Tenant",
+            ["InferenceRouter:Budgets:Limits:0:Window"] = "Month",
+            ["InferenceRouter:Budgets:Limits:0:Amount"] = "0.002",
+            ["InferenceRouter:Budgets:Thresholds:0"] = "0.25",
+        });
+        var services = new ServiceCollection();
+        services.AddInferenceRouter(configuration.GetSection("InferenceRouter")).UseBudgets();
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IChatClient>();
+        var options = new ChatOptions { MaxOutputTokens = 200 }.ForTenant("acme");
+
+        var response = await client.GetResponseAsync("Hi", options);
+
+        response.GetCost()!.Amount.Should().Be(((100 * 1m) + (200 * 4m)) / 1_000_000m, "house-model-v2 takes the price of house-model");
+        var budget = client.GetService<BudgetManager>()!;
+        budget.Should().BeSameAs(provider.GetRequiredService<BudgetManager>());
+        budget.Options.EffectiveThresholds.Should().Equal(0.25);
+        await client.GetResponseAsync("Hi", options);
+        await FluentActions.Awaiting(() => client.GetResponseAsync("Hi", options)).Should().ThrowAsync<BudgetExceededException>().WithMessage("*tenant 'acme', month starting*");
+        server.RequestCount.Should().Be(2);
+    }
+
+    [Fact]
+    public void Bad_budget_configuration_names_the_key_and_the_fix()
+    {
+        var configuration = Configuration(new()
+        {
+            ["InferenceRouter:Routes:0:Name"] = "r",
+            ["InferenceRouter:Routes:0:Provider"] = "OpenAICompatible",
+            ["InferenceRouter:Routes:0:Endpoint"] = "http://localhost:1/v1",
+            ["InferenceRouter:Routes:0:Model"] = "m",
+            ["InferenceRouter:Budgets:Limits:0:Amount"] = "-5",
+            ["InferenceRouter:Budgets:Limits:1:Window"] = "Rolling",
+            ["InferenceRouter:Budgets:Limits:1:Amount"] = "5",
+        });
+        var services = new ServiceCollection();
+        services.AddInferenceRouter(configuration.GetSection("InferenceRouter")).UseBudgets();
+        using var provider = services.BuildServiceProvider();
+
+        var error = FluentActions.Invoking(() => provider.GetRequiredService<IChatClient>()).Should().Throw<OptionsValidationException>().Which;
+
+        error.Failures.Should().Contain(f => f.Contains("InferenceRouter:Budgets:Limits:0:Amount is -5"));
+        error.Failures.Should().Contain(f => f.Contains("InferenceRouter:Budgets:Limits:1:RollingHours is 0"));
+    }
+
+    [Fact]
     public async Task Bad_configuration_fails_at_startup_with_every_problem_named()
     {
         var configuration = Configuration(new()
