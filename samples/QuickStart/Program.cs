@@ -24,7 +24,7 @@ if (configured || !string.IsNullOrEmpty(openAiKey))
         {
             router.Configure(o => o.Routes.Add(new RouteOptions { Name = "openai-mini", Provider = RouteProviderKind.OpenAI, Model = "gpt-4.1-mini", InputPricePerMillion = 0.4m, OutputPricePerMillion = 1.6m }));
         }
-    });
+    }).UseBudgets();
     Console.WriteLine("Routing real providers from configuration.");
 }
 else
@@ -46,7 +46,14 @@ else
         router.AddRoute(new RouteDescriptor("fast-pricey") { Provider = "local-demo", ModelId = "demo-large", Pricing = new RoutePricing(5m, 15m), Capabilities = RouteCapabilities.All }, fast.CreateChatClient("demo-large"));
         router.AddRoute(new RouteDescriptor("slow-cheap") { Provider = "local-demo", ModelId = "demo-small", Pricing = new RoutePricing(0.1m, 0.4m), Capabilities = RouteCapabilities.All }, cheap.CreateChatClient("demo-small"));
         router.AddRoute(new RouteDescriptor("flaky-mid") { Provider = "local-demo", ModelId = "demo-medium", Pricing = new RoutePricing(1m, 3m), Capabilities = RouteCapabilities.All }, flaky.CreateChatClient("demo-medium"));
-    });
+
+        // Two demo tenants: "intern" is rejected past a tiny limit; "startup" is downgraded to what its daily budget can take.
+        router.ConfigureBudgets(budgets =>
+        {
+            budgets.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Key = "intern", Amount = 0.001m, Enforcement = BudgetEnforcement.Reject });
+            budgets.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Key = "startup", Window = BudgetWindow.Day, Amount = 0.005m, Enforcement = BudgetEnforcement.Downgrade });
+        });
+    }).UseBudgets();
     Console.WriteLine("No keys found: routing three local demo endpoints (fast & pricey, slow & cheap, flaky).");
 }
 
@@ -102,6 +109,36 @@ foreach (var health in routerClient.GetHealth())
 {
     Console.WriteLine($"  {health.Route,-14} attempts {health.Attempts,3}  ok {health.Successes,3}  failed {health.Failures,3}  latency {health.Latency?.TotalMilliseconds,5:F0} ms  circuit {health.CircuitState}");
 }
+
+if (servers.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("Budgets (priority policy, 1,000 output tokens allowed):");
+    var big = new ChatOptions { MaxOutputTokens = 1000 }.WithPolicy(RoutingPolicies.Priority);
+    try
+    {
+        await client.GetResponseAsync("Write a long essay.", big.ForTenant("intern"));
+    }
+    catch (BudgetExceededException e)
+    {
+        Console.WriteLine("  intern, rejected: " + e.Message);
+    }
+
+    var downgraded = await client.GetResponseAsync("Write a long essay.", big.ForTenant("startup"));
+    var how = downgraded.GetRoutingInfo()!;
+    Console.WriteLine($"  startup, downgraded: answered by {how.Route} for {downgraded.GetCost()!.Amount:0.######} USD after {string.Join(", ", how.Attempts.Select(a => $"{a.Route}: {a.Outcome}"))}");
+}
+
+var report = await provider.GetRequiredService<BudgetManager>().GetReportAsync();
+Console.WriteLine();
+Console.WriteLine($"Spend per route ({report.Currency}):");
+Console.WriteLine($"  {"route",-14} {"calls",5} {"tokens",8} {"cost",10} {"per 1M tokens",14} {"avg latency",12}");
+foreach (var spend in report.Routes)
+{
+    Console.WriteLine($"  {spend.Route,-14} {spend.Calls,5} {spend.InputTokens + spend.OutputTokens,8} {spend.Cost,10:0.000000} {spend.CostPerMillionTokens,14:0.00} {spend.AverageLatency.TotalMilliseconds,9:F0} ms");
+}
+
+Console.WriteLine($"  total {report.TotalCost:0.000000}");
 
 Console.WriteLine();
 Console.WriteLine("Why this route? (lowest-cost, a request with tools)");

@@ -15,6 +15,8 @@ public class BudgetLedgerBenchmarks
 
     private readonly BudgetAccount[] _one = [new(Keys[0], decimal.MaxValue / 4, TimeSpan.Zero)];
     private readonly BudgetAccount[] _three = [.. Keys.Select(k => new BudgetAccount(k, decimal.MaxValue / 4, TimeSpan.Zero))];
+    private static readonly List<ChatMessage> Prompt = [new(ChatRole.User, "What is the capital of France?")];
+    private static readonly ChatOptions Options = new ChatOptions { MaxOutputTokens = 500 }.ForTenant("acme");
     private InMemoryBudgetLedger _ledger = null!;
     private BudgetManager _manager = null!;
     private BudgetTarget _target = null!;
@@ -59,6 +61,17 @@ public class BudgetLedgerBenchmarks
     {
         var attempt = await _manager.ReserveAsync("acme", null, _target, 120, 500, CancellationToken.None).ConfigureAwait(false);
         return await attempt.SettleAsync(_usage, null).ConfigureAwait(false);
+    }
+
+    [Benchmark(Description = "count prompt tokens (o200k)")]
+    public int CountPromptTokens() => TokenCounters.O200kBase.CountTokens(Prompt);
+
+    [Benchmark(Description = "ChatOptions.Clone + properties copy")]
+    public ChatOptions CloneOptions()
+    {
+        var copy = Options.Clone();
+        copy.AdditionalProperties = new AdditionalPropertiesDictionary(Options.AdditionalProperties!);
+        return copy;
     }
 
     // The in-memory ledger completes synchronously; .Result reads the finished ValueTask.

@@ -11,7 +11,7 @@ public sealed class NoOpChatClient : IChatClient
 
     public NoOpChatClient(int updates = 10)
     {
-        _response = Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { AdditionalProperties = [] });
+        _response = Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { AdditionalProperties = [], Usage = new UsageDetails { InputTokenCount = 14, OutputTokenCount = 1 } });
         _updates = [.. Enumerable.Range(0, updates).Select(i => new ChatResponseUpdate(ChatRole.Assistant, "token " + i))];
     }
 

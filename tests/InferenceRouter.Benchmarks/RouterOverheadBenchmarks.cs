@@ -15,6 +15,9 @@ public class RouterOverheadBenchmarks
     private RouterChatClient _routerWithTimeout = null!;
     private RouterChatClient _routerWithoutBreaker = null!;
     private OrderedFailoverChatClient _failover = null!;
+    private BudgetManager _budget = null!;
+    private IChatClient _budgeted = null!;
+    private readonly ChatOptions _tenantOptions = new ChatOptions { MaxOutputTokens = 500 }.ForTenant("acme");
 
     [GlobalSetup]
     public void Setup()
@@ -23,6 +26,11 @@ public class RouterOverheadBenchmarks
         _router = new RouterChatClient(CreateRoutes());
         _routerWithTimeout = new RouterChatClient(CreateRoutes(), new RouterOptions { AttemptTimeout = TimeSpan.FromMinutes(1) });
         _routerWithoutBreaker = new RouterChatClient(CreateRoutes(), new RouterOptions { CircuitBreaker = { Enabled = false } });
+        var budgetOptions = new BudgetOptions();
+        budgetOptions.Limits.Add(new BudgetLimit { Scope = BudgetScope.Global, Window = BudgetWindow.Month, Amount = 1_000_000m });
+        budgetOptions.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Window = BudgetWindow.Day, Amount = 1_000_000m });
+        _budget = new BudgetManager(budgetOptions);
+        _budgeted = new BudgetChatClient(new RouterChatClient(CreateRoutes()), _budget);
         _failover = new OrderedFailoverChatClient([.. Enumerable.Range(0, RouteCount).Select(_ => (IChatClient)new NoOpChatClient())]);
     }
 
@@ -33,6 +41,8 @@ public class RouterOverheadBenchmarks
         _routerWithTimeout.Dispose();
         _routerWithoutBreaker.Dispose();
         _failover.Dispose();
+        _budgeted.Dispose();
+        _budget.Dispose();
     }
 
     [Benchmark(Baseline = true)]
@@ -46,6 +56,9 @@ public class RouterOverheadBenchmarks
 
     [Benchmark]
     public Task<ChatResponse> RouterWithoutCircuitBreaker() => _routerWithoutBreaker.GetResponseAsync(_messages);
+
+    [Benchmark(Description = "Router + budget (2 limits)")]
+    public Task<ChatResponse> RouterWithBudget() => _budgeted.GetResponseAsync(_messages, _tenantOptions);
 
     [Benchmark]
     public Task<ChatResponse> MeaiOrderedFailover() => _failover.GetResponseAsync(_messages);

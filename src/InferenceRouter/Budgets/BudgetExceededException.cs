@@ -72,6 +72,6 @@ public sealed class BudgetExceededException : Exception
         };
         return $"Budget '{limit.DisplayName}' ({who}, {window}) cannot take this call{(route is null ? string.Empty : $" on route '{route}'")}: " +
             $"limit {balance.Limit:0.######} {currency}, spent {balance.Spent:0.######}, reserved by calls in flight {balance.Reserved:0.######}, " +
-            $"this call's worst case {estimate:0.######}. Lower MaxOutputTokens, wait for the window to roll over, or raise the limit.";
+            $"this call's worst case {estimate:0.######}. Lower MaxOutputTokens{(limit.Window == BudgetWindow.Lifetime ? string.Empty : ", wait for the window to roll over")} or raise the limit.";
     }
 }

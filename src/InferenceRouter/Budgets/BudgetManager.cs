@@ -223,11 +223,16 @@ public sealed class BudgetManager : IDisposable
                 continue;
             }
 
-            double used = (double)(balance.Spent / balance.Limit);
+            double used = (double)balance.Spent / (double)balance.Limit;
             int level = 0;
             while (level < _thresholds.Count && used >= _thresholds[level])
             {
                 level++;
+            }
+
+            if (level == 0 && _thresholdLevels.IsEmpty)
+            {
+                continue; // The common case: nothing crossed yet, anywhere.
             }
 
             int previous = _thresholdLevels.GetOrAdd(balance.Key, 0);
