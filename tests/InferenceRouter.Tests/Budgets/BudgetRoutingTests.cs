@@ -144,14 +144,7 @@ public class BudgetRoutingTests
     public async Task Ten_thousand_concurrent_calls_never_overspend_and_every_settled_cost_is_in_the_ledger()
     {
         using var ledger = new InMemoryBudgetLedger();
-        int violations = 0;
-        ledger.BalanceChanged = b =>
-        {
-            if (b.Spent + b.Reserved > b.Limit)
-            {
-                Interlocked.Increment(ref violations);
-            }
-        };
+        var invariant = LedgerInvariant.Watch(ledger);
 
         ChatRoute Route(string name, decimal input, decimal output) => Of(name, RandomUsageClient(), d => new RouteDescriptor(name) { ModelId = name, Pricing = new RoutePricing(input, output), Capabilities = RouteCapabilities.All });
         var routes = new[] { Route("big", 5m, 15m), Route("small", 0.5m, 1.5m) };
@@ -184,7 +177,7 @@ public class BudgetRoutingTests
             }
         });
 
-        violations.Should().Be(0, "no account may ever hold more than its limit");
+        invariant.Violations.Should().Be(0, "no account may ever hold more than its limit");
         answered.Should().BeGreaterThan(500);
         refused.Should().BeGreaterThan(0, "the limits are tight");
         var balances = await ledger.GetBalancesAsync();

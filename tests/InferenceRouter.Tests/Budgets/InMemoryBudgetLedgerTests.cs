@@ -140,14 +140,7 @@ public class InMemoryBudgetLedgerTests
     public async Task Concurrent_reservations_never_push_an_account_over_its_limit_and_lose_no_update()
     {
         using var ledger = new InMemoryBudgetLedger();
-        int violations = 0;
-        ledger.BalanceChanged = balance =>
-        {
-            if (balance.Spent + balance.Reserved > balance.Limit)
-            {
-                Interlocked.Increment(ref violations);
-            }
-        };
+        var invariant = LedgerInvariant.Watch(ledger);
 
         var global = Account("global", 5m);
         var tenants = Enumerable.Range(0, 4).Select(i => new BudgetAccount(new BudgetAccountKey("tenant", "t" + i, Epoch), 1.5m, default)).ToArray();
@@ -179,7 +172,7 @@ public class InMemoryBudgetLedgerTests
             }
         });
 
-        violations.Should().Be(0);
+        invariant.Violations.Should().Be(0);
         granted.Should().BeGreaterThan(100);
         var balances = await ledger.GetBalancesAsync();
         balances.Should().OnlyContain(b => b.Reserved == 0m);
