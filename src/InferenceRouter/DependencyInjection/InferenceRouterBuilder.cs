@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace InferenceRouter;
@@ -11,15 +12,19 @@ public sealed class InferenceRouterBuilder
 
     private readonly InferenceRouterRegistrations _registrations;
 
-    internal InferenceRouterBuilder(IServiceCollection services, InferenceRouterRegistrations registrations, IHttpClientBuilder httpClient)
+    internal InferenceRouterBuilder(IServiceCollection services, InferenceRouterRegistrations registrations, IHttpClientBuilder httpClient, IConfiguration? configuration)
     {
         Services = services;
         _registrations = registrations;
         ProviderHttpClient = httpClient;
+        Configuration = configuration;
     }
 
     /// <summary>Gets the service collection.</summary>
     public IServiceCollection Services { get; }
+
+    /// <summary>Gets the router's configuration section (usually <c>InferenceRouter</c>), or null when configured in code only; extension packages read their sections from it.</summary>
+    public IConfiguration? Configuration { get; }
 
     /// <summary>Gets the builder of the <see cref="HttpClient"/> under configuration-built routes, to add handlers (proxies, logging).</summary>
     /// <remarks>It has no retry strategy on purpose: the router fails over across routes, and retries here would multiply with it.</remarks>

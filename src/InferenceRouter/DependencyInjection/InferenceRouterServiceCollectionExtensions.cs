@@ -71,7 +71,7 @@ public static class InferenceRouterServiceCollectionExtensions
             pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout ?? TimeSpan.FromMinutes(10) });
         });
 
-        configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient));
+        configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient, configuration));
 
         services.AddSingleton(sp => CreateRouter(sp, registrations));
         return services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());

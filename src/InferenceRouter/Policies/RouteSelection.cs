@@ -194,8 +194,8 @@ public sealed class RouteSelection
 
     internal void Clear() => Reset([], null, RoutingHints.None, streaming: false, explain: false);
 
-    /// <summary>Orders the candidates left: local routes last when asked, then by score, then by registration (a stable insertion sort; route counts are small).</summary>
-    internal void Order(bool localRoutesLast)
+    /// <summary>Orders the candidates left: local routes last or first when asked, then by score, then by registration (a stable insertion sort; route counts are small).</summary>
+    internal void Order(LocalPlacement placement)
     {
         int count = 0;
         for (int i = 0; i < _routes.Length; i++)
@@ -206,7 +206,7 @@ public sealed class RouteSelection
             }
 
             int j = count++;
-            while (j > 0 && Precedes(i, _order[j - 1], localRoutesLast))
+            while (j > 0 && Precedes(i, _order[j - 1], placement))
             {
                 _order[j] = _order[j - 1];
                 j--;
@@ -218,14 +218,14 @@ public sealed class RouteSelection
         _orderCount = count;
     }
 
-    private bool Precedes(int a, int b, bool localRoutesLast)
+    private bool Precedes(int a, int b, LocalPlacement placement)
     {
-        if (localRoutesLast)
+        if (placement != LocalPlacement.ByScore)
         {
             bool localA = _routes[a].Descriptor.IsLocal;
             if (localA != _routes[b].Descriptor.IsLocal)
             {
-                return !localA;
+                return localA == (placement == LocalPlacement.First);
             }
         }
 

@@ -99,6 +99,11 @@ public static class ChatOptionsRoutingExtensions
         return options.Update(h => h with { MaxLatency = maxLatency });
     }
 
+    /// <summary>Keeps the call on this device: only local routes may serve it; remote routes are never tried, even on failure (private data).</summary>
+    /// <param name="options">The call's options.</param>
+    /// <returns><paramref name="options"/>, for chaining.</returns>
+    public static ChatOptions KeepOnDevice(this ChatOptions options) => options.Update(static h => h with { LocalOnly = true });
+
     /// <summary>Names the tenant and, optionally, the user the call is made for.</summary>
     /// <param name="options">The call's options.</param>
     /// <param name="tenant">The tenant.</param>

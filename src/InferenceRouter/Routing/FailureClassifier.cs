@@ -32,10 +32,14 @@ public class FailureClassifier
                     return new(IsTransientStatus(result.Status), result.Status, ReadRetryAfter(result));
                 case HttpRequestException { StatusCode: { } status }:
                     return new(IsTransientStatus((int)status), (int)status);
+                case RouteUnavailableException unavailable:
+                    return new(true, RetryAfter: unavailable.RetryAfter);
+                case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError }:
+                case SocketException:
+                    return new(true, IsConnectionFailure: true);
                 case HttpRequestException:
                 case TimeoutException:
                 case TimeoutRejectedException:
-                case SocketException:
                 case IOException:
                 case JsonException:
                     return new(true);
@@ -43,7 +47,7 @@ public class FailureClassifier
         }
 
         // A ClientResultException without a status means no response arrived: a connection failure.
-        return new(exception is ClientResultException);
+        return exception is ClientResultException ? new(true, IsConnectionFailure: true) : new(false);
     }
 
     /// <summary>Returns whether an HTTP status is worth failing over for.</summary>

@@ -40,6 +40,7 @@ public sealed partial class RouterChatClient
 
         var result = winner.Result;
         result.Cancellation?.Return();
+        NoteConnectivity(winner.Attempts, result.Route);
         var response = result.Value!;
         var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null);
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
@@ -86,6 +87,7 @@ public sealed partial class RouterChatClient
         var result = winner.Result;
         var route = result.Route;
         var start = result.Value!;
+        NoteConnectivity(winner.Attempts, route);
         var cancellation = result.Cancellation;
         if (_options.TimeToFirstTokenTimeout is not null && cancellation is not null)
         {

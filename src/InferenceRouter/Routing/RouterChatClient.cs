@@ -36,6 +36,7 @@ public sealed partial class RouterChatClient : IChatClient
     private readonly ChatClientMetadata _metadata = new("inference-router");
     private int _pooledSelections;
     private int _disposed;
+    private long _offlineUntilTicks;
 
     /// <summary>Creates a router over <paramref name="routes"/>.</summary>
     /// <param name="routes">The routes, in priority order. Each belongs to this router from now on.</param>
@@ -98,6 +99,19 @@ public sealed partial class RouterChatClient : IChatClient
 
     /// <summary>Gets the options the router runs with.</summary>
     public RouterOptions Options => _options;
+
+    /// <summary>
+    /// Gets a value indicating whether the app looks offline: in a recent call every remote route tried failed to connect. Until
+    /// <see cref="RouterOptions.OfflineInterval"/> has passed (or a remote route answers), local routes go first.
+    /// </summary>
+    public bool IsOffline
+    {
+        get
+        {
+            long until = Volatile.Read(ref _offlineUntilTicks);
+            return until != 0 && _time.GetUtcNow().UtcTicks < until;
+        }
+    }
 
     /// <summary>Gets the route named <paramref name="name"/> (case-insensitive).</summary>
     /// <param name="name">The route's name.</param>
@@ -303,7 +317,7 @@ public sealed partial class RouterChatClient : IChatClient
             selection.Reset(messages, options, hints, streaming, explain);
             _requestedRoute.Apply(selection);
             policy.Apply(selection);
-            selection.Order(_options.LocalRoutesLast);
+            selection.Order(IsOffline ? LocalPlacement.First : _options.LocalRoutesLast ? LocalPlacement.Last : LocalPlacement.ByScore);
             return selection;
         }
         catch
@@ -364,8 +378,58 @@ public sealed partial class RouterChatClient : IChatClient
         }
 
         attempts ??= [];
+        NoteConnectivity(attempts, winner: null);
         RouterLog.AllRoutesFailed(_logger, attempts.Count, exclusions.Count);
         return new AllRoutesFailedException(attempts, exclusions);
+    }
+
+    /// <summary>
+    /// After a call: a remote route that answered means online; remote attempts that all failed to connect mean offline for a while.
+    /// Cheap on the common path (one successful attempt while online).
+    /// </summary>
+    private void NoteConnectivity(IReadOnlyList<RouteAttempt> attempts, ChatRoute? winner)
+    {
+        if (winner is not null && !winner.Descriptor.IsLocal)
+        {
+            if (Volatile.Read(ref _offlineUntilTicks) != 0)
+            {
+                Volatile.Write(ref _offlineUntilTicks, 0);
+                RouterLog.BackOnline(_logger, winner.Name);
+            }
+
+            return;
+        }
+
+        if (_options.OfflineInterval <= TimeSpan.Zero || attempts.Count == (winner is null ? 0 : 1))
+        {
+            return;
+        }
+
+        int connectionFailures = 0;
+        foreach (var attempt in attempts)
+        {
+            if (!_routesByName.TryGetValue(attempt.Route, out var route) || route.Descriptor.IsLocal ||
+                attempt.Outcome is RouteAttemptOutcome.Skipped or RouteAttemptOutcome.OverBudget or RouteAttemptOutcome.Cancelled)
+            {
+                continue;
+            }
+
+            if (attempt.Error is null || !_options.FailureClassifier.Classify(attempt.Error).IsConnectionFailure)
+            {
+                return; // A remote route answered something: the network is there.
+            }
+
+            connectionFailures++;
+        }
+
+        if (connectionFailures > 0)
+        {
+            var until = _time.GetUtcNow() + _options.OfflineInterval;
+            if (Interlocked.Exchange(ref _offlineUntilTicks, until.UtcTicks) == 0)
+            {
+                RouterLog.Offline(_logger, connectionFailures, _options.OfflineInterval);
+            }
+        }
     }
 
     private static void MarkFailed(Activity? activity, Exception error)

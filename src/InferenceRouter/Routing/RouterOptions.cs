@@ -31,6 +31,12 @@ public class RouterOptions
     /// <summary>Gets or sets the longest Retry-After the router honours; longer requests are capped. Default: 5 minutes.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Gets or sets how long the router considers the app offline after a call in which every remote route tried failed to connect:
+    /// meanwhile local routes go first. Zero turns offline detection off. Default 30 seconds.
+    /// </summary>
+    public TimeSpan OfflineInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets the share of calls the <c>lowest-latency</c> policy sends to a random candidate first, to re-measure recovered routes. Default: 0.05.</summary>
     public double LatencyExplorationRate { get; set; } = 0.05;
 
@@ -72,6 +78,11 @@ public class RouterOptions
         if (MaxAttempts is < 1)
         {
             yield return $"MaxAttempts is {MaxAttempts}; give 1 or more, or leave it unset to try every candidate.";
+        }
+
+        if (OfflineInterval < TimeSpan.Zero)
+        {
+            yield return $"OfflineInterval is {OfflineInterval}; give zero (off) or a positive time span such as 00:00:30.";
         }
 
         if (MaxRetryAfter < TimeSpan.Zero)

@@ -37,6 +37,9 @@ public sealed record RoutingHints
     /// <summary>Gets the end user the call is made for (budgets).</summary>
     public string? User { get; init; }
 
+    /// <summary>Gets a value indicating whether the call must stay on this device: only local routes may serve it, never a remote one (private data).</summary>
+    public bool LocalOnly { get; init; }
+
     /// <summary>Combines hints: values set in <paramref name="call"/> win over <paramref name="ambient"/>; capabilities and tags add up.</summary>
     /// <param name="ambient">The outer hints.</param>
     /// <param name="call">The inner, more specific hints.</param>
@@ -64,6 +67,7 @@ public sealed record RoutingHints
             MaxLatency = call.MaxLatency ?? ambient.MaxLatency,
             Tenant = call.Tenant ?? ambient.Tenant,
             User = call.User ?? ambient.User,
+            LocalOnly = call.LocalOnly || ambient.LocalOnly,
         };
     }
 

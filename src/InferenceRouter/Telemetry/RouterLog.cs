@@ -37,4 +37,10 @@ internal static partial class RouterLog
 
     [LoggerMessage(11, LogLevel.Information, "Route {Route} does not fit the budget for this call; downgrading to the next candidate.")]
     public static partial void OverBudget(ILogger logger, string route);
+
+    [LoggerMessage(12, LogLevel.Warning, "Every remote route tried failed to connect ({Failures} attempt(s)); treating the app as offline for {Interval}: local routes go first.")]
+    public static partial void Offline(ILogger logger, int failures, TimeSpan interval);
+
+    [LoggerMessage(13, LogLevel.Information, "Remote route {Route} answered; the app is back online.")]
+    public static partial void BackOnline(ILogger logger, string route);
 }
