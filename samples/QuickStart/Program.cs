@@ -6,12 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 // QuickStart: with no keys and no network, three local OpenAI-compatible endpoints with different latency, price and failure
 // profiles stand in for providers. With OPENAI_API_KEY set, or routes in appsettings.json, real providers are routed instead.
+// Both add the on-device model under InferenceRouter:LocalModels. With --offline the remote endpoints go away mid-run and the
+// calls land on the local model.
 var configuration = new ConfigurationBuilder()
     .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
     .AddEnvironmentVariables()
     .Build();
 var section = configuration.GetSection(InferenceRouterOptions.SectionName);
 bool configured = section.GetSection("Routes").GetChildren().Any();
+bool offline = args.Contains("--offline");
 string? openAiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
 
 var servers = new List<FakeOpenAIServer>();
@@ -24,6 +27,8 @@ if (configured || !string.IsNullOrEmpty(openAiKey))
         {
             router.Configure(o => o.Routes.Add(new RouteOptions { Name = "openai-mini", Provider = RouteProviderKind.OpenAI, Model = "gpt-4.1-mini", InputPricePerMillion = 0.4m, OutputPricePerMillion = 1.6m }));
         }
+
+        router.AddLocalOnnxRoutes();
     }).UseBudgets();
     Console.WriteLine("Routing real providers from configuration.");
 }
@@ -46,6 +51,7 @@ else
         router.AddRoute(new RouteDescriptor("fast-pricey") { Provider = "local-demo", ModelId = "demo-large", Pricing = new RoutePricing(5m, 15m), Capabilities = RouteCapabilities.All }, fast.CreateChatClient("demo-large"));
         router.AddRoute(new RouteDescriptor("slow-cheap") { Provider = "local-demo", ModelId = "demo-small", Pricing = new RoutePricing(0.1m, 0.4m), Capabilities = RouteCapabilities.All }, cheap.CreateChatClient("demo-small"));
         router.AddRoute(new RouteDescriptor("flaky-mid") { Provider = "local-demo", ModelId = "demo-medium", Pricing = new RoutePricing(1m, 3m), Capabilities = RouteCapabilities.All }, flaky.CreateChatClient("demo-medium"));
+        router.AddLocalOnnxRoutes();
 
         // Two demo tenants: "intern" is rejected past a tiny limit; "startup" is downgraded to what its daily budget can take.
         router.ConfigureBudgets(budgets =>
@@ -60,6 +66,36 @@ else
 await using var provider = services.BuildServiceProvider();
 var client = provider.GetRequiredService<IChatClient>();
 var routerClient = client.GetService<RouterChatClient>()!;
+
+if (offline)
+{
+    // The network goes away: every remote endpoint stops accepting connections.
+    foreach (var server in servers)
+    {
+        await server.DisposeAsync();
+    }
+
+    servers.Clear();
+    Console.WriteLine();
+    Console.WriteLine("Offline (--offline): the remote endpoints are unreachable.");
+    for (int i = 0; i < 4; i++)
+    {
+        try
+        {
+            var response = await client.GetResponseAsync("Say hello in five words.", new ChatOptions { MaxOutputTokens = 16 });
+            var info = response.GetRoutingInfo()!;
+            Console.WriteLine($"  call {i + 1}: answered {(info.IsLocal ? "ON THE DEVICE" : "remotely")} by {info.Route} ({info.ModelId}) after {string.Join(", ", info.Attempts.Select(a => $"{a.Route}: {a.Outcome}"))}; offline = {routerClient.IsOffline}");
+            Console.WriteLine($"          {response.Usage?.OutputTokenCount} tokens (a random-weights test model: gibberish is expected): {response.Text.ReplaceLineEndings(" ")}");
+        }
+        catch (AllRoutesFailedException e)
+        {
+            Console.WriteLine("  no route could answer: " + e.Message.Split('\n')[0]);
+            Console.WriteLine("  (is the local model there? see InferenceRouter:LocalModels in appsettings.json and docs/local-fallback.md)");
+        }
+    }
+
+    return;
+}
 
 int calls = configured || !string.IsNullOrEmpty(openAiKey) ? 3 : 50;
 foreach (var policy in new[] { RoutingPolicies.LowestLatency, RoutingPolicies.LowestCost })

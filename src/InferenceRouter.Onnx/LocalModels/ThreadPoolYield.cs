@@ -2,9 +2,12 @@ using System.Runtime.CompilerServices;
 
 namespace InferenceRouter;
 
-/// <summary>Continues on the thread pool: generation is compute, and must not run on a caller's UI or request thread between tokens.</summary>
+/// <summary>Continues on the thread pool: generation is compute, and must not run on a UI thread (or a custom scheduler) between tokens.</summary>
 internal readonly struct ThreadPoolYield : ICriticalNotifyCompletion
 {
+    /// <summary>Gets a value indicating whether the current thread belongs to someone else: a synchronization context or a custom scheduler.</summary>
+    public static bool IsNeeded => SynchronizationContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default;
+
     public bool IsCompleted => false;
 
     public ThreadPoolYield GetAwaiter() => this;
