@@ -140,6 +140,28 @@ public class LocalOnnxChatClientTests(LocalModelFixture fixture)
             .WithMessage("*CUDA*Microsoft.ML.OnnxRuntimeGenAI.Cuda*");
     }
 
+    [SharedFact(Model)]
+    public async Task A_custom_prompt_formatter_replaces_the_chat_template()
+    {
+        int calls = 0;
+        using var client = new LocalOnnxChatClient(new LocalOnnxOptions
+        {
+            ModelPath = SharedFiles.TinyModel,
+            PromptFormatter = (messages, options) =>
+            {
+                Interlocked.Increment(ref calls);
+                return LocalPromptFormatter.Format(messages, options);
+            },
+        });
+
+        var response = await client.GetResponseAsync(Prompt("Hi"), new ChatOptions { MaxOutputTokens = 3, Instructions = "Be brief." });
+
+        calls.Should().Be(1);
+        response.Usage!.OutputTokenCount.Should().BeInRange(1, 3);
+        LocalPromptFormatter.Format([new ChatMessage(ChatRole.User, "Hi"), new ChatMessage(ChatRole.Assistant, "Hello")], new ChatOptions { Instructions = "Be brief." })
+            .Should().Be("System: Be brief.\n\nUser: Hi\n\nAssistant: Hello\n\nAssistant:");
+    }
+
     [Fact]
     public void Bad_options_are_refused_naming_the_setting()
     {
