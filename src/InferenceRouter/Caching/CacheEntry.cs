@@ -1,0 +1,56 @@
+namespace InferenceRouter;
+
+/// <summary>One cached answer: its key, its partition (everything besides the last question that shapes the answer), the question, its embedding and the answer.</summary>
+public sealed class CacheEntry
+{
+    private int _hits;
+
+    /// <summary>Creates an entry.</summary>
+    /// <param name="key">The exact-tier key (partition and normalised question).</param>
+    /// <param name="partition">The partition key.</param>
+    /// <param name="prompt">The normalised last user message.</param>
+    /// <param name="vector">Its embedding (L2-normalised), or null for exact-only entries.</param>
+    /// <param name="response">The answer.</param>
+    /// <param name="createdAt">When it was stored.</param>
+    /// <param name="expiresAt">When it expires.</param>
+    public CacheEntry(string key, string partition, string prompt, ReadOnlyMemory<float>? vector, CachedChatResponse response, DateTimeOffset createdAt, DateTimeOffset expiresAt)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(partition);
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(response);
+        Key = key;
+        Partition = partition;
+        Prompt = prompt;
+        Vector = vector;
+        Response = response;
+        CreatedAt = createdAt;
+        ExpiresAt = expiresAt;
+    }
+
+    /// <summary>Gets the exact-tier key.</summary>
+    public string Key { get; }
+
+    /// <summary>Gets the partition key.</summary>
+    public string Partition { get; }
+
+    /// <summary>Gets the normalised question.</summary>
+    public string Prompt { get; }
+
+    /// <summary>Gets the question's embedding, or null.</summary>
+    public ReadOnlyMemory<float>? Vector { get; }
+
+    /// <summary>Gets the answer.</summary>
+    public CachedChatResponse Response { get; }
+
+    /// <summary>Gets when it was stored.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>Gets when it expires.</summary>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Gets how many times it answered.</summary>
+    public int Hits => Volatile.Read(ref _hits);
+
+    internal void CountHit() => Interlocked.Increment(ref _hits);
+}

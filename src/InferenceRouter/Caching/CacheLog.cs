@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace InferenceRouter;
+
+/// <summary>The cache's log messages. None carries prompt or answer text.</summary>
+internal static partial class CacheLog
+{
+    [LoggerMessage(301, LogLevel.Warning, "Embedding the prompt failed ({ErrorType}); the call goes through uncached.")]
+    public static partial void EmbeddingFailed(ILogger logger, string errorType, Exception exception);
+
+    [LoggerMessage(302, LogLevel.Debug, "Cache {Tier} hit (similarity {Similarity}).")]
+    public static partial void Hit(ILogger logger, CacheTier tier, double? similarity);
+
+    [LoggerMessage(303, LogLevel.Debug, "Cache bypassed: {Reason}.")]
+    public static partial void Bypassed(ILogger logger, string reason);
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.AI;
+
+namespace InferenceRouter;
+
+/// <summary>An immutable, serialisable snapshot of a text answer: what a cache hit replays.</summary>
+/// <param name="Messages">The answer's messages as (role, text).</param>
+/// <param name="ModelId">The model that answered.</param>
+/// <param name="FinishReason">Why it stopped.</param>
+/// <param name="InputTokens">Input tokens the original call used.</param>
+/// <param name="OutputTokens">Output tokens the original call used.</param>
+public sealed record CachedChatResponse(IReadOnlyList<CachedMessage> Messages, string? ModelId, string? FinishReason, long? InputTokens, long? OutputTokens)
+{
+    /// <summary>Gets the answer's text.</summary>
+    public string Text => string.Concat(Messages.Select(m => m.Text));
+
+    /// <summary>Takes a snapshot of <paramref name="response"/> if it can be cached: text only, no tool calls, no errors.</summary>
+    /// <param name="response">The response.</param>
+    /// <param name="storeTruncated">Whether answers cut by the output limit may be stored.</param>
+    /// <returns>The snapshot, or null when the response must not be cached.</returns>
+    public static CachedChatResponse? From(ChatResponse response, bool storeTruncated = false)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.FinishReason == ChatFinishReason.ContentFilter || response.FinishReason == ChatFinishReason.ToolCalls ||
+            (response.FinishReason == ChatFinishReason.Length && !storeTruncated))
+        {
+            return null;
+        }
+
+        var messages = new List<CachedMessage>(response.Messages.Count);
+        foreach (var message in response.Messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                // Only plain text is replayable; tool calls, errors, images and the like are not stored.
+                if (content is not (TextContent or UsageContent))
+                {
+                    return null;
+                }
+            }
+
+            if (message.Text.Length > 0)
+            {
+                messages.Add(new CachedMessage(message.Role.Value, message.Text));
+            }
+        }
+
+        return messages.Count == 0 ? null : new CachedChatResponse(messages, response.ModelId, response.FinishReason?.Value, response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount);
+    }
+
+    /// <summary>Builds a fresh response (callers may change it freely).</summary>
+    /// <returns>The response.</returns>
+    public ChatResponse ToChatResponse() => new([.. Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Text))])
+    {
+        ModelId = ModelId,
+        FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
+        Usage = Usage(),
+    };
+
+    internal UsageDetails? Usage() => InputTokens is null && OutputTokens is null ? null : new UsageDetails
+    {
+        InputTokenCount = InputTokens,
+        OutputTokenCount = OutputTokens,
+        TotalTokenCount = (InputTokens ?? 0) + (OutputTokens ?? 0),
+    };
+}

@@ -1,0 +1,345 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// Answers repeated and paraphrased questions from a cache, before any route is called: an exact tier (a hash of the normalised request)
+/// and a semantic tier (the question's embedding against earlier questions of the same partition), precision first.
+/// </summary>
+/// <remarks>
+/// <para>A hit never crosses what changes the answer: entries are partitioned by instructions, earlier turns, tools and tool mode,
+/// response format, model or route group, sampling options and tenant (users too, if asked). A semantic hit also needs a clear margin
+/// over the runner-up and agreement on negations, numbers and names. Only plain-text answers are stored: not tool calls, errors, filtered
+/// or (by default) truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the
+/// cache; <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
+/// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests wait for the first
+/// one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
+/// <see cref="CallCost"/>; streamed hits replay the text and usage. Thread-safe.</para>
+/// </remarks>
+public sealed class SemanticCacheChatClient : DelegatingChatClient
+{
+    private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
+    private readonly SemanticCacheOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CacheTelemetry _telemetry;
+    private readonly ConcurrentDictionary<string, VectorIndex> _indexes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the cache.</summary>
+    /// <param name="innerClient">The client behind the cache (usually the budget client or the router).</param>
+    /// <param name="embeddingGenerator">Embeds questions for the semantic tier (e.g. <c>OnnxEmbeddingGenerator</c>); null keeps the exact tier only.</param>
+    /// <param name="store">Where entries live; an <see cref="InMemoryCacheStore"/> of <see cref="SemanticCacheOptions.MaxEntries"/> by default.</param>
+    /// <param name="options">Thresholds and lifetimes; validated here.</param>
+    /// <param name="loggerFactory">Logging; none by default.</param>
+    /// <param name="meterFactory">Metrics; a private meter by default.</param>
+    /// <param name="timeProvider">The clock for expiry; <see cref="TimeProvider.System"/> by default.</param>
+    public SemanticCacheChatClient(
+        IChatClient innerClient,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null,
+        ICacheStore? store = null,
+        SemanticCacheOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null)
+        : base(innerClient)
+    {
+        _options = options ?? new SemanticCacheOptions();
+        var errors = _options.GetValidationErrors().ToList();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+
+        _generator = embeddingGenerator;
+        _time = timeProvider ?? TimeProvider.System;
+        Store = store ?? new InMemoryCacheStore(_options.MaxEntries, _time);
+        Store.EntryRemoved += OnEntryRemoved;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<SemanticCacheChatClient>() ?? NullLogger.Instance;
+        _telemetry = new CacheTelemetry(meterFactory);
+    }
+
+    /// <summary>Gets the store entries live in.</summary>
+    public ICacheStore Store { get; }
+
+    /// <summary>Gets the options.</summary>
+    public SemanticCacheOptions Options => _options;
+
+    /// <inheritdoc/>
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var control = options.GetCacheControl();
+        options = WithoutControl(options);
+        var request = CacheRequest.Create(messages, options, _options.PartitionByUser);
+        if (request.Bypass)
+        {
+            return await Bypass(request).GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var lookup = await LookupAsync(request, control, cancellationToken).ConfigureAwait(false);
+        if (lookup.Hit is { } hit)
+        {
+            return HitResponse(hit, lookup);
+        }
+
+        // Concurrent identical requests: one asks the model, the others wait and read its answer from the exact tier.
+        if ((control & CacheControl.NoCache) == 0 && _inFlight.TryGetValue(request.Key, out var running))
+        {
+            await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared)
+            {
+                _telemetry.Lookup("exact", "hit");
+                return HitResponse(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false));
+            }
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool leader = _inFlight.TryAdd(request.Key, done.Task);
+        try
+        {
+            var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+            if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
+            {
+                await StoreAsync(request, lookup.Vector, CachedChatResponse.From(response, _options.StoreTruncatedResponses), cancellationToken).ConfigureAwait(false);
+            }
+
+            return response;
+        }
+        finally
+        {
+            if (leader)
+            {
+                _inFlight.TryRemove(request.Key, out _);
+            }
+
+            done.SetResult();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return StreamAsync(messages, options, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType == typeof(ICacheStore) ? Store : base.GetService(serviceType, serviceKey);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Store.EntryRemoved -= OnEntryRemoved;
+            _telemetry.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var control = options.GetCacheControl();
+        options = WithoutControl(options);
+        var request = CacheRequest.Create(messages, options, _options.PartitionByUser);
+        if (request.Bypass)
+        {
+            await foreach (var update in Bypass(request).GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        var lookup = await LookupAsync(request, control, cancellationToken).ConfigureAwait(false);
+        if (lookup.Hit is { } hit)
+        {
+            foreach (var update in Replay(hit, lookup))
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            updates.Add(update);
+            yield return update;
+        }
+
+        if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
+        {
+            await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private IChatClient Bypass(CacheRequest request)
+    {
+        CacheLog.Bypassed(_logger, request.BypassReason!);
+        _telemetry.Lookup("none", "bypass");
+        return InnerClient;
+    }
+
+    private async ValueTask<CacheLookup> LookupAsync(CacheRequest request, CacheControl control, CancellationToken cancellationToken)
+    {
+        bool read = (control & CacheControl.NoCache) == 0;
+        if (read && await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } exact)
+        {
+            _telemetry.Lookup("exact", "hit");
+            return new CacheLookup(exact, CacheTier.Exact, null, null, false);
+        }
+
+        if (read)
+        {
+            _telemetry.Lookup("exact", "miss");
+        }
+
+        if (_generator is null || !_options.EnableSemanticTier)
+        {
+            return new CacheLookup(null, CacheTier.Exact, null, null, true);
+        }
+
+        float[] vector;
+        try
+        {
+            var embeddings = await _generator.GenerateAsync([request.Prompt], cancellationToken: cancellationToken).ConfigureAwait(false);
+            vector = embeddings[0].Vector.ToArray();
+            float norm = TensorPrimitives.Norm(vector);
+            if (!(norm > 0) || float.IsInfinity(norm))
+            {
+                throw new InvalidOperationException($"The embedding generator returned a vector of norm {norm}.");
+            }
+
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The cache must never fail a call: without an embedding the call goes through, and is not stored.
+            CacheLog.EmbeddingFailed(_logger, e.GetType().Name, e);
+            _telemetry.Lookup("semantic", "error");
+            return new CacheLookup(null, CacheTier.Semantic, null, null, false);
+        }
+
+        if (!read)
+        {
+            return new CacheLookup(null, CacheTier.Semantic, null, vector, true);
+        }
+
+        var index = _indexes.GetOrAdd(request.Partition, static (_, dims) => new VectorIndex(dims), vector.Length);
+        if (index.Search(vector) is not { } match)
+        {
+            _telemetry.Lookup("semantic", "miss");
+            return new CacheLookup(null, CacheTier.Semantic, null, vector, true);
+        }
+
+        var candidate = await Store.GetAsync(match.Key, peek: true, cancellationToken).ConfigureAwait(false);
+        bool accepted = candidate is not null && match.Similarity >= _options.MinSimilarity &&
+            (match.RunnerUpSimilarity is not { } runnerUp || match.Similarity - runnerUp >= _options.MinMargin) &&
+            (!_options.RequireSalientAgreement || SalientTerms.Agree(request.Prompt, candidate.Prompt));
+        string outcome = accepted ? "hit" : match.Similarity >= _options.MinSimilarity - _options.NearMissBand ? "near_miss" : "miss";
+        _telemetry.Lookup("semantic", outcome);
+        _telemetry.Similarity(match.Similarity, outcome);
+        if (accepted)
+        {
+            await Store.GetAsync(match.Key, cancellationToken: cancellationToken).ConfigureAwait(false); // now it counts as used
+        }
+
+        return new CacheLookup(accepted ? candidate : null, CacheTier.Semantic, match.Similarity, vector, true);
+    }
+
+    private async ValueTask StoreAsync(CacheRequest request, float[]? vector, CachedChatResponse? response, CancellationToken cancellationToken)
+    {
+        if (response is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var entry = new CacheEntry(request.Key, request.Partition, request.Prompt, vector, response, now, now + _options.TimeToLive);
+        await Store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
+        if (vector is not null)
+        {
+            _indexes.GetOrAdd(request.Partition, static (_, dims) => new VectorIndex(dims), vector.Length).Add(entry.Key, vector);
+        }
+    }
+
+    private ChatResponse HitResponse(CacheEntry hit, CacheLookup lookup)
+    {
+        hit.CountHit();
+        CacheLog.Hit(_logger, lookup.Tier, lookup.Similarity);
+        var response = hit.Response.ToChatResponse();
+        response.AdditionalProperties = new()
+        {
+            [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId),
+            [CallCostExtensions.CostKey] = Free(hit),
+        };
+        return response;
+    }
+
+    private IEnumerable<ChatResponseUpdate> Replay(CacheEntry hit, CacheLookup lookup)
+    {
+        hit.CountHit();
+        CacheLog.Hit(_logger, lookup.Tier, lookup.Similarity);
+        var id = Guid.NewGuid().ToString("N");
+        foreach (var message in hit.Response.Messages)
+        {
+            yield return new ChatResponseUpdate(new ChatRole(message.Role), message.Text) { ResponseId = id, MessageId = id, ModelId = hit.Response.ModelId };
+        }
+
+        var last = new ChatResponseUpdate
+        {
+            ResponseId = id,
+            ModelId = hit.Response.ModelId,
+            FinishReason = hit.Response.FinishReason is { } reason ? new ChatFinishReason(reason) : null,
+            AdditionalProperties = new()
+            {
+                [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId),
+                [CallCostExtensions.CostKey] = Free(hit),
+            },
+        };
+        if (hit.Response.Usage() is { } usage)
+        {
+            last.Contents.Add(new UsageContent(usage));
+        }
+
+        yield return last;
+    }
+
+    private static CallCost Free(CacheEntry hit) => new(null, hit.Response.ModelId, 0m, "USD", isEstimated: false, 0, 0, 0, 0);
+
+    private static ChatOptions? WithoutControl(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties?.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) != true)
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.AdditionalProperties = new AdditionalPropertiesDictionary(options.AdditionalProperties);
+        copy.AdditionalProperties.Remove(ChatOptionsCacheExtensions.CacheControlKey);
+        return copy;
+    }
+
+    private void OnEntryRemoved(CacheEntry entry)
+    {
+        if (entry.Vector is not null && _indexes.TryGetValue(entry.Partition, out var index))
+        {
+            index.Remove(entry.Key);
+        }
+    }
+}

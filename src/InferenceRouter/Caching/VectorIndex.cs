@@ -1,0 +1,270 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// The vectors of one cache partition. Small indexes are scanned exactly (SIMD dot products over a contiguous array); past
+/// <see cref="ApproximateThreshold"/> entries, a scan of 1-bit sign codes (Hamming distance, 48 bytes per MiniLM vector) picks
+/// <see cref="Candidates"/> candidates that are re-ranked exactly.
+/// </summary>
+/// <remarks>Thread-safe: searches share a read lock; adds and removals take the write lock briefly.</remarks>
+internal sealed class VectorIndex
+{
+    public const int ApproximateThreshold = 8_192;
+    public const int Candidates = 64;
+
+    private readonly int _dimensions;
+    private readonly int _words;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly Stack<int> _free = new();
+    private float[] _vectors;
+    private ulong[] _codes;
+    private string?[] _keys;
+    private int _used;
+
+    public VectorIndex(int dimensions, int capacity = 64)
+    {
+        _dimensions = dimensions;
+        _words = (dimensions + 63) / 64;
+        _vectors = new float[capacity * dimensions];
+        _codes = new ulong[capacity * _words];
+        _keys = new string?[capacity];
+    }
+
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _slots.Count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Gets a value indicating whether searches use the 1-bit pre-selection (false forces exact scans, for measuring recall).</summary>
+    public bool UseApproximation { get; set; } = true;
+
+    public void Add(string key, ReadOnlySpan<float> vector)
+    {
+        if (vector.Length != _dimensions)
+        {
+            throw new ArgumentException($"The vector has {vector.Length} dimensions; this index holds {_dimensions}.", nameof(vector));
+        }
+
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!_slots.TryGetValue(key, out int slot))
+            {
+                slot = _free.Count > 0 ? _free.Pop() : _used++;
+                if (slot >= _keys.Length)
+                {
+                    Grow();
+                }
+
+                _slots[key] = slot;
+                _keys[slot] = key;
+            }
+
+            vector.CopyTo(_vectors.AsSpan(slot * _dimensions, _dimensions));
+            Encode(vector, _codes.AsSpan(slot * _words, _words));
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    public bool Remove(string key)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!_slots.Remove(key, out int slot))
+            {
+                return false;
+            }
+
+            _keys[slot] = null;
+            _free.Push(slot);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Finds the most similar stored vector to <paramref name="query"/> (L2-normalised) and the runner-up's similarity.</summary>
+    public VectorMatch? Search(ReadOnlySpan<float> query)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (_slots.Count == 0)
+            {
+                return null;
+            }
+
+            return UseApproximation && _slots.Count > ApproximateThreshold ? SearchApproximate(query) : SearchExact(query);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private VectorMatch? SearchExact(ReadOnlySpan<float> query)
+    {
+        int best = -1, second = -1;
+        float bestScore = float.MinValue, secondScore = float.MinValue;
+        for (int slot = 0; slot < _used; slot++)
+        {
+            if (_keys[slot] is null)
+            {
+                continue;
+            }
+
+            float score = TensorPrimitives.Dot(query, _vectors.AsSpan(slot * _dimensions, _dimensions));
+            Rank(slot, score, ref best, ref bestScore, ref second, ref secondScore);
+        }
+
+        return best < 0 ? null : new VectorMatch(_keys[best]!, bestScore, second < 0 ? null : secondScore);
+    }
+
+    private VectorMatch? SearchApproximate(ReadOnlySpan<float> query)
+    {
+        Span<ulong> code = stackalloc ulong[_words];
+        Encode(query, code);
+
+        // Keep the Candidates smallest Hamming distances (a small max-heap by distance).
+        Span<int> heapSlots = stackalloc int[Candidates];
+        Span<int> heapDistances = stackalloc int[Candidates];
+        int size = 0;
+        for (int slot = 0; slot < _used; slot++)
+        {
+            if (_keys[slot] is null)
+            {
+                continue;
+            }
+
+            var codes = _codes.AsSpan(slot * _words, _words);
+            int distance = 0;
+            for (int w = 0; w < code.Length; w++)
+            {
+                distance += BitOperations.PopCount(codes[w] ^ code[w]);
+            }
+
+            if (size < Candidates)
+            {
+                heapSlots[size] = slot;
+                heapDistances[size] = distance;
+                SiftUp(heapSlots, heapDistances, size++);
+            }
+            else if (distance < heapDistances[0])
+            {
+                heapSlots[0] = slot;
+                heapDistances[0] = distance;
+                SiftDown(heapSlots, heapDistances, size);
+            }
+        }
+
+        int best = -1, second = -1;
+        float bestScore = float.MinValue, secondScore = float.MinValue;
+        for (int i = 0; i < size; i++)
+        {
+            int slot = heapSlots[i];
+            float score = TensorPrimitives.Dot(query, _vectors.AsSpan(slot * _dimensions, _dimensions));
+            Rank(slot, score, ref best, ref bestScore, ref second, ref secondScore);
+        }
+
+        return best < 0 ? null : new VectorMatch(_keys[best]!, bestScore, second < 0 ? null : secondScore);
+    }
+
+    private static void Rank(int slot, float score, ref int best, ref float bestScore, ref int second, ref float secondScore)
+    {
+        if (score > bestScore)
+        {
+            second = best;
+            secondScore = bestScore;
+            best = slot;
+            bestScore = score;
+        }
+        else if (score > secondScore)
+        {
+            second = slot;
+            secondScore = score;
+        }
+    }
+
+    private static void Encode(ReadOnlySpan<float> vector, Span<ulong> code)
+    {
+        code.Clear();
+        for (int i = 0; i < vector.Length; i++)
+        {
+            if (vector[i] > 0)
+            {
+                code[i >> 6] |= 1UL << (i & 63);
+            }
+        }
+    }
+
+    private static void SiftUp(Span<int> slots, Span<int> distances, int i)
+    {
+        while (i > 0)
+        {
+            int parent = (i - 1) / 2;
+            if (distances[parent] >= distances[i])
+            {
+                break;
+            }
+
+            (slots[parent], slots[i]) = (slots[i], slots[parent]);
+            (distances[parent], distances[i]) = (distances[i], distances[parent]);
+            i = parent;
+        }
+    }
+
+    private static void SiftDown(Span<int> slots, Span<int> distances, int size)
+    {
+        int i = 0;
+        while (true)
+        {
+            int left = (2 * i) + 1, right = left + 1, largest = i;
+            if (left < size && distances[left] > distances[largest])
+            {
+                largest = left;
+            }
+
+            if (right < size && distances[right] > distances[largest])
+            {
+                largest = right;
+            }
+
+            if (largest == i)
+            {
+                return;
+            }
+
+            (slots[largest], slots[i]) = (slots[i], slots[largest]);
+            (distances[largest], distances[i]) = (distances[i], distances[largest]);
+            i = largest;
+        }
+    }
+
+    private void Grow()
+    {
+        int capacity = _keys.Length * 2;
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _vectors, capacity * _dimensions);
+        Array.Resize(ref _codes, capacity * _words);
+    }
+}

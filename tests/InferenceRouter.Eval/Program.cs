@@ -1,0 +1,3 @@
+using InferenceRouter.Eval;
+
+return await EvalCommands.RunAsync(args);
