@@ -4,10 +4,10 @@ namespace InferenceRouter;
 public sealed class SemanticCacheOptions
 {
     /// <summary>Gets or sets the cosine similarity a cached question needs to answer a new one.</summary>
-    public double MinSimilarity { get; set; } = 0.90;
+    public double MinSimilarity { get; set; } = 0.93;
 
     /// <summary>Gets or sets how far ahead of the runner-up (in the same partition) the best match must be: two close candidates mean an ambiguous question.</summary>
-    public double MinMargin { get; set; } = 0.02;
+    public double MinMargin { get; set; } = 0.05;
 
     /// <summary>Gets or sets a value indicating whether a match must agree with the question on negations, numbers and names.</summary>
     public bool RequireSalientAgreement { get; set; } = true;
@@ -36,12 +36,12 @@ public sealed class SemanticCacheOptions
     {
         if (!(MinSimilarity > 0 && MinSimilarity <= 1))
         {
-            yield return $"SemanticCache:MinSimilarity is {MinSimilarity}; give a cosine similarity in (0, 1], e.g. 0.90.";
+            yield return $"SemanticCache:MinSimilarity is {MinSimilarity}; give a cosine similarity in (0, 1], e.g. 0.93.";
         }
 
         if (!(MinMargin >= 0 && MinMargin < 1))
         {
-            yield return $"SemanticCache:MinMargin is {MinMargin}; give a value in [0, 1), e.g. 0.02.";
+            yield return $"SemanticCache:MinMargin is {MinMargin}; give a value in [0, 1), e.g. 0.05.";
         }
 
         if (TimeToLive <= TimeSpan.Zero)
