@@ -176,6 +176,22 @@ foreach (var spend in report.Routes)
 
 Console.WriteLine($"  total {report.TotalCost:0.000000}");
 
+// A semantic cache in front: a paraphrase is answered without calling any route (all-MiniLM-L6-v2 embeddings, on the device).
+using (var embeddings = new OnnxEmbeddingGenerator())
+using (var cached = new SemanticCacheChatClient(client, embeddings))
+{
+    Console.WriteLine();
+    Console.WriteLine("Semantic cache:");
+    foreach (var question in new[] { "How can I learn Python quickly?", "How do I learn Python quickly?", "How can I learn Java quickly?" })
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var response = await cached.GetResponseAsync(question, new ChatOptions { MaxOutputTokens = 64 });
+        var info = response.GetRoutingInfo();
+        var how = info?.CacheHit is { } tier ? $"cache hit ({tier}, similarity {info.Similarity:F3})" : $"answered by {info?.Route ?? "the pipeline"}";
+        Console.WriteLine($"  {question,-34} {how}, {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms, cost {response.GetCost()?.Amount ?? 0:0.######}");
+    }
+}
+
 Console.WriteLine();
 Console.WriteLine("Why this route? (lowest-cost, a request with tools)");
 Console.WriteLine(routerClient.Explain([new ChatMessage(ChatRole.User, "What's the weather?")], new ChatOptions { Tools = [AIFunctionFactory.Create(() => "sunny", "weather")] }.WithPolicy(RoutingPolicies.LowestCost)));

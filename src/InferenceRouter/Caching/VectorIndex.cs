@@ -6,13 +6,13 @@ namespace InferenceRouter;
 /// <summary>
 /// The vectors of one cache partition. Small indexes are scanned exactly (SIMD dot products over a contiguous array); past
 /// <see cref="ApproximateThreshold"/> entries, a scan of 1-bit sign codes (Hamming distance, 48 bytes per MiniLM vector) picks
-/// <see cref="Candidates"/> candidates that are re-ranked exactly.
+/// <see cref="Candidates"/> candidates (256 by default) that are re-ranked exactly.
 /// </summary>
 /// <remarks>Thread-safe: searches share a read lock; adds and removals take the write lock briefly.</remarks>
 internal sealed class VectorIndex
 {
     public const int ApproximateThreshold = 8_192;
-    public const int Candidates = 64;
+    public const int DefaultCandidates = 256;
 
     private readonly int _dimensions;
     private readonly int _words;
@@ -24,8 +24,9 @@ internal sealed class VectorIndex
     private string?[] _keys;
     private int _used;
 
-    public VectorIndex(int dimensions, int capacity = 64)
+    public VectorIndex(int dimensions, int capacity = 64, int candidates = DefaultCandidates)
     {
+        Candidates = candidates;
         _dimensions = dimensions;
         _words = (dimensions + 63) / 64;
         _vectors = new float[capacity * dimensions];
@@ -48,6 +49,9 @@ internal sealed class VectorIndex
             }
         }
     }
+
+    /// <summary>Gets how many pre-selected candidates are re-ranked exactly.</summary>
+    public int Candidates { get; }
 
     /// <summary>Gets a value indicating whether searches use the 1-bit pre-selection (false forces exact scans, for measuring recall).</summary>
     public bool UseApproximation { get; set; } = true;
@@ -146,8 +150,8 @@ internal sealed class VectorIndex
         Encode(query, code);
 
         // Keep the Candidates smallest Hamming distances (a small max-heap by distance).
-        Span<int> heapSlots = stackalloc int[Candidates];
-        Span<int> heapDistances = stackalloc int[Candidates];
+        Span<int> heapSlots = Candidates <= 512 ? stackalloc int[Candidates] : new int[Candidates];
+        Span<int> heapDistances = Candidates <= 512 ? stackalloc int[Candidates] : new int[Candidates];
         int size = 0;
         for (int slot = 0; slot < _used; slot++)
         {
