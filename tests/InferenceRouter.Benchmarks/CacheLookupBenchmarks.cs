@@ -1,5 +1,5 @@
-using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
+using InferenceRouter.Eval;
 using Microsoft.Extensions.AI;
 
 namespace InferenceRouter.Benchmarks;
@@ -44,22 +44,5 @@ public class CacheLookupBenchmarks
     {
         _index.UseApproximation = true;
         return _index.Search(_queries[_next++ & 63])!.Value.Key;
-    }
-}
-
-/// <summary>Random unit vectors, optionally near a given one (cosine ≈ 0.8 for noise 0.7).</summary>
-internal static class RandomVectors
-{
-    public static float[] Normalized(Random random, int dims, float[]? around, float noise)
-    {
-        var vector = new float[dims];
-        for (int i = 0; i < dims; i++)
-        {
-            double gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            vector[i] = (around is null ? 0 : around[i]) + ((around is null ? 1 : noise / MathF.Sqrt(dims)) * (float)gaussian);
-        }
-
-        TensorPrimitives.Divide(vector, TensorPrimitives.Norm(vector), vector);
-        return vector;
     }
 }

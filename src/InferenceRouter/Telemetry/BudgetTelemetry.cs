@@ -4,21 +4,18 @@ using System.Diagnostics.Metrics;
 namespace InferenceRouter;
 
 /// <summary>The budget's instruments: cost and tokens by route, model and tenant; denials by limit. Recording is skipped when nobody listens.</summary>
-internal sealed class BudgetTelemetry : IDisposable
+internal sealed class BudgetTelemetry : MeterOwner
 {
-    private readonly Meter _meter;
-    private readonly bool _ownsMeter;
     private readonly Counter<double> _cost;
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _denials;
 
     public BudgetTelemetry(IMeterFactory? meterFactory)
+        : base(meterFactory)
     {
-        _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(InferenceRouterTelemetry.MeterName) ?? new Meter(InferenceRouterTelemetry.MeterName);
-        _cost = _meter.CreateCounter<double>(InferenceRouterTelemetry.CostInstrument, "{USD}", "What calls cost, in the price catalog's currency, by route, model and tenant.");
-        _tokens = _meter.CreateCounter<long>(InferenceRouterTelemetry.TokensInstrument, "{token}", "Tokens by route, model, tenant and token type.");
-        _denials = _meter.CreateCounter<long>(InferenceRouterTelemetry.BudgetDenialsInstrument, "{call}", "Calls or route attempts a budget limit turned away, by limit and enforcement.");
+        _cost = Meter.CreateCounter<double>(InferenceRouterTelemetry.CostInstrument, "{USD}", "What calls cost, in the price catalog's currency, by route, model and tenant.");
+        _tokens = Meter.CreateCounter<long>(InferenceRouterTelemetry.TokensInstrument, "{token}", "Tokens by route, model, tenant and token type.");
+        _denials = Meter.CreateCounter<long>(InferenceRouterTelemetry.BudgetDenialsInstrument, "{call}", "Calls or route attempts a budget limit turned away, by limit and enforcement.");
     }
 
     public void RecordCost(CallCost cost, string? tenant)
@@ -50,14 +47,6 @@ internal sealed class BudgetTelemetry : IDisposable
         if (_denials.Enabled)
         {
             _denials.Add(1, new KeyValuePair<string, object?>("inference_router.budget.limit", limit), new KeyValuePair<string, object?>("inference_router.budget.enforcement", enforcement == BudgetEnforcement.Reject ? "reject" : "downgrade"));
-        }
-    }
-
-    public void Dispose()
-    {
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
         }
     }
 }

@@ -3,19 +3,16 @@ using System.Diagnostics.Metrics;
 namespace InferenceRouter;
 
 /// <summary>The cache's instruments: lookups by tier and outcome, and the similarity of the best semantic candidate.</summary>
-internal sealed class CacheTelemetry : IDisposable
+internal sealed class CacheTelemetry : MeterOwner
 {
-    private readonly Meter _meter;
-    private readonly bool _ownsMeter;
     private readonly Counter<long> _lookups;
     private readonly Histogram<double> _similarity;
 
     public CacheTelemetry(IMeterFactory? meterFactory)
+        : base(meterFactory)
     {
-        _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(InferenceRouterTelemetry.MeterName) ?? new Meter(InferenceRouterTelemetry.MeterName);
-        _lookups = _meter.CreateCounter<long>(InferenceRouterTelemetry.CacheLookupsInstrument, "{lookup}", "Cache lookups by tier (exact, semantic) and outcome (hit, miss, near_miss, bypass).");
-        _similarity = _meter.CreateHistogram<double>(InferenceRouterTelemetry.CacheSimilarityInstrument, "1", "Cosine similarity of the best semantic candidate, by outcome.");
+        _lookups = Meter.CreateCounter<long>(InferenceRouterTelemetry.CacheLookupsInstrument, "{lookup}", "Cache lookups by tier (exact, semantic) and outcome (hit, miss, near_miss, bypass).");
+        _similarity = Meter.CreateHistogram<double>(InferenceRouterTelemetry.CacheSimilarityInstrument, "1", "Cosine similarity of the best semantic candidate, by outcome.");
     }
 
     public void Lookup(string tier, string outcome)
@@ -31,14 +28,6 @@ internal sealed class CacheTelemetry : IDisposable
         if (_similarity.Enabled)
         {
             _similarity.Record(similarity, new KeyValuePair<string, object?>("inference_router.cache.outcome", outcome));
-        }
-    }
-
-    public void Dispose()
-    {
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
         }
     }
 }

@@ -4,23 +4,20 @@ using System.Diagnostics.Metrics;
 namespace InferenceRouter;
 
 /// <summary>The router's activity source and instruments. Recording is skipped when nobody listens.</summary>
-internal sealed class RouterTelemetry : IDisposable
+internal sealed class RouterTelemetry : MeterOwner
 {
     internal static readonly ActivitySource ActivitySource = new(InferenceRouterTelemetry.SourceName, typeof(RouterTelemetry).Assembly.GetName().Version?.ToString());
 
-    private readonly Meter _meter;
-    private readonly bool _ownsMeter;
 
     public RouterTelemetry(IMeterFactory? meterFactory, IReadOnlyList<ChatRoute> routes)
+        : base(meterFactory)
     {
-        _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(InferenceRouterTelemetry.MeterName) ?? new Meter(InferenceRouterTelemetry.MeterName);
-        Attempts = _meter.CreateCounter<long>(InferenceRouterTelemetry.AttemptsInstrument, "{attempt}", "Attempts by route and outcome.");
-        Failovers = _meter.CreateCounter<long>(InferenceRouterTelemetry.FailoversInstrument, "{failover}", "Failovers from a failed route to the next candidate.");
-        Duration = _meter.CreateHistogram<double>(InferenceRouterTelemetry.DurationInstrument, "s", "Duration of routed chat calls.");
-        TimeToFirstToken = _meter.CreateHistogram<double>(InferenceRouterTelemetry.TimeToFirstTokenInstrument, "s", "Time to the first streamed update, by route.");
-        _meter.CreateObservableGauge(InferenceRouterTelemetry.CircuitStateInstrument, () => Observe(routes, r => (long)r.Health.CircuitState), description: "Circuit state by route: 0 closed, 1 open, 2 half-open, 3 isolated.");
-        _meter.CreateObservableGauge(InferenceRouterTelemetry.InFlightInstrument, () => Observe(routes, r => r.Health.InFlight), "{attempt}", "Attempts in flight by route.");
+        Attempts = Meter.CreateCounter<long>(InferenceRouterTelemetry.AttemptsInstrument, "{attempt}", "Attempts by route and outcome.");
+        Failovers = Meter.CreateCounter<long>(InferenceRouterTelemetry.FailoversInstrument, "{failover}", "Failovers from a failed route to the next candidate.");
+        Duration = Meter.CreateHistogram<double>(InferenceRouterTelemetry.DurationInstrument, "s", "Duration of routed chat calls.");
+        TimeToFirstToken = Meter.CreateHistogram<double>(InferenceRouterTelemetry.TimeToFirstTokenInstrument, "s", "Time to the first streamed update, by route.");
+        Meter.CreateObservableGauge(InferenceRouterTelemetry.CircuitStateInstrument, () => Observe(routes, r => (long)r.Health.CircuitState), description: "Circuit state by route: 0 closed, 1 open, 2 half-open, 3 isolated.");
+        Meter.CreateObservableGauge(InferenceRouterTelemetry.InFlightInstrument, () => Observe(routes, r => r.Health.InFlight), "{attempt}", "Attempts in flight by route.");
     }
 
     public Counter<long> Attempts { get; }
@@ -89,14 +86,6 @@ internal sealed class RouterTelemetry : IDisposable
         if (TimeToFirstToken.Enabled)
         {
             TimeToFirstToken.Record(ttft.TotalSeconds, new KeyValuePair<string, object?>("inference_router.route", route.Name));
-        }
-    }
-
-    public void Dispose()
-    {
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
         }
     }
 

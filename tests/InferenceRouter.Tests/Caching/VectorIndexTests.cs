@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using InferenceRouter.Eval;
 
 namespace InferenceRouter.Tests.Caching;
 
@@ -13,7 +13,7 @@ public class VectorIndexTests
         var vectors = new float[count][];
         for (int i = 0; i < count; i++)
         {
-            vectors[i] = Normalized(random, dims, null, 0);
+            vectors[i] = RandomVectors.Normalized(random, dims);
             index.Add("k" + i, vectors[i]);
         }
 
@@ -21,7 +21,7 @@ public class VectorIndexTests
         for (int q = 0; q < queries; q++)
         {
             // A paraphrase-like query: near one stored vector (cosine ≈ 0.8), so "nearest" is well defined.
-            var query = Normalized(random, dims, vectors[random.Next(count)], 0.7f);
+            var query = RandomVectors.Normalized(random, dims, vectors[random.Next(count)], 0.7f);
             index.UseApproximation = true;
             var approximate = index.Search(query)!.Value;
             index.UseApproximation = false;
@@ -46,19 +46,5 @@ public class VectorIndexTests
         var match = index.Search([1, 0, 0, 0])!.Value;
         match.Key.Should().Be("c");
         match.RunnerUpSimilarity.Should().Be(0f);
-    }
-
-    private static float[] Normalized(Random random, int dims, float[]? around, float noise)
-    {
-        var vector = new float[dims];
-        for (int i = 0; i < dims; i++)
-        {
-            // Box-Muller: Gaussian components give uniformly spread directions.
-            double gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            vector[i] = (around is null ? 0 : around[i]) + ((around is null ? 1 : noise / MathF.Sqrt(dims)) * (float)gaussian);
-        }
-
-        TensorPrimitives.Divide(vector, TensorPrimitives.Norm(vector), vector);
-        return vector;
     }
 }
