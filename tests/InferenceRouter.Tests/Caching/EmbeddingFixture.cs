@@ -8,7 +8,8 @@ public sealed class EmbeddingFixture : IDisposable
     public void Dispose() => Generator.Dispose();
 }
 
-[CollectionDefinition(Name)]
+// CPU-heavy (ONNX Runtime uses every core): run alone, so timing-sensitive loopback tests never starve.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class EmbeddingCollection : ICollectionFixture<EmbeddingFixture>
 {
     public const string Name = "embedding model";

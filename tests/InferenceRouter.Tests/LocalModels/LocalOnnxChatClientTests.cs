@@ -186,7 +186,8 @@ public sealed class LocalModelFixture : IDisposable
     }
 }
 
-[CollectionDefinition(Name)]
+// CPU-heavy (ONNX Runtime uses every core): run alone, so timing-sensitive loopback tests never starve.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class LocalModelCollection : ICollectionFixture<LocalModelFixture>
 {
     public const string Name = "local model";
