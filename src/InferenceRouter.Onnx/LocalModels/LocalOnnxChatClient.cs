@@ -18,6 +18,7 @@ namespace InferenceRouter;
 /// </remarks>
 public sealed class LocalOnnxChatClient : IChatClient
 {
+    private static readonly TimeSpan s_disposeTimeout = TimeSpan.FromSeconds(10);
     private readonly LocalOnnxOptions _options;
     private readonly SemaphoreSlim _generations;
     private readonly ILogger _logger;
@@ -90,7 +91,7 @@ public sealed class LocalOnnxChatClient : IChatClient
             : null;
     }
 
-    /// <summary>Releases the model once every generation has ended; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>Releases the model once every generation has ended (waiting up to 10 seconds); later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -98,10 +99,15 @@ public sealed class LocalOnnxChatClient : IChatClient
             return;
         }
 
-        // Take every generation slot so no generator still uses the model when it is freed.
+        // Take every generation slot so no generator still uses the model when it is freed. A stream abandoned without being
+        // disposed holds its slot forever: then the native model is left to the process's end rather than freed under it.
         for (int i = 0; i < _options.MaxConcurrentGenerations; i++)
         {
-            _generations.Wait();
+            if (!_generations.Wait(s_disposeTimeout))
+            {
+                LocalOnnxLog.GenerationsStillRunning(_logger, ModelId, _options.MaxConcurrentGenerations - i);
+                return;
+            }
         }
 
         if (_loading is { IsCompletedSuccessfully: true } loading)

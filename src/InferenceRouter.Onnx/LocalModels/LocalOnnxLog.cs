@@ -16,4 +16,7 @@ internal static partial class LocalOnnxLog
 
     [LoggerMessage(204, LogLevel.Debug, "Local model {Model} generating: {InputTokens} prompt tokens, up to {MaxOutputTokens} output tokens.")]
     public static partial void Generating(ILogger logger, string model, int inputTokens, int maxOutputTokens);
+
+    [LoggerMessage(205, LogLevel.Warning, "Local model {Model} is being disposed while {Generations} generation(s) still run (a stream not disposed?); the model is left for the process to release.")]
+    public static partial void GenerationsStillRunning(ILogger logger, string model, int generations);
 }

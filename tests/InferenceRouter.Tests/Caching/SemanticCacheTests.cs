@@ -15,10 +15,10 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
             ModelId = "test-model",
             Usage = new UsageDetails { InputTokenCount = 12, OutputTokenCount = 8, TotalTokenCount = 20 },
         }),
-        GetStreamingResponseAsyncCallback = (messages, _, token) => BudgetChatClientTests_Stream($"streamed answer to: {messages.Last().Text}", token),
+        GetStreamingResponseAsyncCallback = (messages, _, token) => StreamOf($"streamed answer to: {messages.Last().Text}", token),
     };
 
-    private static IAsyncEnumerable<ChatResponseUpdate> BudgetChatClientTests_Stream(string text, CancellationToken token) =>
+    private static IAsyncEnumerable<ChatResponseUpdate> StreamOf(string text, CancellationToken token) =>
         InferenceRouter.Tests.Budgets.BudgetChatClientTests.Stream(text, new UsageDetails { InputTokenCount = 5, OutputTokenCount = 4, TotalTokenCount = 9 }, token);
 
     private SemanticCacheChatClient Cache(IChatClient inner, SemanticCacheOptions? options = null, TimeProvider? time = null, ICacheStore? store = null) =>
