@@ -26,7 +26,8 @@ public sealed record CacheScore(string Setting, int Hits, int Correct, int OwnPa
 /// <summary>Fills a cache with every first question (answer = its index) and queries it with every second one.</summary>
 public static class CacheEvaluation
 {
-    public static async Task<CacheScore> RunAsync(IReadOnlyList<QuestionPair> pairs, IEmbeddingGenerator<string, Embedding<float>> generator, SemanticCacheOptions options, string setting)
+    /// <param name="feedback">Report every wrong hit as unhelpful as it happens (a user's thumbs-down), so entries learn their own thresholds.</param>
+    public static async Task<CacheScore> RunAsync(IReadOnlyList<QuestionPair> pairs, IEmbeddingGenerator<string, Embedding<float>> generator, SemanticCacheOptions options, string setting, bool feedback = false)
     {
         var answers = new TestAnswers(pairs);
         using var cache = new SemanticCacheChatClient(answers, generator, new InMemoryCacheStore(pairs.Count + 1), options);
@@ -53,6 +54,10 @@ public static class CacheEvaluation
             if (clusters.Find(Key(pairs[answered].First)) == clusters.Find(Key(pairs[i].Second)))
             {
                 correct++;
+            }
+            else if (feedback)
+            {
+                await cache.ReportOutcomeAsync(response.GetRoutingInfo()!, helpful: false);
             }
 
             if (pairs[i].IsDuplicate && Key(pairs[answered].First) == Key(pairs[i].First))

@@ -11,7 +11,7 @@ public static class EvalCommands
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: eval sts --file <stsb.csv> | cache --pairs <pairs.csv> [--sweep] [--limit N] | cache --mock <mock.json> | index --pairs <pairs.csv>");
+            Console.Error.WriteLine("usage: eval sts --file <stsb.csv> | cache --pairs <pairs.csv> [--sweep] [--feedback] [--limit N] | cache --mock <mock.json> | index --pairs <pairs.csv>");
             return 2;
         }
 
@@ -70,10 +70,11 @@ public static class EvalCommands
         Console.WriteLine($"embedded {pairs.Count * 2} questions in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
         var settings = args.Contains("--sweep") ? Sweep() : [("default", new SemanticCacheOptions())];
         Console.WriteLine($"{"setting",-44} {"hits",6} {"precision",9} {"recall",7} {"F1",6} {"strict P",9} {"strict R",9} {"hit p50",9}");
+        bool feedback = args.Contains("--feedback");
         foreach (var (name, options) in settings)
         {
-            var score = await CacheEvaluation.RunAsync(pairs, generator, options, name);
-            Console.WriteLine($"{name,-44} {score.Hits,6} {score.Precision,9:F3} {score.Recall,7:F3} {score.F1,6:F3} {score.StrictPrecision,9:F3} {score.StrictRecall,9:F3} {score.HitLatencyP50.TotalMilliseconds,6:F2} ms");
+            var score = await CacheEvaluation.RunAsync(pairs, generator, options, name + (feedback ? " + feedback" : string.Empty), feedback);
+            Console.WriteLine($"{score.Setting,-44} {score.Hits,6} {score.Precision,9:F3} {score.Recall,7:F3} {score.F1,6:F3} {score.StrictPrecision,9:F3} {score.StrictRecall,9:F3} {score.HitLatencyP50.TotalMilliseconds,6:F2} ms");
         }
 
         return 0;

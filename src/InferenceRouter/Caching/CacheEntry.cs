@@ -4,6 +4,7 @@ namespace InferenceRouter;
 public sealed class CacheEntry
 {
     private int _hits;
+    private long _minSimilarityBits = BitConverter.DoubleToInt64Bits(0);
 
     /// <summary>Creates an entry.</summary>
     /// <param name="key">The exact-tier key (partition and normalised question).</param>
@@ -52,5 +53,24 @@ public sealed class CacheEntry
     /// <summary>Gets how many times it answered.</summary>
     public int Hits => Volatile.Read(ref _hits);
 
+    /// <summary>Gets the similarity this entry has learned to require (from answers reported unhelpful); 0 until then.</summary>
+    public double LearnedMinSimilarity => BitConverter.Int64BitsToDouble(Volatile.Read(ref _minSimilarityBits));
+
     internal void CountHit() => Interlocked.Increment(ref _hits);
+
+    /// <summary>Raises the similarity this entry requires to at least <paramref name="similarity"/> (never lowers it).</summary>
+    internal void RequireAtLeast(double similarity)
+    {
+        long current = Volatile.Read(ref _minSimilarityBits);
+        while (BitConverter.Int64BitsToDouble(current) < similarity)
+        {
+            long seen = Interlocked.CompareExchange(ref _minSimilarityBits, BitConverter.DoubleToInt64Bits(similarity), current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 }

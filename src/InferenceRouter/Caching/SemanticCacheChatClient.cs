@@ -24,6 +24,9 @@ namespace InferenceRouter;
 /// </remarks>
 public sealed class SemanticCacheChatClient : DelegatingChatClient
 {
+    // How far above an unhelpful match's similarity the entry's learned threshold goes.
+    private const double LearnedThresholdStep = 0.001;
+
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
     private readonly SemanticCacheOptions _options;
     private readonly TimeProvider _time;
@@ -121,6 +124,36 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
 
             done.SetResult();
         }
+    }
+
+    /// <summary>
+    /// Learns from what the user made of a cached answer (thumbs up or down). An unhelpful semantic hit makes its entry require a
+    /// closer match than this one from now on; an unhelpful exact hit removes the entry (the answer itself was bad).
+    /// </summary>
+    /// <param name="routingInfo">The hit's routing info (<c>response.GetRoutingInfo()</c>, or the last streamed update's).</param>
+    /// <param name="helpful">Whether the answer served the question.</param>
+    /// <param name="cancellationToken">Cancels the store access.</param>
+    /// <returns>Whether an entry was changed (false for answers that were not cache hits, or entries gone since).</returns>
+    public async ValueTask<bool> ReportOutcomeAsync(RoutingInfo routingInfo, bool helpful, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(routingInfo);
+        if (helpful || routingInfo.CacheKey is not { } key)
+        {
+            return false;
+        }
+
+        if (routingInfo.CacheHit == CacheTier.Exact)
+        {
+            return await Store.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await Store.GetAsync(key, peek: true, cancellationToken).ConfigureAwait(false) is not { } entry || routingInfo.Similarity is not { } similarity)
+        {
+            return false;
+        }
+
+        entry.RequireAtLeast(similarity + LearnedThresholdStep);
+        return true;
     }
 
     /// <inheritdoc/>
@@ -248,7 +281,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
 
         var candidate = await Store.GetAsync(match.Key, peek: true, cancellationToken).ConfigureAwait(false);
-        bool accepted = candidate is not null && match.Similarity >= _options.MinSimilarity &&
+        bool accepted = candidate is not null && match.Similarity >= Math.Max(_options.MinSimilarity, candidate.LearnedMinSimilarity) &&
             (match.RunnerUpSimilarity is not { } runnerUp || match.Similarity - runnerUp >= _options.MinMargin) &&
             (!_options.RequireSalientAgreement || SalientTerms.Agree(request.Prompt, candidate.Prompt));
         string outcome = accepted ? "hit" : match.Similarity >= _options.MinSimilarity - _options.NearMissBand ? "near_miss" : "miss";
@@ -285,7 +318,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         var response = hit.Response.ToChatResponse();
         response.AdditionalProperties = new()
         {
-            [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId),
+            [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId, hit.Key),
             [CallCostExtensions.CostKey] = Free(hit),
         };
         return response;
@@ -308,7 +341,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             FinishReason = hit.Response.FinishReason is { } reason ? new ChatFinishReason(reason) : null,
             AdditionalProperties = new()
             {
-                [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId),
+                [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId, hit.Key),
                 [CallCostExtensions.CostKey] = Free(hit),
             },
         };

@@ -15,8 +15,9 @@ public sealed class RoutingInfo
         TimeToFirstToken = timeToFirstToken;
     }
 
-    private RoutingInfo(CacheTier tier, double? similarity, string? modelId)
+    private RoutingInfo(CacheTier tier, double? similarity, string? modelId, string cacheKey)
     {
+        CacheKey = cacheKey;
         Route = "cache";
         Provider = "cache";
         ModelId = modelId;
@@ -30,6 +31,9 @@ public sealed class RoutingInfo
 
     /// <summary>Gets the cosine similarity of the prompt to the cached one, for semantic hits.</summary>
     public double? Similarity { get; }
+
+    /// <summary>Gets the key of the cache entry that answered (for <see cref="SemanticCacheChatClient.ReportOutcomeAsync"/>).</summary>
+    internal string? CacheKey { get; }
 
     /// <summary>Gets the name of the route that answered.</summary>
     public string Route { get; }
@@ -70,5 +74,5 @@ public sealed class RoutingInfo
     /// <inheritdoc/>
     public override string ToString() => CacheHit is { } tier ? $"cache hit ({tier}{(Similarity is { } s ? $", similarity {s:F3}" : string.Empty)})" : $"{Route} ({ModelId}) after {AttemptCount} attempt(s){(Hedged ? ", hedged" : string.Empty)}";
 
-    internal static RoutingInfo ForCacheHit(CacheTier tier, double? similarity, string? modelId) => new(tier, similarity, modelId);
+    internal static RoutingInfo ForCacheHit(CacheTier tier, double? similarity, string? modelId, string cacheKey) => new(tier, similarity, modelId, cacheKey);
 }

@@ -237,6 +237,26 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
     }
 
     [Fact]
+    public async Task An_answer_reported_unhelpful_is_not_served_that_way_again()
+    {
+        var inner = Counting();
+        using var cache = Cache(inner);
+        await cache.GetResponseAsync(Prompt("How can I learn Python quickly?"));
+
+        var semantic = await cache.GetResponseAsync(Prompt("How do I learn Python quickly?"));
+        (await cache.ReportOutcomeAsync(semantic.GetRoutingInfo()!, helpful: false)).Should().BeTrue();
+        var again = await cache.GetResponseAsync(Prompt("How do I learn Python quickly?"));
+        again.GetRoutingInfo()?.CacheHit.Should().NotBe(CacheTier.Semantic, "the entry now requires a closer match than that one");
+
+        var exact = await cache.GetResponseAsync(Prompt("How can I learn Python quickly?"));
+        exact.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact);
+        (await cache.ReportOutcomeAsync(exact.GetRoutingInfo()!, helpful: false)).Should().BeTrue();
+        var fresh = await cache.GetResponseAsync(Prompt("How can I learn Python quickly?"));
+        fresh.GetRoutingInfo()?.CacheHit.Should().NotBe(CacheTier.Exact, "a bad answer is dropped (a paraphrase stored since may still answer)");
+        (await cache.ReportOutcomeAsync(semantic.GetRoutingInfo()!, helpful: true)).Should().BeFalse("only unhelpful answers change an entry");
+    }
+
+    [Fact]
     public void Bad_options_are_refused_naming_the_setting() =>
         FluentActions.Invoking(() => new SemanticCacheChatClient(Counting(), options: new SemanticCacheOptions { MinSimilarity = 1.5, TimeToLive = TimeSpan.Zero }))
             .Should().Throw<ArgumentException>().WithMessage("*MinSimilarity is 1.5*TimeToLive is 00:00:00*");
