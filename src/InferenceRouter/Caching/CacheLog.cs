@@ -11,6 +11,9 @@ internal static partial class CacheLog
     [LoggerMessage(302, LogLevel.Debug, "Cache {Tier} hit (similarity {Similarity}).")]
     public static partial void Hit(ILogger logger, CacheTier tier, double? similarity);
 
+    [LoggerMessage(304, LogLevel.Warning, "The cache {Operation} failed ({ErrorType}); the call goes on without it.")]
+    public static partial void CacheFailed(ILogger logger, string operation, string errorType, Exception exception);
+
     [LoggerMessage(303, LogLevel.Debug, "Cache bypassed: {Reason}.")]
     public static partial void Bypassed(ILogger logger, string reason);
 }

@@ -228,7 +228,22 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         return InnerClient;
     }
 
+    /// <summary>Looks the request up; a failing store or index is a logged miss (the cache never fails a call).</summary>
     private async ValueTask<CacheLookup> LookupAsync(CacheRequest request, CacheControl control, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LookupCoreAsync(request, control, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            CacheLog.CacheFailed(_logger, "lookup", e.GetType().Name, e);
+            _telemetry.Lookup("none", "error");
+            return new CacheLookup(null, CacheTier.Exact, null, null, false);
+        }
+    }
+
+    private async ValueTask<CacheLookup> LookupCoreAsync(CacheRequest request, CacheControl control, CancellationToken cancellationToken)
     {
         bool read = (control & CacheControl.NoCache) == 0;
         if (read && await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } exact)
@@ -304,10 +319,18 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
 
         var now = _time.GetUtcNow();
         var entry = new CacheEntry(request.Key, request.Partition, request.Prompt, vector, response, now, now + _options.TimeToLive);
-        await Store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
-        if (vector is not null)
+        try
         {
-            _indexes.GetOrAdd(request.Partition, static (_, dims) => new VectorIndex(dims), vector.Length).Add(entry.Key, vector);
+            await Store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
+            if (vector is not null)
+            {
+                _indexes.GetOrAdd(request.Partition, static (_, dims) => new VectorIndex(dims), vector.Length).Add(entry.Key, vector);
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The answer is already in hand: a store that cannot take it costs a future hit, never this call.
+            CacheLog.CacheFailed(_logger, "store", e.GetType().Name, e);
         }
     }
 

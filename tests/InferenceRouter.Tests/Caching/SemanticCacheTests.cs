@@ -216,6 +216,20 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
     }
 
     [Fact]
+    public async Task A_failing_store_never_fails_the_call()
+    {
+        var inner = Counting();
+        using var cache = new SemanticCacheChatClient(inner, fixture.Generator, new BrokenStore());
+
+        var first = await cache.GetResponseAsync(Prompt("Hello?"));
+        var streamed = await cache.GetStreamingResponseAsync(Prompt("Hello?")).ToListAsync();
+
+        first.Text.Should().Be("answer to: Hello?");
+        streamed.ToChatResponse().Text.Should().StartWith("streamed answer to: Hello?");
+        inner.Calls.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Conversation_ids_images_and_empty_prompts_bypass_the_cache_and_hints_steer_single_calls()
     {
         var inner = Counting();
@@ -260,6 +274,23 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
     public void Bad_options_are_refused_naming_the_setting() =>
         FluentActions.Invoking(() => new SemanticCacheChatClient(Counting(), options: new SemanticCacheOptions { MinSimilarity = 1.5, TimeToLive = TimeSpan.Zero }))
             .Should().Throw<ArgumentException>().WithMessage("*MinSimilarity is 1.5*TimeToLive is 00:00:00*");
+
+    private sealed class BrokenStore : ICacheStore
+    {
+        public event Action<CacheEntry>? EntryRemoved
+        {
+            add { }
+            remove { }
+        }
+
+        public int Count => 0;
+
+        public ValueTask<CacheEntry?> GetAsync(string key, bool peek = false, CancellationToken cancellationToken = default) => throw new IOException("store unreachable");
+
+        public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken = default) => throw new IOException("store unreachable");
+
+        public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default) => throw new IOException("store unreachable");
+    }
 
     private sealed class FailingEmbeddings : IEmbeddingGenerator<string, Embedding<float>>
     {
