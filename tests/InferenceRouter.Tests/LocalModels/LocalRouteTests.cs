@@ -121,6 +121,24 @@ public class LocalRouteTests
     }
 
     [SharedFact(Model)]
+    public async Task WarmUpOnStart_loads_the_model_when_the_host_starts_and_a_missing_one_does_not_stop_it()
+    {
+        var services = new ServiceCollection();
+        services.AddInferenceRouter(router => router
+            .AddLocalOnnxRoute("warm", o => { o.ModelPath = SharedFiles.TinyModel; o.WarmUpOnStart = true; })
+            .AddLocalOnnxRoute("missing", o => { o.ModelPath = "/missing/model"; o.WarmUpOnStart = true; }));
+        await using var provider = services.BuildServiceProvider();
+
+        foreach (var service in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>())
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+
+        provider.GetRequiredKeyedService<LocalOnnxChatClient>("warm").IsLoaded.Should().BeTrue();
+        provider.GetRequiredKeyedService<LocalOnnxChatClient>("missing").IsLoaded.Should().BeFalse();
+    }
+
+    [SharedFact(Model)]
     public async Task Local_routes_come_from_code_or_configuration()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
