@@ -39,9 +39,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var hints = RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
+        var hints = Hints(options);
         return _routed
-            ? base.GetResponseAsync(messages, new BudgetCall(Budget, hints.Tenant, hints.User).AttachTo(options), cancellationToken)
+            ? base.GetResponseAsync(messages, CarryBudget(options, hints), cancellationToken)
             : GetBudgetedResponseAsync(messages, options, hints, cancellationToken);
     }
 
@@ -49,9 +49,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var hints = RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
+        var hints = Hints(options);
         return _routed
-            ? base.GetStreamingResponseAsync(messages, new BudgetCall(Budget, hints.Tenant, hints.User).AttachTo(options), cancellationToken)
+            ? base.GetStreamingResponseAsync(messages, CarryBudget(options, hints), cancellationToken)
             : GetBudgetedStreamAsync(messages, options, hints, cancellationToken);
     }
 
@@ -115,6 +115,11 @@ public sealed class BudgetChatClient : DelegatingChatClient
             await usage.CloseAsync(attempt).ConfigureAwait(false);
         }
     }
+
+    private static RoutingHints Hints(ChatOptions? options) => RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
+
+    /// <summary>Over a router: the router reserves per route attempt, so it gets the budget with the options.</summary>
+    private ChatOptions CarryBudget(ChatOptions? options, RoutingHints hints) => new BudgetCall(Budget, hints.Tenant, hints.User).AttachTo(options);
 
     private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, CancellationToken cancellationToken)
     {

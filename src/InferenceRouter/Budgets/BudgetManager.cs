@@ -87,8 +87,6 @@ public sealed class BudgetManager : IDisposable
         _telemetry.Dispose();
     }
 
-    internal TimeProvider Time => _time;
-
     internal BudgetTarget GetTarget(ChatRoute route) => _routeTargets.GetOrAdd(route, static (r, self) =>
     {
         var d = r.Descriptor;

@@ -16,9 +16,6 @@ public sealed record RoutePricing(decimal InputPerMillion, decimal OutputPerMill
     /// <summary>The price of one million reasoning tokens: <see cref="ReasoningPerMillion"/>, or the output price when none is set.</summary>
     public decimal EffectiveReasoningPerMillion => ReasoningPerMillion ?? OutputPerMillion;
 
-    /// <summary>Gets a value indicating whether every price is zero.</summary>
-    public bool IsFree => InputPerMillion == 0 && OutputPerMillion == 0 && EffectiveCachedInputPerMillion == 0 && EffectiveReasoningPerMillion == 0;
-
     /// <summary>Estimates the cost of a call with the given token counts.</summary>
     /// <param name="inputTokens">Uncached input tokens.</param>
     /// <param name="outputTokens">Output tokens, reasoning excluded.</param>
