@@ -27,10 +27,14 @@ public static class RoutingPolicies
     /// <summary>Gets the names of the built-in policies.</summary>
     public static IReadOnlyList<string> BuiltInNames { get; } = [Default, Priority, WeightedRandom, LowestCost, LowestLatency, LeastInFlight, PowerOfTwoChoices];
 
-    /// <summary>Creates the filters every built-in policy starts with: on-device calls, capabilities, tags, health, max latency, context window, max cost.</summary>
+    /// <summary>Creates the filters every built-in policy starts with: capabilities, tags, max latency, context window, max cost.</summary>
+    /// <remarks>
+    /// On-device calls (<see cref="LocalOnlyFilter"/>) and route health (<see cref="HealthFilter"/>) are not here: the router applies them
+    /// itself before any policy, built-in or custom, so no policy can undo them.
+    /// </remarks>
     /// <returns>New filter instances, cheapest first.</returns>
     public static IRoutingPolicy[] CreateStandardFilters() =>
-        [new LocalOnlyFilter(), new CapabilityFilter(), new TagFilter(), new HealthFilter(), new MaxLatencyFilter(), new ContextWindowFilter(), new MaxCostFilter()];
+        [new CapabilityFilter(), new TagFilter(), new MaxLatencyFilter(), new ContextWindowFilter(), new MaxCostFilter()];
 
     /// <summary>Creates the built-in policy named <paramref name="name"/> (case-insensitive).</summary>
     /// <param name="name">One of <see cref="BuiltInNames"/>.</param>

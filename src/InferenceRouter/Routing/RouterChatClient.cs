@@ -33,6 +33,8 @@ public sealed partial class RouterChatClient : IChatClient
     private readonly RouterTelemetry _telemetry;
     private readonly ConcurrentQueue<RouteSelection> _selections = new();
     private readonly RequestedRouteFilter _requestedRoute;
+    private readonly LocalOnlyFilter _localOnly = new();
+    private readonly HealthFilter _health = new();
     private readonly ChatClientMetadata _metadata = new("inference-router");
     private int _pooledSelections;
     private int _disposed;
@@ -315,7 +317,12 @@ public sealed partial class RouterChatClient : IChatClient
         try
         {
             selection.Reset(messages, options, hints, streaming, explain);
+
+            // Router-owned invariants run before any policy, so no policy (built-in or custom) can re-admit what they exclude:
+            // a call kept on the device never sees a remote route, and a route asked to wait or with an open circuit is not tried.
             _requestedRoute.Apply(selection);
+            _localOnly.Apply(selection);
+            _health.Apply(selection);
             policy.Apply(selection);
             selection.Order(IsOffline ? LocalPlacement.First : _options.LocalRoutesLast ? LocalPlacement.Last : LocalPlacement.ByScore);
             return selection;
