@@ -64,7 +64,7 @@ public class BudgetLedgerBenchmarks
     }
 
     [Benchmark(Description = "count prompt tokens (o200k)")]
-    public int CountPromptTokens() => TokenCounters.O200kBase.CountTokens(Prompt);
+    public long CountPromptTokens() => PromptTokens.Count(TokenCounters.O200kBase, Prompt, null);
 
     [Benchmark(Description = "ChatOptions.Clone + properties copy")]
     public ChatOptions CloneOptions()

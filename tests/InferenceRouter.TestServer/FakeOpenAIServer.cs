@@ -143,14 +143,14 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
             }
             else if (stream)
             {
-                if (!await WriteStreamAsync(context, behavior, model, includeUsage, number).ConfigureAwait(false))
+                if (!await WriteStreamAsync(context, behavior, model, includeUsage, number, body).ConfigureAwait(false))
                 {
                     return;
                 }
             }
             else
             {
-                await WriteCompletionAsync(context, behavior, model, number).ConfigureAwait(false);
+                await WriteCompletionAsync(context, behavior, model, number, body).ConfigureAwait(false);
             }
 
             finished = true;
@@ -168,7 +168,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     private string AnswerText(ServerBehavior behavior) => behavior.Text ?? $"Hello from {Name}";
 
-    private async Task WriteCompletionAsync(HttpContext context, ServerBehavior behavior, string? model, int number)
+    private async Task WriteCompletionAsync(HttpContext context, ServerBehavior behavior, string? model, int number, JsonObject request)
     {
         var json = new JsonObject
         {
@@ -182,13 +182,13 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
                 ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = AnswerText(behavior) },
                 ["finish_reason"] = "stop",
             }),
-            ["usage"] = Usage(behavior),
+            ["usage"] = Usage(behavior, request),
         };
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(json.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task<bool> WriteStreamAsync(HttpContext context, ServerBehavior behavior, string? model, bool includeUsage, int number)
+    private async Task<bool> WriteStreamAsync(HttpContext context, ServerBehavior behavior, string? model, bool includeUsage, int number, JsonObject request)
     {
         var aborted = context.RequestAborted;
         context.Response.ContentType = "text/event-stream";
@@ -230,7 +230,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         {
             var usage = Chunk(id, created, model, null, null);
             usage["choices"] = new JsonArray();
-            usage["usage"] = Usage(behavior);
+            usage["usage"] = Usage(behavior, request);
             await WriteEventAsync(context, usage).ConfigureAwait(false);
         }
 
@@ -275,12 +275,16 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static JsonObject Usage(ServerBehavior behavior) => new()
+    private static JsonObject Usage(ServerBehavior behavior, JsonObject request)
     {
-        ["prompt_tokens"] = behavior.PromptTokens,
-        ["completion_tokens"] = behavior.CompletionTokens,
-        ["total_tokens"] = behavior.PromptTokens + behavior.CompletionTokens,
-    };
+        var (prompt, completion) = behavior.Billing?.Invoke(request) ?? (behavior.PromptTokens, behavior.CompletionTokens);
+        return new()
+        {
+            ["prompt_tokens"] = prompt,
+            ["completion_tokens"] = completion,
+            ["total_tokens"] = prompt + completion,
+        };
+    }
 
     private static List<string> Split(string text, int chunks)
     {

@@ -39,6 +39,12 @@ public sealed record ServerBehavior
     /// <summary>Gets the completion tokens reported in usage.</summary>
     public int CompletionTokens { get; init; } = 7;
 
+    /// <summary>
+    /// Gets how the server bills a request from its JSON body (prompt and completion tokens), as a real provider does; when set it replaces
+    /// <see cref="PromptTokens"/> and <see cref="CompletionTokens"/>.
+    /// </summary>
+    public Func<System.Text.Json.Nodes.JsonObject, (int Prompt, int Completion)>? Billing { get; init; }
+
     /// <summary>An error answer with <paramref name="status"/>.</summary>
     /// <param name="status">The HTTP status.</param>
     /// <param name="retryAfterSeconds">The Retry-After header, if any.</param>

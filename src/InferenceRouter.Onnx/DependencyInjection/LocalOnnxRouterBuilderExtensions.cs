@@ -43,7 +43,7 @@ public static class LocalOnnxRouterBuilderExtensions
             Pricing = RoutePricing.Free,
             Capabilities = RouteCapabilities.Streaming,
             ContextWindow = LocalModel.ReadContextLength(Path.GetFullPath(options.ModelPath)),
-            TokenCounter = TokenCounters.Estimate,
+            TokenCounter = TokenCounters.UpperBound,
         };
 
         builder.Services.AddKeyedSingleton(name, (services, _) => new LocalOnnxChatClient(options, services.GetService<ILoggerFactory>()));

@@ -12,9 +12,10 @@ internal sealed class BudgetAccountState
     private Slot? _lastSlot;
     private decimal _limitAmount = -1;
 
-    public BudgetAccountState(BudgetAccountKey key, long order, TimeSpan rollingPeriod)
+    public BudgetAccountState(BudgetAccountKey key, long order, TimeSpan rollingPeriod, DateTimeOffset? windowEnd)
     {
         Key = key;
+        WindowEnd = windowEnd;
         Order = order;
         RollingTicks = rollingPeriod.Ticks;
         SlotTicks = Math.Max(rollingPeriod.Ticks / SlotsPerWindow, TimeSpan.TicksPerSecond);
@@ -34,6 +35,15 @@ internal sealed class BudgetAccountState
     public long Spent { get; private set; }
 
     public long Reserved { get; set; }
+
+    /// <summary>Gets when its calendar window closes; null for lifetime and rolling windows.</summary>
+    public DateTimeOffset? WindowEnd { get; }
+
+    /// <summary>Gets or sets the number of reservations holding this account (zero-amount ones too).</summary>
+    public int Holders { get; set; }
+
+    /// <summary>Gets or sets the closed-window total this account was compacted into; a late true-up lands there too.</summary>
+    public ClosedWindow? CompactedInto { get; set; }
 
     /// <summary>Takes the limit of the latest request (converted only when it changes).</summary>
     public void SetLimit(decimal amount)
@@ -80,6 +90,26 @@ internal sealed class BudgetAccountState
         }
     }
 
+    /// <summary>Takes back spend that was added at <paramref name="addedAt"/> (an expiry charge being trued up); rolling windows take it from that slot.</summary>
+    public void RemoveSpent(long units, DateTimeOffset addedAt)
+    {
+        if (RollingTicks != 0)
+        {
+            // Only what is still in the window can be taken back; spend already forgotten stays forgotten.
+            long index = addedAt.UtcTicks / SlotTicks;
+            var slot = _slots?.FirstOrDefault(s => s.Index == index);
+            if (slot is null)
+            {
+                return;
+            }
+
+            units = Math.Min(units, slot.Units);
+            slot.Units -= units;
+        }
+
+        Spent -= Math.Min(units, Spent);
+    }
+
     public BudgetAccountBalance GetBalance(DateTimeOffset now) =>
         new(Key, BudgetUnits.ToDecimal(Limit), BudgetUnits.ToDecimal(CurrentSpent(now)), BudgetUnits.ToDecimal(Reserved));
 
@@ -90,6 +120,7 @@ internal sealed class BudgetAccountState
         WindowStart = Key.WindowStart,
         Spent = BudgetUnits.ToDecimal(CurrentSpent(now)),
         RollingTicks = RollingTicks,
+        WindowEnd = WindowEnd,
         Slots = _slots is null ? null : [.. _slots.Select(s => new LedgerFileSlot { Slot = s.Index, Amount = BudgetUnits.ToDecimal(s.Units) })],
     };
 
@@ -101,6 +132,20 @@ internal sealed class BudgetAccountState
             _slots = new Queue<Slot>(slots.Select(s => new Slot { Index = s.Slot, Units = BudgetUnits.From(s.Amount) }));
             _lastSlot = _slots.Last();
         }
+    }
+
+    /// <summary>The running total of one limit's closed window; guarded by locking the instance.</summary>
+    internal sealed class ClosedWindow(string limit, DateTimeOffset windowStart)
+    {
+        public string Limit { get; } = limit;
+
+        public DateTimeOffset WindowStart { get; } = windowStart;
+
+        public long Spent { get; set; }
+
+        public int Accounts { get; set; }
+
+        public BudgetWindowTotal ToTotal() => new(Limit, WindowStart, BudgetUnits.ToDecimal(Spent), Accounts);
     }
 
     private sealed class Slot

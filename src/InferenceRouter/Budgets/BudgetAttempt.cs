@@ -7,8 +7,9 @@ internal sealed class BudgetAttempt
 {
     private int _completed;
 
-    public BudgetAttempt(BudgetManager manager, BudgetTarget target, BudgetReservation? reservation, string? tenant, int promptTokens, decimal estimate, long startedTimestamp)
+    public BudgetAttempt(BudgetManager manager, BudgetTarget target, BudgetReservation? reservation, string? tenant, long promptTokens, int maxOutputTokens, decimal estimate, long startedTimestamp)
     {
+        MaxOutputTokens = maxOutputTokens;
         Manager = manager;
         Target = target;
         Reservation = reservation;
@@ -34,7 +35,10 @@ internal sealed class BudgetAttempt
 
     public string? Tenant { get; }
 
-    public int PromptTokens { get; }
+    public long PromptTokens { get; }
+
+    /// <summary>Gets the output limit the reservation covers: the one the provider must be sent.</summary>
+    public int MaxOutputTokens { get; }
 
     public decimal Estimate { get; }
 
@@ -67,8 +71,6 @@ internal sealed class BudgetAttempt
             return default;
         }
 
-        return ReleaseCoreAsync();
-
-        async ValueTask ReleaseCoreAsync() => await Manager.Ledger.ReleaseAsync(Reservation).ConfigureAwait(false);
+        return Manager.ReleaseAsync(Reservation, Target.SpendKey);
     }
 }

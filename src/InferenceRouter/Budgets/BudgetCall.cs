@@ -1,15 +1,17 @@
-using Microsoft.Extensions.AI;
-
 namespace InferenceRouter;
 
 /// <summary>
-/// Carries a <see cref="BudgetChatClient"/>'s budget to a router further down the pipeline (in <see cref="ChatOptions.AdditionalProperties"/>),
-/// so the router reserves and settles per route attempt: with the prices of the route it actually tries.
+/// Hands a <see cref="BudgetChatClient"/>'s budget to the router further down the pipeline, so the router reserves and settles per
+/// route attempt with the prices of the route it actually tries.
 /// </summary>
-internal sealed class BudgetCall(BudgetManager manager, string? tenant, string? user)
+/// <remarks>
+/// It travels in an <see cref="AsyncLocal{T}"/> rather than in the options, so the caller's options are not copied for it and can
+/// never reach a provider with it. Only the router it is addressed to takes it, and taking it clears it for everything that router
+/// calls, so a nested pipeline (a tool calling another router) is never charged to this call.
+/// </remarks>
+internal sealed class BudgetCall(BudgetManager manager, RouterChatClient router, string? tenant, string? user)
 {
-    /// <summary>The key in <see cref="ChatOptions.AdditionalProperties"/>; the router removes it before options reach a provider.</summary>
-    public const string Key = "InferenceRouter.Budget";
+    private static readonly AsyncLocal<BudgetCall?> s_current = new();
 
     public BudgetManager Manager { get; } = manager;
 
@@ -17,15 +19,34 @@ internal sealed class BudgetCall(BudgetManager manager, string? tenant, string? 
 
     public string? User { get; } = user;
 
-    public static BudgetCall? From(ChatOptions? options) =>
-        options?.AdditionalProperties is { } properties && properties.TryGetValue(Key, out var value) ? value as BudgetCall : null;
-
-    /// <summary>Returns a copy of <paramref name="options"/> carrying this budget (the caller's options are never changed).</summary>
-    public ChatOptions AttachTo(ChatOptions? options)
+    /// <summary>Makes <paramref name="call"/> the one the next router call on this flow takes; returns what it replaces, to restore.</summary>
+    public static BudgetCall? Enter(BudgetCall call)
     {
-        var copy = options?.Clone() ?? new ChatOptions();
-        copy.AdditionalProperties = copy.AdditionalProperties is { } existing ? new AdditionalPropertiesDictionary(existing) : [];
-        copy.AdditionalProperties[Key] = this;
-        return copy;
+        var previous = s_current.Value;
+        s_current.Value = call;
+        return previous;
     }
+
+    /// <summary>Restores what <see cref="Enter"/> replaced.</summary>
+    public static void Exit(BudgetCall? previous)
+    {
+        if (!ReferenceEquals(s_current.Value, previous))
+        {
+            s_current.Value = previous;
+        }
+    }
+
+    /// <summary>Takes the budget addressed to <paramref name="router"/> on this flow, if any, and clears it for everything the router calls.</summary>
+    public static BudgetCall? Take(RouterChatClient router)
+    {
+        if (s_current.Value is not { } call || !ReferenceEquals(call._router, router))
+        {
+            return null;
+        }
+
+        s_current.Value = null;
+        return call;
+    }
+
+    private readonly RouterChatClient _router = router;
 }

@@ -17,7 +17,7 @@ namespace InferenceRouter;
 /// </remarks>
 public sealed class BudgetChatClient : DelegatingChatClient
 {
-    private readonly bool _routed;
+    private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
 
     /// <summary>Creates the budget client.</summary>
@@ -28,7 +28,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(budget);
         Budget = budget;
-        _routed = innerClient.GetService(typeof(RouterChatClient)) is not null;
+        _router = innerClient.GetService(typeof(RouterChatClient)) as RouterChatClient;
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
     }
 
@@ -40,9 +40,21 @@ public sealed class BudgetChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var hints = Hints(options);
-        return _routed
-            ? base.GetResponseAsync(messages, CarryBudget(options, hints), cancellationToken)
-            : GetBudgetedResponseAsync(messages, options, hints, cancellationToken);
+        if (_router is null)
+        {
+            return GetBudgetedResponseAsync(messages, options, hints, cancellationToken);
+        }
+
+        // The router reads the budget synchronously when the call starts, and its continuations keep it.
+        var previous = BudgetCall.Enter(new BudgetCall(Budget, _router, hints.Tenant, hints.User));
+        try
+        {
+            return base.GetResponseAsync(messages, options, cancellationToken);
+        }
+        finally
+        {
+            BudgetCall.Exit(previous);
+        }
     }
 
     /// <inheritdoc/>
@@ -50,9 +62,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var hints = Hints(options);
-        return _routed
-            ? base.GetStreamingResponseAsync(messages, CarryBudget(options, hints), cancellationToken)
-            : GetBudgetedStreamAsync(messages, options, hints, cancellationToken);
+        return _router is null
+            ? GetBudgetedStreamAsync(messages, options, hints, cancellationToken)
+            : GetRoutedStreamAsync(messages, options, new BudgetCall(Budget, _router, hints.Tenant, hints.User), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -62,13 +74,25 @@ public sealed class BudgetChatClient : DelegatingChatClient
         return serviceKey is null && serviceType == typeof(BudgetManager) ? Budget : base.GetService(serviceType, serviceKey);
     }
 
+    /// <summary>A stream's body runs when it is first read: the budget is entered there, around the router's first step.</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> GetRoutedStreamAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options, BudgetCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Set inside this iterator's step, so it flows into the router's first step and is undone when the step returns.
+        BudgetCall.Enter(call);
+        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return update;
+        }
+    }
+
     private async Task<ChatResponse> GetBudgetedResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, CancellationToken cancellationToken)
     {
         var attempt = await ReserveAsync(messages, options, hints, cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
         {
-            response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+            response = await base.GetResponseAsync(messages, WithOutputLimit(options, attempt.MaxOutputTokens), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -89,7 +113,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         IAsyncEnumerator<ChatResponseUpdate>? enumerator = null;
         try
         {
-            enumerator = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            enumerator = base.GetStreamingResponseAsync(messages, WithOutputLimit(options, attempt.MaxOutputTokens), cancellationToken).GetAsyncEnumerator(cancellationToken);
             string? responseId = null;
             while (await enumerator.MoveNextAsync().ConfigureAwait(false))
             {
@@ -118,13 +142,23 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
     private static RoutingHints Hints(ChatOptions? options) => RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
 
-    /// <summary>Over a router: the router reserves per route attempt, so it gets the budget with the options.</summary>
-    private ChatOptions CarryBudget(ChatOptions? options, RoutingHints hints) => new BudgetCall(Budget, hints.Tenant, hints.User).AttachTo(options);
+    /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>
+    internal static ChatOptions WithOutputLimit(ChatOptions? options, int maxOutputTokens)
+    {
+        if (options?.MaxOutputTokens == maxOutputTokens)
+        {
+            return options;
+        }
+
+        var copy = options?.Clone() ?? new ChatOptions();
+        copy.MaxOutputTokens = maxOutputTokens;
+        return copy;
+    }
 
     private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, CancellationToken cancellationToken)
     {
         var target = Budget.GetTarget(options?.ModelId ?? _defaultModelId);
-        var attempt = await Budget.ReserveAsync(hints.Tenant, hints.User, target, target.TokenCounter.CountTokens(messages), options?.MaxOutputTokens, cancellationToken).ConfigureAwait(false);
+        var attempt = await Budget.ReserveAsync(hints.Tenant, hints.User, target, PromptTokens.Count(target.TokenCounter, messages, options), options?.MaxOutputTokens, cancellationToken).ConfigureAwait(false);
         return attempt.Denial is { } denial ? throw denial : attempt;
     }
 }

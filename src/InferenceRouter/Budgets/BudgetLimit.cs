@@ -14,7 +14,11 @@ public sealed class BudgetLimit
     /// <summary>Gets or sets what the limit counts over.</summary>
     public BudgetScope Scope { get; set; }
 
-    /// <summary>Gets or sets the one tenant, user, route, model or tag (<c>key=value</c>) the limit is for; empty for each value separately. Ignored for <see cref="BudgetScope.Global"/>.</summary>
+    /// <summary>
+    /// Gets or sets the one tenant, user, route, model or tag (<c>key=value</c>) the limit is for; empty for each value separately. Ignored for
+    /// <see cref="BudgetScope.Global"/>. A user limit's key is a user id (that user in every tenant, each tenant's user with its own account)
+    /// or <c>tenant/user</c> (that tenant's user only).
+    /// </summary>
     public string? Key { get; set; }
 
     /// <summary>Gets or sets the window spend is counted in.</summary>
@@ -74,7 +78,7 @@ public sealed class BudgetLimit
         {
             BudgetScope.Global => string.Empty,
             BudgetScope.Tenant => tenant,
-            BudgetScope.User => user,
+            BudgetScope.User => user is null ? null : QualifyUser(tenant, user),
             BudgetScope.Route => target.Route,
             BudgetScope.Model => target.ModelId,
             BudgetScope.Tag => target.HasTag(Key!) ? Key : null,
@@ -87,7 +91,45 @@ public sealed class BudgetLimit
             return false;
         }
 
-        return Scope is BudgetScope.Global or BudgetScope.Tag || string.IsNullOrEmpty(Key) || string.Equals(Key, candidate, StringComparison.OrdinalIgnoreCase);
+        return Scope is BudgetScope.Global or BudgetScope.Tag || string.IsNullOrEmpty(Key) || string.Equals(Key, candidate, StringComparison.OrdinalIgnoreCase) ||
+            (Scope == BudgetScope.User && string.Equals(Key, user, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// A user's account lives inside its tenant (<c>tenant/user</c>): user 'admin' of one tenant never spends another's. A '/' or '%' in
+    /// the tenant is escaped so two different pairs never share an account.
+    /// </summary>
+    internal static string QualifyUser(string? tenant, string user)
+    {
+        if (tenant is null)
+        {
+            return user;
+        }
+
+        if (tenant.AsSpan().IndexOfAny('/', '%') >= 0)
+        {
+            tenant = tenant.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal);
+        }
+
+        return string.Concat(tenant, "/", user);
+    }
+
+    /// <summary>Gets the end of the calendar window that starts at <paramref name="start"/>; null for lifetime and rolling windows.</summary>
+    internal DateTimeOffset? GetWindowEnd(DateTimeOffset start, TimeZoneInfo zone)
+    {
+        if (Window is BudgetWindow.Lifetime or BudgetWindow.Rolling)
+        {
+            return null;
+        }
+
+        if (ReferenceEquals(zone, TimeZoneInfo.Utc))
+        {
+            return Window == BudgetWindow.Day ? start.AddDays(1) : start.AddMonths(1);
+        }
+
+        var local = TimeZoneInfo.ConvertTime(start, zone).DateTime;
+        var next = Window == BudgetWindow.Day ? local.Date.AddDays(1) : new DateTime(local.Year, local.Month, 1).AddMonths(1);
+        return new DateTimeOffset(next, zone.GetUtcOffset(next)).ToUniversalTime();
     }
 
     /// <summary>Gets the start of the calendar window holding <paramref name="now"/> (in <paramref name="zone"/>); the epoch for lifetime and rolling windows.</summary>

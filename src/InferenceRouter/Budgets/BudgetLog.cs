@@ -16,4 +16,13 @@ internal static partial class BudgetLog
 
     [LoggerMessage(104, LogLevel.Warning, "A call on {Route} cost {Cost}, more than the {Reserved} reserved for it (the provider exceeded the output limit, or the prompt estimate was low).")]
     public static partial void CostOverReservation(ILogger logger, string route, decimal cost, decimal reserved);
+
+    [LoggerMessage(105, LogLevel.Warning, "A call on {Route} settled after its reservation {Reservation} expired (ReservationTimeout {Timeout}): expiry had charged {Reserved}, the real cost {Cost} replaces it. Raise ReservationTimeout above your longest call.")]
+    public static partial void SettledAfterExpiry(ILogger logger, string route, string reservation, decimal cost, decimal reserved, TimeSpan timeout);
+
+    [LoggerMessage(106, LogLevel.Error, "A ThresholdCrossed handler for budget {Limit} threw {ErrorType}; the call keeps its answer and its charge.")]
+    public static partial void ThresholdHandlerFailed(ILogger logger, string limit, string errorType, Exception exception);
+
+    [LoggerMessage(107, LogLevel.Error, "Settling or releasing a call on {Route} failed in the ledger ({ErrorType}); its reservation stays held until it expires, when it is charged.")]
+    public static partial void SettleFailed(ILogger logger, string route, string errorType, Exception exception);
 }

@@ -16,6 +16,9 @@ public sealed class BudgetManager : IDisposable
 {
     private const int Decimals = 10;
 
+    /// <summary>The longest tenant or user id a budget accepts.</summary>
+    public const int MaxIdLength = 256;
+
     private readonly BudgetOptions _options;
     private readonly BudgetLimit[] _limits;
     private readonly FrozenDictionary<string, BudgetLimit> _limitsByName;
@@ -30,6 +33,7 @@ public sealed class BudgetManager : IDisposable
     private readonly ConcurrentDictionary<string, byte> _warnedModels = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<BudgetAccountKey, int> _thresholdLevels = new();
     private readonly ConcurrentDictionary<string, SpendCounter> _spend = new(StringComparer.OrdinalIgnoreCase);
+    private long _nextThresholdPruneTicks;
 
     /// <summary>Creates a budget.</summary>
     /// <param name="options">Limits and prices; validated here.</param>
@@ -54,7 +58,10 @@ public sealed class BudgetManager : IDisposable
         Ledger = ledger ?? new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = _options.PersistencePath }, _time);
     }
 
-    /// <summary>Raised when an account's spend crosses one of <see cref="BudgetOptions.Thresholds"/> (once per crossing), on the thread that settled the call.</summary>
+    /// <summary>
+    /// Raised when an account's spend crosses one of <see cref="BudgetOptions.Thresholds"/> (once per crossing), on the thread that settled
+    /// the call. A handler that throws is logged; the call still gets its answer and its charge.
+    /// </summary>
     public event EventHandler<BudgetThresholdEventArgs>? ThresholdCrossed;
 
     /// <summary>Gets the options.</summary>
@@ -72,8 +79,9 @@ public sealed class BudgetManager : IDisposable
     public async ValueTask<BudgetReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         var balances = await Ledger.GetBalancesAsync(cancellationToken).ConfigureAwait(false);
+        var closed = await Ledger.GetClosedWindowsAsync(cancellationToken).ConfigureAwait(false);
         var routes = _spend.Select(p => p.Value.ToSpend(p.Key)).OrderByDescending(r => r.Cost).ThenBy(r => r.Route, StringComparer.Ordinal).ToList();
-        return new BudgetReport(_time.GetUtcNow(), Catalog.Currency, balances, routes);
+        return new BudgetReport(_time.GetUtcNow(), Catalog.Currency, balances, routes) { ClosedWindows = closed };
     }
 
     /// <summary>Disposes the default ledger (writing its file one last time) and the meter.</summary>
@@ -102,8 +110,10 @@ public sealed class BudgetManager : IDisposable
     }, this);
 
     /// <summary>Reserves the call's worst case (prompt tokens plus its output limit at the highest output price) in every limit that applies.</summary>
-    internal async ValueTask<BudgetAttempt> ReserveAsync(string? tenant, string? user, BudgetTarget target, int promptTokens, int? requestedMaxOutput, CancellationToken cancellationToken)
+    internal async ValueTask<BudgetAttempt> ReserveAsync(string? tenant, string? user, BudgetTarget target, long promptTokens, int? requestedMaxOutput, CancellationToken cancellationToken)
     {
+        CheckId(tenant, "tenant");
+        CheckId(user, "user");
         if (!TryGetPricing(target, out var pricing, out var unpriced))
         {
             _telemetry.RecordDenial("unpriced-model", BudgetEnforcement.Downgrade);
@@ -131,7 +141,7 @@ public sealed class BudgetManager : IDisposable
             }
         }
 
-        return new BudgetAttempt(this, target, reservation, tenant, promptTokens, estimate, _time.GetTimestamp());
+        return new BudgetAttempt(this, target, reservation, tenant, promptTokens, maxOutput, estimate, _time.GetTimestamp());
     }
 
     /// <summary>Computes the real cost, settles the reservation, raises threshold events and counts the spend.</summary>
@@ -149,10 +159,29 @@ public sealed class BudgetManager : IDisposable
 
         if (attempt.Reservation is { } reservation)
         {
-            var settlement = await Ledger.SettleAsync(reservation, amount).ConfigureAwait(false);
+            BudgetSettlement settlement;
+            try
+            {
+                settlement = await Ledger.SettleAsync(reservation, amount).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // The answer is in hand and billed: never lose it over the ledger. The reservation stays held and expiry charges it.
+                BudgetLog.SettleFailed(_logger, target.SpendKey, e.GetType().Name, e);
+                settlement = default;
+            }
+
             if (amount > reservation.Amount)
             {
+                // The one way past a limit: a provider that ignored the output limit it was sent.
                 BudgetLog.CostOverReservation(_logger, target.SpendKey, amount, reservation.Amount);
+                _telemetry.RecordOverReservation(target.SpendKey);
+            }
+
+            if (settlement.Late)
+            {
+                BudgetLog.SettledAfterExpiry(_logger, target.SpendKey, reservation.Id, amount, reservation.Amount, _options.ReservationTimeout);
+                _telemetry.RecordLateSettlement(target.SpendKey);
             }
 
             if (settlement.Applied)
@@ -163,8 +192,31 @@ public sealed class BudgetManager : IDisposable
 
         var latency = _time.GetElapsedTime(attempt.StartedTimestamp);
         _spend.GetOrAdd(target.SpendKey, static _ => new SpendCounter()).Add(cost, latency);
-        _telemetry.RecordCost(cost, attempt.Tenant);
+        _telemetry.RecordCost(cost, _options.TenantInMetrics ? attempt.Tenant : null);
         return cost;
+    }
+
+    /// <summary>Ids become account keys kept in memory, files and Redis: a bounded length keeps a caller from growing them without end.</summary>
+    private static void CheckId(string? id, string what)
+    {
+        if (id is { Length: > MaxIdLength })
+        {
+            throw new ArgumentException(
+                $"The {what} id is {id.Length} characters long; budget ids are at most {MaxIdLength}. Pass a short stable id (a GUID or a database key), not content.", what);
+        }
+    }
+
+    /// <summary>Gives a reservation back; a ledger that fails is logged (the reservation then stays held until expiry charges it, never lost).</summary>
+    internal async ValueTask ReleaseAsync(BudgetReservation reservation, string spendKey)
+    {
+        try
+        {
+            await Ledger.ReleaseAsync(reservation).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            BudgetLog.SettleFailed(_logger, spendKey, e.GetType().Name, e);
+        }
     }
 
     private BudgetAccount[]? GetAccounts(string? tenant, string? user, BudgetTarget target, DateTimeOffset now)
@@ -179,7 +231,8 @@ public sealed class BudgetManager : IDisposable
             }
 
             accounts ??= new BudgetAccount[_limits.Length];
-            accounts[count++] = new BudgetAccount(new BudgetAccountKey(limit.DisplayName, value, limit.GetWindowStart(now, _zone)), limit.Amount, limit.RollingPeriod);
+            var start = limit.GetWindowStart(now, _zone);
+            accounts[count++] = new BudgetAccount(new BudgetAccountKey(limit.DisplayName, value, start), limit.Amount, limit.RollingPeriod, limit.GetWindowEnd(start, _zone));
         }
 
         return accounts is null || count == accounts.Length ? accounts : accounts[..count];
@@ -233,6 +286,7 @@ public sealed class BudgetManager : IDisposable
                 continue; // The common case: nothing crossed yet, anywhere.
             }
 
+            PruneThresholdLevels();
             int previous = _thresholdLevels.GetOrAdd(balance.Key, 0);
             if (level == previous || !_thresholdLevels.TryUpdate(balance.Key, level, previous) || level < previous)
             {
@@ -242,7 +296,47 @@ public sealed class BudgetManager : IDisposable
             var limit = _limitsByName[balance.Key.Limit];
             double threshold = _thresholds[level - 1];
             BudgetLog.ThresholdCrossed(_logger, limit.DisplayName, balance.Key.ScopeValue, threshold, balance.Spent, balance.Limit);
-            ThresholdCrossed?.Invoke(this, new BudgetThresholdEventArgs(limit, balance, threshold));
+            RaiseThresholdCrossed(new BudgetThresholdEventArgs(limit, balance, threshold));
+        }
+    }
+
+    /// <summary>Forgets threshold levels of calendar windows that have closed (at most once a minute), so they do not pile up with the days.</summary>
+    private void PruneThresholdLevels()
+    {
+        var now = _time.GetUtcNow();
+        long due = Volatile.Read(ref _nextThresholdPruneTicks);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextThresholdPruneTicks, now.UtcTicks + TimeSpan.TicksPerMinute, due) != due)
+        {
+            return;
+        }
+
+        foreach (var key in _thresholdLevels.Keys)
+        {
+            if (key.WindowStart != DateTimeOffset.UnixEpoch && _limitsByName.TryGetValue(key.Limit, out var limit) && limit.GetWindowStart(now, _zone) > key.WindowStart)
+            {
+                _thresholdLevels.TryRemove(key, out _);
+            }
+        }
+    }
+
+    /// <summary>Runs every handler; one that throws is logged and never costs the call its answer (the provider already billed it).</summary>
+    private void RaiseThresholdCrossed(BudgetThresholdEventArgs args)
+    {
+        if (ThresholdCrossed is not { } handlers)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((EventHandler<BudgetThresholdEventArgs>)handler)(this, args);
+            }
+            catch (Exception e)
+            {
+                BudgetLog.ThresholdHandlerFailed(_logger, args.Limit.DisplayName, e.GetType().Name, e);
+            }
         }
     }
 

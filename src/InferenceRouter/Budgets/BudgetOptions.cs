@@ -32,8 +32,17 @@ public sealed class BudgetOptions
     /// <summary>Gets or sets the output tokens to reserve for when neither the request (<c>MaxOutputTokens</c>) nor the route sets a limit.</summary>
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
-    /// <summary>Gets or sets how long a reservation may stay unsettled before the ledger releases it as an orphan.</summary>
+    /// <summary>
+    /// Gets or sets how long a reservation may stay unsettled before the ledger charges it the amount it holds (a call that outlives it is
+    /// trued up to its real cost when it settles, logged and counted). Set it above your longest call.
+    /// </summary>
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether cost and token metrics carry the tenant id as a tag. Off by default: tenant ids are unbounded
+    /// (every tenant is a new time series) and may be customer identifiers your metrics backend should not hold.
+    /// </summary>
+    public bool TenantInMetrics { get; set; }
 
     /// <summary>Gets or sets a file the default in-memory ledger keeps spend in across restarts; null keeps it in memory only.</summary>
     public string? PersistencePath { get; set; }

@@ -7,6 +7,9 @@ namespace InferenceRouter;
 /// <param name="Routes">Spend per route since the budget started (this process).</param>
 public sealed record BudgetReport(DateTimeOffset At, string Currency, IReadOnlyList<BudgetAccountBalance> Accounts, IReadOnlyList<RouteSpend> Routes)
 {
+    /// <summary>Gets the totals of calendar windows that have closed, whose accounts the ledger compacted (newest first).</summary>
+    public IReadOnlyList<BudgetWindowTotal> ClosedWindows { get; init; } = [];
+
     /// <summary>Gets the total cost over every route.</summary>
     public decimal TotalCost => Routes.Sum(r => r.Cost);
 }

@@ -28,7 +28,7 @@ public class BudgetReservation
     /// <param name="accounts">The accounts the amount is held in.</param>
     /// <param name="amount">The amount held in each account.</param>
     /// <param name="createdAt">When it was made.</param>
-    /// <param name="expiresAt">When the ledger may release it if it is never settled.</param>
+    /// <param name="expiresAt">When the ledger charges it if it is still open.</param>
     /// <param name="denied">For a denial: the balance of the account that did not fit.</param>
     /// <param name="deniedIndex">For a denial: the index of that account.</param>
     protected BudgetReservation(IReadOnlyList<BudgetAccount> accounts, decimal amount, DateTimeOffset createdAt, DateTimeOffset expiresAt, BudgetAccountBalance? denied = null, int deniedIndex = -1)
@@ -57,7 +57,7 @@ public class BudgetReservation
     /// <summary>Gets when it was made.</summary>
     public DateTimeOffset CreatedAt { get; }
 
-    /// <summary>Gets when the ledger may release it as an orphan.</summary>
+    /// <summary>Gets when the ledger charges it the amount it holds if it is still open.</summary>
     public DateTimeOffset ExpiresAt { get; }
 
     /// <summary>Gets a value indicating whether the amount is held in every account.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.AI;
-
 namespace InferenceRouter;
 
 /// <summary>What the budget needs to know about where a call goes: route, model, prices, tags, tokenizer and output limit.</summary>
@@ -39,16 +37,5 @@ internal sealed class BudgetTarget
     }
 
     /// <summary>Counts output tokens of text the provider reported no usage for.</summary>
-    public int CountOutputTokens(string text)
-    {
-        if (text.Length == 0)
-        {
-            return 0;
-        }
-
-        // The counter counts whole conversations; subtract an empty message's framing to get the text's own tokens.
-        var counted = TokenCounter.CountTokens([new ChatMessage(ChatRole.Assistant, text)]);
-        var framing = TokenCounter.CountTokens([new ChatMessage(ChatRole.Assistant, string.Empty)]);
-        return Math.Max(counted - framing, 1);
-    }
+    public int CountOutputTokens(string text) => text.Length == 0 ? 0 : Math.Max(TokenCounter.CountTokens(text), 1);
 }

@@ -6,7 +6,9 @@ namespace InferenceRouter;
 
 /// <summary>An exact, in-process <see cref="IBudgetLedger"/>: a lock per account, taken in a fixed order so multi-account reservations are atomic and never deadlock.</summary>
 /// <remarks>
-/// Amounts are kept to 10 decimal places; limits above 900 million count as unlimited. Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
+/// Amounts are kept to 10 decimal places; limits above 900 million count as unlimited. Accounts of calendar windows that have closed are
+/// compacted into one total per limit and window (<see cref="GetClosedWindowsAsync"/>, the newest <see cref="InMemoryBudgetLedgerOptions.MaxClosedWindows"/>
+/// kept), so memory holds the current windows' accounts, not every day's. Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
 /// different tenants never contend. Spend can be kept across restarts with <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/>.
 /// </remarks>
 public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
@@ -21,7 +23,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     private readonly InMemoryBudgetLedgerOptions _options;
     private readonly TimeProvider _time;
     private readonly ITimer? _persistTimer;
-    private readonly Func<BudgetAccountKey, TimeSpan, BudgetAccountState> _createAccount;
+    private readonly Func<BudgetAccountKey, BudgetAccount, BudgetAccountState> _createAccount;
+    private readonly ConcurrentDictionary<(string Limit, DateTimeOffset Start), BudgetAccountState.ClosedWindow> _closedWindows = new();
     private readonly SemaphoreSlim _persistLock = new(1, 1);
     private long _nextId;
     private long _nextOrder;
@@ -43,8 +46,13 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             throw new ArgumentException($"PersistInterval ({_options.PersistInterval}) and ExpirySweepInterval ({_options.ExpirySweepInterval}) must be positive.", nameof(options));
         }
 
+        if (_options.MaxClosedWindows < 1)
+        {
+            throw new ArgumentException($"MaxClosedWindows is {_options.MaxClosedWindows}; keep at least 1 closed-window total (e.g. 1000).", nameof(options));
+        }
+
         _time = timeProvider ?? TimeProvider.System;
-        _createAccount = (key, rolling) => new BudgetAccountState(key, Interlocked.Increment(ref _nextOrder), rolling);
+        _createAccount = (key, account) => new BudgetAccountState(key, Interlocked.Increment(ref _nextOrder), account.RollingPeriod, account.WindowEnd);
         _nextSweepTicks = _time.GetUtcNow().UtcTicks + _options.ExpirySweepInterval.Ticks;
         if (_options.PersistencePath is { } path)
         {
@@ -53,7 +61,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         }
     }
 
-    /// <summary>Gets the number of reservations released because they expired unsettled.</summary>
+    /// <summary>Gets the number of reservations charged because they were still open when they expired.</summary>
     public long ExpiredReservations => Interlocked.Read(ref _expired);
 
     /// <summary>Gets the number of reservations granted and not yet settled or released.</summary>
@@ -80,20 +88,36 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         }
 
         var states = new BudgetAccountState[accounts.Length];
-        for (int i = 0; i < accounts.Length; i++)
-        {
-            states[i] = _accounts.GetOrAdd(accounts[i].Key, _createAccount, accounts[i].RollingPeriod);
-        }
-
         long units = BudgetUnits.From(amount);
         Span<int> order = stackalloc int[accounts.Length];
-        SortByLockOrder(states, order);
         int locked = 0;
         try
         {
-            for (; locked < order.Length; locked++)
+            while (true)
             {
-                Monitor.Enter(states[order[locked]]);
+                for (int i = 0; i < accounts.Length; i++)
+                {
+                    states[i] = _accounts.GetOrAdd(accounts[i].Key, _createAccount, accounts[i]);
+                }
+
+                SortByLockOrder(states, order);
+                for (; locked < order.Length; locked++)
+                {
+                    Monitor.Enter(states[order[locked]]);
+                }
+
+                if (!AnyCompacted(states))
+                {
+                    break;
+                }
+
+                // A sweep compacted an account between the lookup and the lock (its window had just closed): look it up again.
+                while (--locked >= 0)
+                {
+                    Monitor.Exit(states[order[locked]]);
+                }
+
+                locked = 0;
             }
 
             for (int i = 0; i < states.Length; i++)
@@ -111,6 +135,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             for (int i = 0; i < states.Length; i++)
             {
                 states[i].Reserved += units;
+                states[i].Holders++;
                 BalanceChanged?.Invoke(states[i].GetBalance(now));
             }
         }
@@ -138,31 +163,111 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     {
         var mine = Own(reservation);
         ArgumentOutOfRangeException.ThrowIfNegative(cost);
-        if (!mine.TryComplete(Reservation.Settled))
+        long units = BudgetUnits.From(cost);
+        BudgetAccountBalance[] balances;
+        bool late = false;
+        if (mine.TryComplete(Reservation.Settled))
+        {
+            balances = Apply(mine, units);
+        }
+        else if (mine.TryFinishExpired(Reservation.Settled))
+        {
+            // Expiry charged what was reserved; the real cost replaces that charge.
+            balances = TrueUp(mine, units);
+            late = true;
+        }
+        else
         {
             return new(new BudgetSettlement(false, []));
         }
 
-        var balances = Apply(mine, BudgetUnits.From(cost));
         if (_persistTimer is not null && Volatile.Read(ref _dirty) == 0)
         {
             Volatile.Write(ref _dirty, 1);
         }
 
-        return new(new BudgetSettlement(true, balances));
+        return new(new BudgetSettlement(true, balances, late));
     }
 
     /// <inheritdoc/>
     public ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default)
     {
         var mine = Own(reservation);
-        if (!mine.TryComplete(Reservation.Released))
+        if (mine.TryComplete(Reservation.Released))
         {
-            return new(false);
+            Apply(mine, cost: null);
+            return new(true);
         }
 
-        Apply(mine, cost: null);
-        return new(true);
+        if (mine.TryFinishExpired(Reservation.Released))
+        {
+            // The call produced nothing after all: refund what expiry charged.
+            TrueUp(mine, 0);
+            return new(true);
+        }
+
+        return new(false);
+    }
+
+    /// <summary>Gets the number of accounts kept (closed calendar windows are compacted into <see cref="GetClosedWindowsAsync"/>).</summary>
+    public int AccountCount => _accounts.Count;
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<BudgetWindowTotal>> GetClosedWindowsAsync(CancellationToken cancellationToken = default)
+    {
+        var totals = new List<BudgetWindowTotal>(_closedWindows.Count);
+        foreach (var window in _closedWindows.Values)
+        {
+            lock (window)
+            {
+                totals.Add(window.ToTotal());
+            }
+        }
+
+        totals.Sort(static (a, b) => b.WindowStart.CompareTo(a.WindowStart) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.Limit, b.Limit));
+        return new(totals);
+    }
+
+    /// <summary>Compacts every account whose calendar window has closed and that no reservation holds, now (sweeps also do it every minute).</summary>
+    /// <returns>How many accounts were compacted.</returns>
+    public int CompactClosedWindows()
+    {
+        var now = _time.GetUtcNow();
+        int compacted = 0;
+        foreach (var (key, state) in _accounts)
+        {
+            if (state.WindowEnd is not { } end || end > now)
+            {
+                continue;
+            }
+
+            lock (state)
+            {
+                if (state.Holders > 0 || state.CompactedInto is not null)
+                {
+                    continue;
+                }
+
+                var closed = _closedWindows.GetOrAdd((key.Limit, key.WindowStart), static k => new BudgetAccountState.ClosedWindow(k.Limit, k.Start));
+                lock (closed)
+                {
+                    closed.Spent += state.Spent;
+                    closed.Accounts++;
+                }
+
+                state.CompactedInto = closed;
+                _accounts.TryRemove(key, out _);
+                compacted++;
+            }
+        }
+
+        if (compacted > 0)
+        {
+            TrimClosedWindows();
+            MarkDirty();
+        }
+
+        return compacted;
     }
 
     /// <inheritdoc/>
@@ -202,6 +307,14 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
                 }
             }
 
+            foreach (var window in _closedWindows.Values)
+            {
+                lock (window)
+                {
+                    (document.ClosedWindows ??= []).Add(new LedgerFileWindowTotal { Limit = window.Limit, WindowStart = window.WindowStart, Spent = BudgetUnits.ToDecimal(window.Spent), Accounts = window.Accounts });
+                }
+            }
+
             var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
             Directory.CreateDirectory(directory);
             var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -228,6 +341,34 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
 
         _persistTimer.Dispose();
         FlushAsync().GetAwaiter().GetResult();
+    }
+
+    private static bool AnyCompacted(BudgetAccountState[] states)
+    {
+        foreach (var state in states)
+        {
+            if (state.CompactedInto is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Keeps the newest <see cref="InMemoryBudgetLedgerOptions.MaxClosedWindows"/> window totals.</summary>
+    private void TrimClosedWindows()
+    {
+        int excess = _closedWindows.Count - _options.MaxClosedWindows;
+        if (excess <= 0)
+        {
+            return;
+        }
+
+        foreach (var key in _closedWindows.Keys.OrderBy(k => k.Start).Take(excess))
+        {
+            _closedWindows.TryRemove(key, out _);
+        }
     }
 
     private static void SortByLockOrder(BudgetAccountState[] states, Span<int> order)
@@ -260,19 +401,17 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         return mine;
     }
 
-    private BudgetAccountBalance[] Apply(Reservation reservation, long? cost)
+    private BudgetAccountBalance[] Apply(Reservation reservation, long? cost, DateTimeOffset now = default)
     {
         Interlocked.Decrement(ref _outstanding);
         var states = reservation.States;
 
         // Only rolling windows need the clock here; skipping it saves a clock read per settlement.
-        DateTimeOffset now = default;
-        foreach (var state in states)
+        for (int i = 0; now == default && i < states.Length; i++)
         {
-            if (state.RollingTicks != 0)
+            if (states[i].RollingTicks != 0)
             {
                 now = _time.GetUtcNow();
-                break;
             }
         }
 
@@ -283,6 +422,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             lock (state)
             {
                 state.Reserved -= reservation.Units;
+                state.Holders--;
                 if (cost is { } spent)
                 {
                     // Rolling windows count the spend when it settles; calendar windows in the window the call reserved in.
@@ -297,7 +437,54 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         return balances;
     }
 
-    /// <summary>Releases expired reservations and forgets finished ones; one sweep at a time, the others carry on.</summary>
+    /// <summary>Replaces an expired reservation's charge (its amount) by <paramref name="cost"/> in every account.</summary>
+    private BudgetAccountBalance[] TrueUp(Reservation reservation, long cost)
+    {
+        var now = _time.GetUtcNow();
+        var states = reservation.States;
+        var balances = new BudgetAccountBalance[states.Length];
+        for (int i = 0; i < states.Length; i++)
+        {
+            var state = states[i];
+            lock (state)
+            {
+                long before = state.Spent;
+                if (cost >= reservation.Units)
+                {
+                    state.AddSpent(cost - reservation.Units, now);
+                }
+                else
+                {
+                    state.RemoveSpent(reservation.Units - cost, reservation.ExpiredAt);
+                }
+
+                if (state.CompactedInto is { } closed)
+                {
+                    // The account's window closed and was compacted meanwhile: its total takes the true-up.
+                    lock (closed)
+                    {
+                        closed.Spent += state.Spent - before;
+                    }
+                }
+
+                balances[i] = state.GetBalance(now);
+                BalanceChanged?.Invoke(balances[i]);
+            }
+        }
+
+        MarkDirty();
+        return balances;
+    }
+
+    private void MarkDirty()
+    {
+        if (_persistTimer is not null && Volatile.Read(ref _dirty) == 0)
+        {
+            Volatile.Write(ref _dirty, 1);
+        }
+    }
+
+    /// <summary>Charges expired reservations what they hold and forgets finished ones; one sweep at a time, the others carry on.</summary>
     private void Sweep(DateTimeOffset now)
     {
         if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
@@ -320,6 +507,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
                     _overflow.Enqueue(reservation);
                 }
             }
+
+            CompactClosedWindows();
         }
         finally
         {
@@ -329,13 +518,17 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
 
     private bool Expire(Reservation? reservation, DateTimeOffset now)
     {
-        if (reservation is null || reservation.ExpiresAt > now || !reservation.TryComplete(Reservation.Expired))
+        if (reservation is null || reservation.ExpiresAt > now || !reservation.TryComplete(Reservation.Expiring))
         {
             return false;
         }
 
-        Apply(reservation, cost: null);
+        // Never into nothing: the call may still be running (and billing), so what it reserved becomes a charge until it settles.
+        reservation.ExpiredAt = now;
+        Apply(reservation, cost: reservation.Units, now);
+        reservation.MarkExpired();
         Interlocked.Increment(ref _expired);
+        MarkDirty();
         return true;
     }
 
@@ -375,10 +568,17 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             throw new InvalidDataException($"The budget ledger file '{path}' is not valid ({e.Message}). Restore it from a backup, or delete it to start spend from zero.", e);
         }
 
+        foreach (var window in document?.ClosedWindows ?? [])
+        {
+            var closed = _closedWindows.GetOrAdd((window.Limit, window.WindowStart), static k => new BudgetAccountState.ClosedWindow(k.Limit, k.Start));
+            closed.Spent = BudgetUnits.From(window.Spent);
+            closed.Accounts = window.Accounts;
+        }
+
         foreach (var account in document?.Accounts ?? [])
         {
             var key = new BudgetAccountKey(account.Limit, account.ScopeValue, account.WindowStart);
-            var state = _accounts.GetOrAdd(key, _createAccount, TimeSpan.FromTicks(account.RollingTicks));
+            var state = _accounts.GetOrAdd(key, _createAccount, new BudgetAccount(key, 0, TimeSpan.FromTicks(account.RollingTicks), account.WindowEnd));
             lock (state)
             {
                 state.Restore(account);
@@ -390,7 +590,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     private sealed class Reservation(InMemoryBudgetLedger owner, long sequence, BudgetAccountState[] states, BudgetAccount[] accounts, decimal amount, long units, DateTimeOffset createdAt, DateTimeOffset expiresAt)
         : BudgetReservation(accounts, amount, createdAt, expiresAt)
     {
-        public const int Open = 0, Settled = 1, Released = 2, Expired = 3;
+        public const int Open = 0, Settled = 1, Released = 2, Expired = 3, Expiring = 4;
         private int _state;
 
         public InMemoryBudgetLedger Owner { get; } = owner;
@@ -402,6 +602,23 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         public long Units { get; } = units;
 
         public bool IsOpen => Volatile.Read(ref _state) == Open;
+
+        /// <summary>Gets or sets when expiry charged it (rolling windows take a late true-up from that slot).</summary>
+        public DateTimeOffset ExpiredAt { get; set; }
+
+        public void MarkExpired() => Volatile.Write(ref _state, Expired);
+
+        /// <summary>Moves an expired reservation to its final state (settled or released late), once; waits out an expiry under way.</summary>
+        public bool TryFinishExpired(int state)
+        {
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref _state) == Expiring)
+            {
+                spin.SpinOnce();
+            }
+
+            return Interlocked.CompareExchange(ref _state, state, Expired) == Expired;
+        }
 
         public bool TryComplete(int state)
         {

@@ -6,6 +6,20 @@ internal sealed class LedgerFileDocument
     public int Version { get; set; } = 1;
 
     public List<LedgerFileAccount> Accounts { get; set; } = [];
+
+    public List<LedgerFileWindowTotal>? ClosedWindows { get; set; }
+}
+
+/// <summary>One persisted closed-window total.</summary>
+internal sealed class LedgerFileWindowTotal
+{
+    public string Limit { get; set; } = string.Empty;
+
+    public DateTimeOffset WindowStart { get; set; }
+
+    public decimal Spent { get; set; }
+
+    public int Accounts { get; set; }
 }
 
 /// <summary>One persisted account: its key, what it spent, and for rolling windows its spend per time slot.</summary>
@@ -20,6 +34,8 @@ internal sealed class LedgerFileAccount
     public decimal Spent { get; set; }
 
     public long RollingTicks { get; set; }
+
+    public DateTimeOffset? WindowEnd { get; set; }
 
     public List<LedgerFileSlot>? Slots { get; set; }
 }

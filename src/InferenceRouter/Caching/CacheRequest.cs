@@ -134,7 +134,7 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         {
             foreach (var (key, value) in properties.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
-                if (key is not (ChatOptionsCacheExtensions.CacheControlKey or ChatOptionsRoutingExtensions.HintsKey or BudgetCall.Key))
+                if (key is not (ChatOptionsCacheExtensions.CacheControlKey or ChatOptionsRoutingExtensions.HintsKey))
                 {
                     context.Append("prop=").Append(key).Append('=').Append(value).Append('\u001e');
                 }

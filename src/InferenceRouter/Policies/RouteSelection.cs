@@ -13,13 +13,15 @@ public sealed class RouteSelection
     private readonly double[] _scores;
     private readonly string?[] _exclusions;
     private readonly int[] _order;
+    private const int CharactersPerToken = 4; // English text in BPE vocabularies: for ranking, never for limits
     private readonly ITokenCounter?[] _counters = new ITokenCounter?[2];
-    private readonly int[] _counts = new int[2];
+    private readonly long[] _counts = new long[2];
     private List<PolicyVerdict>? _verdicts;
     private int _orderCount;
     private int _promptCharacters = -1;
     private int _messageCount;
     private int _imageCount;
+    private bool _otherContent;
     private RouteCapabilities? _implied;
 
     internal RouteSelection(ChatRoute[] routes)
@@ -76,19 +78,26 @@ public sealed class RouteSelection
         get
         {
             int chars = PromptCharacters;
-            return (chars / EstimatedTokenCounter.CharactersPerToken) + TiktokenTokenCounter.ReplyPrimingTokens +
-                (_messageCount * TiktokenTokenCounter.TokensPerMessage) + (_imageCount * TiktokenTokenCounter.TokensPerImage);
+            return (chars / CharactersPerToken) + PromptTokens.ReplyPrimingTokens + (_messageCount * PromptTokens.TokensPerMessage) + (_imageCount * PromptTokens.TokensPerImage);
         }
     }
 
-    /// <summary>Gets a bound the prompt's token count cannot exceed for any byte-level tokenizer (three per character, plus framing and images).</summary>
+    /// <summary>
+    /// Gets a bound the prompt's token count cannot exceed for any byte-level tokenizer (three per character, plus framing and images),
+    /// or <see cref="long.MaxValue"/> when the request holds what only counting can bound (tools, function calls and results, data, a schema).
+    /// </summary>
     public long PromptTokenUpperBound
     {
         get
         {
             int chars = PromptCharacters;
-            return (3L * chars) + TiktokenTokenCounter.ReplyPrimingTokens +
-                (_messageCount * TiktokenTokenCounter.TokensPerMessage) + (_imageCount * TiktokenTokenCounter.TokensPerImage);
+            if (_otherContent || Options is { Tools.Count: > 0 } or { ResponseFormat: ChatResponseFormatJson { Schema: not null } })
+            {
+                return long.MaxValue;
+            }
+
+            return (3L * (chars + (Options?.Instructions?.Length ?? 0))) + PromptTokens.ReplyPrimingTokens + PromptTokens.TokensPerMessage +
+                (_messageCount * PromptTokens.TokensPerMessage) + (_imageCount * (long)PromptTokens.TokensPerImage);
         }
     }
 
@@ -135,10 +144,10 @@ public sealed class RouteSelection
         _verdicts?.Add(new PolicyVerdict(_routes[index].Name, policy.Name, "score", score));
     }
 
-    /// <summary>Counts the prompt's tokens with the route's tokenizer (cached per tokenizer for this call).</summary>
+    /// <summary>Counts every input token the provider bills (<see cref="PromptTokens.Count"/>) with the route's tokenizer (cached per tokenizer for this call).</summary>
     /// <param name="route">The route whose tokenizer to use.</param>
-    /// <returns>The prompt tokens.</returns>
-    public int CountPromptTokens(ChatRoute route)
+    /// <returns>The input tokens: exact for the route's tokenizer, or an upper bound.</returns>
+    public long CountPromptTokens(ChatRoute route)
     {
         ArgumentNullException.ThrowIfNull(route);
         var counter = route.TokenCounter;
@@ -151,13 +160,13 @@ public sealed class RouteSelection
 
             if (_counters[i] is null)
             {
-                _counts[i] = counter.CountTokens(Messages);
+                _counts[i] = PromptTokens.Count(counter, Messages, Options);
                 _counters[i] = counter;
                 return _counts[i];
             }
         }
 
-        return counter.CountTokens(Messages);
+        return PromptTokens.Count(counter, Messages, Options);
     }
 
     /// <summary>Gets the output tokens the call may produce on <paramref name="route"/>: the request's limit, else the route's, else null.</summary>
@@ -188,6 +197,7 @@ public sealed class RouteSelection
         Array.Clear(_counters);
         _orderCount = 0;
         _promptCharacters = -1;
+        _otherContent = false;
         _implied = null;
         _verdicts = explain ? [] : null;
     }
@@ -235,12 +245,13 @@ public sealed class RouteSelection
     private void MeasurePrompt()
     {
         int chars = 0, messages = 0, images = 0;
+        bool other = false;
         if (Messages is IList<ChatMessage> list)
         {
             // Indexing avoids boxing an enumerator on every call.
             for (int i = 0; i < list.Count; i++)
             {
-                Measure(list[i], ref chars, ref images);
+                Measure(list[i], ref chars, ref images, ref other);
             }
 
             messages = list.Count;
@@ -249,17 +260,18 @@ public sealed class RouteSelection
         {
             foreach (var message in Messages)
             {
-                Measure(message, ref chars, ref images);
+                Measure(message, ref chars, ref images, ref other);
                 messages++;
             }
         }
 
+        _otherContent = other;
         _promptCharacters = chars;
         _messageCount = messages;
         _imageCount = images;
     }
 
-    private static void Measure(ChatMessage message, ref int chars, ref int images)
+    private static void Measure(ChatMessage message, ref int chars, ref int images, ref bool other)
     {
         var contents = message.Contents;
         for (int i = 0; i < contents.Count; i++)
@@ -275,6 +287,9 @@ public sealed class RouteSelection
                 case DataContent data when data.HasTopLevelMediaType("image"):
                 case UriContent uri when uri.HasTopLevelMediaType("image"):
                     images++;
+                    break;
+                default:
+                    other = true;
                     break;
             }
         }

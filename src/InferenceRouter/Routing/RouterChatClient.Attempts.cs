@@ -53,19 +53,20 @@ public sealed partial class RouterChatClient
     /// <summary>Runs one attempt through the route's circuit breaker and records its health, metrics and trace.</summary>
     private async ValueTask<AttemptResult<T>> RunAttemptAsync<T>(ChatRoute route, AttemptFunc<T> func, CallContext call, AttemptCancellation? cancellation)
     {
-        var options = PrepareOptions(call.Options, route, call.StripHints);
         var token = cancellation?.Token ?? call.CallerToken;
         BudgetAttempt? budget = null;
         if (call.Budget is { } budgetCall)
         {
             // Counted before the first await: hedged attempts start one after another on the same selection.
-            int promptTokens = call.Selection.CountPromptTokens(route);
+            long promptTokens = call.Selection.CountPromptTokens(route);
             budget = await budgetCall.Manager.ReserveAsync(budgetCall.Tenant, budgetCall.User, budgetCall.Manager.GetTarget(route), promptTokens, call.Options?.MaxOutputTokens, token).ConfigureAwait(false);
             if (budget.Denial is { } denial)
             {
                 return new AttemptResult<T>(route, default, denial, RouteAttemptOutcome.OverBudget, default, cancellation, _time.GetTimestamp(), TimeSpan.Zero);
             }
         }
+
+        var options = PrepareOptions(call.Options, route, call.StripHints, budget?.MaxOutputTokens);
 
         var health = route.Health;
         health.OnAttemptStarted();
@@ -185,16 +186,21 @@ public sealed partial class RouterChatClient
         }
     }
 
-    /// <summary>Gives the provider the caller's options minus the router's hints, and the route's own model id when the caller named another.</summary>
-    private static ChatOptions? PrepareOptions(ChatOptions? options, ChatRoute route, bool stripHints)
+    /// <summary>
+    /// Gives the provider the caller's options minus the router's hints, the route's own model id when the caller named another, and
+    /// under a budget the output limit that was reserved (so the provider can never bill more output than the budget holds).
+    /// At most one copy; none when nothing changes.
+    /// </summary>
+    private static ChatOptions? PrepareOptions(ChatOptions? options, ChatRoute route, bool stripHints, int? reservedMaxOutput)
     {
+        bool changeLimit = reservedMaxOutput is not null && options?.MaxOutputTokens != reservedMaxOutput;
         if (options is null)
         {
-            return null;
+            return changeLimit ? new ChatOptions { MaxOutputTokens = reservedMaxOutput } : null;
         }
 
         bool changeModel = options.ModelId is not null && !string.Equals(options.ModelId, route.Descriptor.ModelId, StringComparison.Ordinal);
-        if (!changeModel && !stripHints)
+        if (!changeModel && !stripHints && !changeLimit)
         {
             return options;
         }
@@ -205,12 +211,19 @@ public sealed partial class RouterChatClient
             copy.ModelId = route.Descriptor.ModelId;
         }
 
-        if (stripHints && options.AdditionalProperties is { } properties)
+        if (changeLimit)
         {
-            var remaining = new AdditionalPropertiesDictionary(properties);
-            remaining.Remove(ChatOptionsRoutingExtensions.HintsKey);
-            remaining.Remove(BudgetCall.Key);
-            copy.AdditionalProperties = remaining.Count == 0 ? null : remaining;
+            copy.MaxOutputTokens = reservedMaxOutput;
+        }
+
+        if (stripHints && copy.AdditionalProperties is { } properties)
+        {
+            // Clone copied the dictionary: removing from the copy leaves the caller's options as they were.
+            properties.Remove(ChatOptionsRoutingExtensions.HintsKey);
+            if (properties.Count == 0)
+            {
+                copy.AdditionalProperties = null;
+            }
         }
 
         return copy;

@@ -6,13 +6,13 @@ namespace InferenceRouter;
 
 public sealed partial class RouterChatClient
 {
-    private static readonly Action<AttemptResult<ChatResponse>> s_discardResponse = static result =>
+    private static readonly Func<AttemptResult<ChatResponse>, Task> s_discardResponse = static async result =>
     {
         result.Cancellation?.Return();
         if (result.Budget is { } budget)
         {
             // A hedging loser that answered was billed by its provider: charge it.
-            _ = SettleAsync(budget, result.Value!);
+            await SettleAsync(budget, result.Value!).ConfigureAwait(false);
         }
     };
 
@@ -20,7 +20,7 @@ public sealed partial class RouterChatClient
     {
         var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
         using var activity = RouterTelemetry.StartCall(streaming: false);
-        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.From(options));
+        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.Take(this));
         Winner<ChatResponse> winner;
         try
         {
@@ -64,7 +64,7 @@ public sealed partial class RouterChatClient
         var activity = RouterTelemetry.StartCall(streaming: true);
         Activity.Current = parent;
 
-        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name, selection, BudgetCall.From(options));
+        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name, selection, BudgetCall.Take(this));
         var firstTimeout = _options.TimeToFirstTokenTimeout ?? _options.AttemptTimeout;
         Winner<StreamStart> winner;
         try
@@ -189,36 +189,31 @@ public sealed partial class RouterChatClient
     private static async ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
         await budget.SettleAsync(response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null).ConfigureAwait(false);
 
-    private static void DiscardStream(AttemptResult<StreamStart> result)
+    private static async Task DiscardStream(AttemptResult<StreamStart> result)
     {
-        _ = CloseAsync(result);
-
-        static async Task CloseAsync(AttemptResult<StreamStart> result)
+        try
         {
-            try
-            {
-                await result.Value!.Enumerator.DisposeAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                // The losing stream is being thrown away; its errors concern nobody.
-            }
-            finally
-            {
-                if (result.Budget is { } budget)
-                {
-                    var usage = new StreamUsage();
-                    if (result.Value!.First is { } first)
-                    {
-                        usage.Observe(first);
-                    }
+            await result.Value!.Enumerator.DisposeAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // The losing stream is being thrown away; its errors concern nobody.
+        }
+        finally
+        {
+            result.Route.Health.OnCancelled();
+            result.Cancellation?.Return();
+        }
 
-                    await usage.CloseAsync(budget).ConfigureAwait(false);
-                }
-
-                result.Route.Health.OnCancelled();
-                result.Cancellation?.Return();
+        if (result.Budget is { } budget)
+        {
+            var usage = new StreamUsage();
+            if (result.Value!.First is { } first)
+            {
+                usage.Observe(first);
             }
+
+            await usage.CloseAsync(budget).ConfigureAwait(false);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace InferenceRouter;
 
 public sealed partial class RouterChatClient
@@ -6,7 +8,7 @@ public sealed partial class RouterChatClient
     /// Starts the first candidate; whenever <see cref="RouterOptions.HedgingDelay"/> passes without an answer, or an attempt fails,
     /// starts the next one too (up to <see cref="RouterOptions.MaxHedgedAttempts"/> at once). The first success wins; the others are cancelled.
     /// </summary>
-    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, CallContext call, TimeSpan? timeout, Action<AttemptResult<T>> discard)
+    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, CallContext call, TimeSpan? timeout, Func<AttemptResult<T>, Task> discard)
     {
         var delay = _options.HedgingDelay!.Value;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
@@ -15,12 +17,13 @@ public sealed partial class RouterChatClient
         var cancellations = new List<AttemptCancellation>();
         int next = 0, started = 0;
         bool hedged = false;
+        Exception? rejection = null; // a hedge a Reject limit turned away: no more hedges; surfaces only if nothing else answers
         using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CallerToken);
         Task? delayTask = null;
 
         bool StartNext()
         {
-            while (next < selection.OrderedCount && started < maxAttempts)
+            while (rejection is null && next < selection.OrderedCount && started < maxAttempts)
             {
                 var route = selection.GetOrdered(next++);
                 if (started > 0 && route.Health.IsUnavailable(out _))
@@ -57,7 +60,7 @@ public sealed partial class RouterChatClient
         {
             while (running.Count > 0)
             {
-                if (delayTask is null && running.Count < _options.MaxHedgedAttempts && next < selection.OrderedCount && started < maxAttempts)
+                if (delayTask is null && rejection is null && running.Count < _options.MaxHedgedAttempts && next < selection.OrderedCount && started < maxAttempts)
                 {
                     delayTask = Task.Delay(delay, _time, delayCancellation.Token);
                 }
@@ -84,20 +87,24 @@ public sealed partial class RouterChatClient
                 attempts.Add(result.ToAttempt());
                 if (result.Succeeded)
                 {
-                    CancelOthers();
-                    return new Winner<T>(result, [.. attempts], hedged);
+                    return new Winner<T>(result, [.. attempts], hedged); // the others are cancelled on the way out
                 }
 
                 cancellation.Return();
-                try
+                if (result.Outcome == RouteAttemptOutcome.OverBudget && result.Error is BudgetExceededException { Enforcement: BudgetEnforcement.Reject } && running.Count > 0)
                 {
-                    OnAttemptFailed(result, call);
+                    // The hedge does not fit the budget, so it simply does not start; the attempts already running carry on.
+                    started--;
+                    rejection = result.Error;
+                    continue;
                 }
-                catch
+
+                if (result.Outcome == RouteAttemptOutcome.OverBudget)
                 {
-                    CancelOthers();
-                    throw;
+                    started--; // The route was never called.
                 }
+
+                OnAttemptFailed(result, call);
 
                 if (running.Count < _options.MaxHedgedAttempts)
                 {
@@ -105,34 +112,43 @@ public sealed partial class RouterChatClient
                 }
             }
 
+            if (rejection is not null)
+            {
+                ExceptionDispatchInfo.Capture(rejection).Throw();
+            }
+
             throw AllFailed(attempts, call);
         }
         finally
         {
+            // Leaving for any other reason (the caller cancelled between hedges, a rethrown error): attempts still running are
+            // cancelled and, if they answer anyway, discarded and charged; none is left holding its reservation.
+            CancelOthers();
             await delayCancellation.CancelAsync().ConfigureAwait(false);
         }
     }
 
-    /// <summary>Waits for a cancelled hedged attempt to end; one that succeeded anyway is discarded (a stream is closed).</summary>
-    private static async Task DiscardLoserAsync<T>(Task<AttemptResult<T>> loser, Action<AttemptResult<T>> discard)
+    /// <summary>
+    /// Waits for a cancelled hedged attempt to end; one that succeeded anyway is discarded (a stream is closed) and charged. Runs unobserved,
+    /// so it observes every error itself.
+    /// </summary>
+    private async Task DiscardLoserAsync<T>(Task<AttemptResult<T>> loser, Func<AttemptResult<T>, Task> discard)
     {
-        AttemptResult<T> result;
         try
         {
-            result = await loser.ConfigureAwait(false);
+            var result = await loser.ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                await discard(result).ConfigureAwait(false);
+            }
+            else
+            {
+                result.Cancellation?.Return();
+            }
         }
-        catch
+        catch (Exception e)
         {
-            return; // RunAttemptAsync reports failures as results; nothing is left to clean up.
-        }
-
-        if (result.Succeeded)
-        {
-            discard(result);
-        }
-        else
-        {
-            result.Cancellation?.Return();
+            RouterLog.HedgeCleanupFailed(_logger, e.GetType().Name, e);
         }
     }
 }

@@ -300,8 +300,7 @@ public sealed partial class RouterChatClient : IChatClient
     private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, bool explain, out IRoutingPolicy policy, out bool stripHints)
     {
         var callHints = options.GetRoutingHints();
-        stripHints = options?.AdditionalProperties is { } properties &&
-            (properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) || properties.ContainsKey(BudgetCall.Key));
+        stripHints = options?.AdditionalProperties?.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) == true;
         var hints = RoutingHints.Combine(RoutingScope.Current, callHints);
         policy = hints.Policy is null ? _defaultPolicy : ResolvePolicy(hints.Policy);
 

@@ -28,14 +28,20 @@ public static class InferenceRouterTelemetry
     /// <summary>Gauge of each route's attempts in flight.</summary>
     public const string InFlightInstrument = "inference_router.route.in_flight";
 
-    /// <summary>The counter of what calls cost, in the price catalog's currency, by route, model and tenant.</summary>
+    /// <summary>The counter of what calls cost, in the price catalog's currency, by route and model, and by tenant when <see cref="BudgetOptions.TenantInMetrics"/> is on.</summary>
     public const string CostInstrument = "inference_router.cost";
 
-    /// <summary>The counter of tokens, by route, model, tenant and <c>gen_ai.token.type</c> (input, output).</summary>
+    /// <summary>The counter of tokens, by route, model, tenant (when asked) and <c>gen_ai.token.type</c> (input, output).</summary>
     public const string TokensInstrument = "inference_router.tokens";
 
     /// <summary>The counter of calls (or route attempts) a budget limit turned away, by limit and enforcement.</summary>
     public const string BudgetDenialsInstrument = "inference_router.budget.denials";
+
+    /// <summary>The counter of calls settled after their reservation expired (and had been charged what it held), by route.</summary>
+    public const string BudgetLateSettlementsInstrument = "inference_router.budget.late_settlements";
+
+    /// <summary>The counter of calls that cost more than they reserved (a provider that ignored the output limit it was sent), by route.</summary>
+    public const string BudgetOverReservationsInstrument = "inference_router.budget.over_reservations";
 
     /// <summary>The counter of cache lookups, by tier and outcome (hit, miss, near_miss, bypass).</summary>
     public const string CacheLookupsInstrument = "inference_router.cache.lookups";

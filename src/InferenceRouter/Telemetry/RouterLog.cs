@@ -43,4 +43,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(13, LogLevel.Information, "Remote route {Route} answered; the app is back online.")]
     public static partial void BackOnline(ILogger logger, string route);
+
+    [LoggerMessage(14, LogLevel.Warning, "Cleaning up a hedged attempt that lost failed with {ErrorType}.")]
+    public static partial void HedgeCleanupFailed(ILogger logger, string errorType, Exception exception);
 }

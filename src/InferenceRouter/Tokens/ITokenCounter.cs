@@ -1,13 +1,15 @@
-using Microsoft.Extensions.AI;
-
 namespace InferenceRouter;
 
-/// <summary>Counts the prompt tokens of a chat request for one family of models.</summary>
-/// <remarks>Implementations must be thread-safe; the router calls them concurrently.</remarks>
+/// <summary>Counts the tokens of text for one family of models.</summary>
+/// <remarks>
+/// Budgets reserve with these counts, so a counter must be exact for its model or never count fewer tokens than the model would
+/// (<see cref="Utf8UpperBoundTokenCounter"/>). <see cref="PromptTokens.Count"/> walks a whole request with a counter. Implementations
+/// must be thread-safe; the router calls them concurrently.
+/// </remarks>
 public interface ITokenCounter
 {
-    /// <summary>Counts the tokens the model will read for <paramref name="messages"/>, including per-message framing.</summary>
-    /// <param name="messages">The request's messages.</param>
-    /// <returns>The number of prompt tokens, exact for the model's tokenizer or a documented estimate.</returns>
-    int CountTokens(IEnumerable<ChatMessage> messages);
+    /// <summary>Counts the tokens of <paramref name="text"/>.</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The number of tokens: exact for the model's tokenizer, or an upper bound.</returns>
+    int CountTokens(ReadOnlySpan<char> text);
 }

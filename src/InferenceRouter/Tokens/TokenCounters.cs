@@ -14,17 +14,17 @@ public static class TokenCounters
     /// <summary>Gets the counter for OpenAI's cl100k_base encoding (GPT-4, GPT-3.5).</summary>
     public static ITokenCounter Cl100kBase => s_cl100k.Value;
 
-    /// <summary>Gets a cheap estimate (one token per four characters) for models whose tokenizer is not at hand.</summary>
-    public static ITokenCounter Estimate { get; } = new EstimatedTokenCounter();
+    /// <summary>Gets an upper bound (one token per UTF-8 byte) for models whose tokenizer is not at hand.</summary>
+    public static ITokenCounter UpperBound { get; } = new Utf8UpperBoundTokenCounter();
 
-    /// <summary>Chooses a counter for <paramref name="modelId"/>: the exact tokenizer for OpenAI models, an estimate otherwise.</summary>
+    /// <summary>Chooses a counter for <paramref name="modelId"/>: the exact tokenizer for OpenAI models, an upper bound otherwise.</summary>
     /// <param name="modelId">The model id, e.g. <c>gpt-4.1-mini</c>; may be null.</param>
     /// <returns>The counter to use.</returns>
     public static ITokenCounter ForModel(string? modelId)
     {
         if (string.IsNullOrEmpty(modelId))
         {
-            return Estimate;
+            return UpperBound;
         }
 
         var id = modelId.AsSpan();
@@ -40,6 +40,6 @@ public static class TokenCounters
             return Cl100kBase;
         }
 
-        return Estimate;
+        return UpperBound;
     }
 }

@@ -94,17 +94,79 @@ public class InMemoryBudgetLedgerTests
     }
 
     [Fact]
-    public async Task Orphaned_reservations_expire_and_release_their_hold()
+    public async Task An_orphaned_reservation_is_charged_what_it_holds_when_it_expires_never_dropped()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var ledger = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { ExpirySweepInterval = TimeSpan.FromSeconds(30) }, time);
-        var orphan = await ledger.ReserveAsync([Account("a", 1m)], 0.9m, time.GetUtcNow() + TimeSpan.FromMinutes(1));
+        await ledger.ReserveAsync([Account("a", 1m)], 0.9m, time.GetUtcNow() + TimeSpan.FromMinutes(1));
 
         time.Advance(TimeSpan.FromMinutes(2));
-        (await ledger.ReserveAsync([Account("a", 1m)], 0.9m, Later)).IsGranted.Should().BeTrue("the sweep released the orphan first");
+        (await ledger.ReserveAsync([Account("a", 1m)], 0.2m, Later)).IsGranted.Should().BeFalse("the orphan's 0.9 is now spent, not forgotten");
 
         ledger.ExpiredReservations.Should().Be(1);
-        (await ledger.SettleAsync(orphan, 0.5m)).Applied.Should().BeFalse("an expired reservation cannot be charged");
+        ledger.OutstandingReservations.Should().Be(0);
+        (await ledger.GetBalancesAsync()).Single().Should().Match<BudgetAccountBalance>(b => b.Spent == 0.9m && b.Reserved == 0m);
+    }
+
+    [Theory]
+    [InlineData(0.5, false)]
+    [InlineData(0.95, false)]
+    [InlineData(0.0, true)]
+    public async Task A_call_that_outlives_its_reservation_is_charged_its_real_cost_exactly_once(double cost, bool release)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var ledger = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { ExpirySweepInterval = TimeSpan.FromSeconds(30) }, time);
+        foreach (var rolling in new[] { TimeSpan.Zero, TimeSpan.FromHours(1) })
+        {
+            var account = Account("long-" + rolling.TotalHours, 1m, rolling);
+            var longCall = await ledger.ReserveAsync([account], 0.9m, time.GetUtcNow() + TimeSpan.FromMinutes(10));
+            time.Advance(TimeSpan.FromMinutes(11));
+            await ledger.ReserveAsync([Account("other", 1m)], 0m, Later); // the sweep runs: the long call's 0.9 is charged
+
+            if (release)
+            {
+                (await ledger.ReleaseAsync(longCall)).Should().BeTrue("the call failed before producing anything: expiry's charge is refunded");
+            }
+            else
+            {
+                var settlement = await ledger.SettleAsync(longCall, (decimal)cost);
+                settlement.Applied.Should().BeTrue();
+                settlement.Late.Should().BeTrue();
+            }
+
+            (await ledger.SettleAsync(longCall, 0.3m)).Applied.Should().BeFalse("a reservation finishes once");
+            (await ledger.ReleaseAsync(longCall)).Should().BeFalse();
+            (await ledger.GetBalancesAsync()).Single(b => b.Key.Limit == account.Key.Limit).Should().Match<BudgetAccountBalance>(b => b.Spent == (decimal)cost && b.Reserved == 0m);
+        }
+    }
+
+    [Fact]
+    public async Task Closed_calendar_windows_are_compacted_into_totals_and_memory_stays_bounded()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+        using var ledger = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { ExpirySweepInterval = TimeSpan.FromMinutes(1) }, time);
+        var options = new BudgetOptions();
+        options.Limits.Add(new BudgetLimit { Scope = BudgetScope.User, Window = BudgetWindow.Day, Amount = 1m });
+        using var budget = new BudgetManager(options, ledger, timeProvider: time);
+        var target = budget.GetTarget("gpt-4.1-mini");
+
+        for (int day = 0; day < 5; day++)
+        {
+            for (int user = 0; user < 4_000; user++)
+            {
+                var attempt = await budget.ReserveAsync("acme", $"user-{user}", target, 10, 10, default);
+                await attempt.SettleAsync(new UsageDetails { InputTokenCount = 10, OutputTokenCount = 10 }, null);
+            }
+
+            time.Advance(TimeSpan.FromDays(1));
+        }
+
+        await budget.ReserveAsync("acme", "late", target, 10, 10, default); // a sweep on day 6 compacts day 5
+        ledger.AccountCount.Should().BeLessThanOrEqualTo(4_001, "only the current window's accounts are kept");
+        var report = await budget.GetReportAsync();
+        report.ClosedWindows.Should().HaveCount(5);
+        report.ClosedWindows.Should().AllSatisfy(w => w.Accounts.Should().Be(4_000));
+        report.ClosedWindows.Sum(w => w.Spent).Should().Be(report.TotalCost);
     }
 
     [Fact]

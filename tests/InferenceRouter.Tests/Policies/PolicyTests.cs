@@ -35,15 +35,15 @@ public class PolicyTests
     }
 
     [Fact]
-    public void Tiktoken_counter_counts_exactly_and_the_estimate_is_close()
+    public void Tiktoken_counter_counts_exactly_and_models_without_a_tokenizer_get_the_upper_bound()
     {
         var messages = Prompt("The quick brown fox jumps over the lazy dog.");
-        int exact = TokenCounters.O200kBase.CountTokens(messages);
-        exact.Should().Be(10 + TiktokenTokenCounter.TokensPerMessage + TiktokenTokenCounter.ReplyPrimingTokens);
+        long exact = PromptTokens.Count(TokenCounters.O200kBase, messages, null);
+        exact.Should().Be(10 + PromptTokens.TokensPerMessage + PromptTokens.ReplyPrimingTokens);
         TokenCounters.ForModel("gpt-4.1-mini").Should().BeSameAs(TokenCounters.O200kBase);
         TokenCounters.ForModel("gpt-4").Should().BeSameAs(TokenCounters.Cl100kBase);
-        TokenCounters.ForModel("llama-3.3-70b").Should().BeSameAs(TokenCounters.Estimate);
-        TokenCounters.Estimate.CountTokens(messages).Should().BeInRange(exact - 3, exact + 3);
+        TokenCounters.ForModel("llama-3.3-70b").Should().BeSameAs(TokenCounters.UpperBound);
+        PromptTokens.Count(TokenCounters.UpperBound, messages, null).Should().BeGreaterThanOrEqualTo(exact);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public class BudgetAndCacheTelemetryTests(EmbeddingFixture fixture)
     [Fact]
     public async Task Cost_tokens_and_denials_are_recorded_by_route_model_and_tenant()
     {
-        var options = new BudgetOptions { UseDefaultPriceCatalog = false };
+        var options = new BudgetOptions { UseDefaultPriceCatalog = false, TenantInMetrics = true };
         options.Prices["test-model"] = new ModelPrice { InputPerMillion = 1m, OutputPerMillion = 2m };
         options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 0.0021m });
         using var budget = new BudgetManager(options, meterFactory: _meters);

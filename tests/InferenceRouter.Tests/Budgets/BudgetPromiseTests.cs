@@ -1,0 +1,390 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InferenceRouter.Tests.Integration;
+using InferenceRouter.TestServer;
+using static InferenceRouter.Tests.Routes;
+
+namespace InferenceRouter.Tests.Budgets;
+
+/// <summary>
+/// "Concurrent calls can never push a limit over its amount", tested as a promise: what real callers send (no output limit,
+/// instructions, tools, long tool results, non-Latin text, hedging, streaming, cancellation) against providers that bill what
+/// they are sent and produce all the output they are allowed.
+/// </summary>
+public class BudgetPromiseTests
+{
+    /// <summary>What a provider with no output limit produces: all the output it may.</summary>
+    private const int UnlimitedOutput = 32_768;
+
+    private static readonly string[] Scripts =
+    [
+        "The quick brown fox jumps over the lazy dog. ",
+        "敏捷的棕色狐狸跳过了懒狗。東京の天気はどうですか？ ",
+        "الثعلب البني السريع يقفز فوق الكلب الكسول ",
+        "🦊🐕✨🚀 ",
+        "Съешь же ещё этих мягких французских булок. ",
+        "{\"key\": [1, 2, 3], \"nested\": {\"a\": null}} ",
+    ];
+
+    private static readonly AIFunction[] Tools =
+    [
+        AIFunctionFactory.Create((string city, string unit) => $"22 {unit} in {city}", "get_weather", "Gets the current weather for a city, in the unit asked for."),
+        AIFunctionFactory.Create((string query, int limit) => query, "search_documents", "Searches the company's documents and returns the best matching passages with their titles."),
+    ];
+
+    [Fact]
+    public async Task Calls_without_an_output_limit_with_instructions_tools_and_a_long_tool_result_never_overspend_through_the_OpenAI_SDK()
+    {
+        await using var servers = await LoopbackServers.StartAsync("gpt-4.1-mini", "llama");
+        servers[0].DefaultBehavior = new ServerBehavior { Billing = body => Bill(body, TokenCounters.O200kBase) };
+        servers[1].DefaultBehavior = new ServerBehavior { Billing = body => Bill(body, TokenCounters.Cl100kBase) };
+        var routes = servers.Routes((server, d) => new RouteDescriptor(d.Name)
+        {
+            ModelId = server.Name, // gpt-4.1-mini gets the exact o200k tokenizer; llama has none, so the UTF-8 upper bound
+            Capabilities = RouteCapabilities.All,
+            Pricing = new RoutePricing(1m, 4m),
+        });
+        using var budget = new BudgetManager(Options(new BudgetLimit { Amount = 0.10m, Enforcement = BudgetEnforcement.Downgrade }));
+        var ledger = (InMemoryBudgetLedger)budget.Ledger;
+        var invariant = LedgerInvariant.Watch(ledger);
+        using IChatClient client = new BudgetChatClient(new RouterChatClient(routes), budget);
+
+        // Two concurrent calls, no MaxOutputTokens, instructions, tools and a 40,000-character tool result in CJK.
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.User, "What does the report say?"),
+            new(ChatRole.Assistant, [new FunctionCallContent("call-1", "search_documents", new Dictionary<string, object?> { ["query"] = "report", ["limit"] = 3 })]),
+            new(ChatRole.Tool, [new FunctionResultContent("call-1", string.Concat(Enumerable.Repeat(Scripts[1], 40_000 / Scripts[1].Length)))]),
+        };
+        var options = new ChatOptions { Instructions = string.Concat(Enumerable.Repeat(Scripts[0], 50)), Tools = [.. Tools] };
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+        {
+            try
+            {
+                return i % 2 == 0
+                    ? (await client.GetResponseAsync(messages, options)).GetCost()
+                    : (await client.GetStreamingResponseAsync(messages, options).ToListAsync())[^1].GetCost();
+            }
+            catch (BudgetExceededException)
+            {
+                return null;
+            }
+        }));
+
+        invariant.Violations.Should().Be(0);
+        var balance = (await ledger.GetBalancesAsync()).Single();
+        balance.Spent.Should().BeLessThanOrEqualTo(0.10m);
+        balance.Spent.Should().Be(results.Sum(c => c?.Amount ?? 0m));
+        results.Should().Contain(c => c != null, "at least one call fits");
+        foreach (var request in servers.Servers.SelectMany(s => s.Requests))
+        {
+            ((int?)request.Body["max_completion_tokens"] ?? (int?)request.Body["max_tokens"]).Should().NotBeNull("the output limit that was reserved is the one sent");
+        }
+    }
+
+    [Fact]
+    public async Task Ten_thousand_random_calls_never_push_any_limit_over_its_amount()
+    {
+        using var ledger = new InMemoryBudgetLedger();
+        var invariant = LedgerInvariant.Watch(ledger);
+        var options = Options(
+            new BudgetLimit { Scope = BudgetScope.Global, Amount = 3m, Enforcement = BudgetEnforcement.Downgrade },
+            new BudgetLimit { Scope = BudgetScope.Tenant, Key = "t0", Amount = 0.05m, Enforcement = BudgetEnforcement.Reject },
+            new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 0.3m, Enforcement = BudgetEnforcement.Downgrade },
+            new BudgetLimit { Scope = BudgetScope.User, Window = BudgetWindow.Day, Amount = 0.15m, Enforcement = BudgetEnforcement.Downgrade },
+            new BudgetLimit { Scope = BudgetScope.Route, Key = "gpt", Window = BudgetWindow.Rolling, RollingHours = 1, Amount = 1.5m, Enforcement = BudgetEnforcement.Downgrade });
+        using var budget = new BudgetManager(options, ledger);
+        ChatRoute[] Routes() =>
+        [
+            Of("gpt", new BillingProvider(TokenCounters.O200kBase), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", Pricing = new RoutePricing(0.4m, 1.6m), Capabilities = RouteCapabilities.All }),
+            Of("llama", new BillingProvider(TokenCounters.Cl100kBase), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+            Of("local", new BillingProvider(TokenCounters.UpperBound), d => new RouteDescriptor("local") { ModelId = "tiny", IsLocal = true, Capabilities = RouteCapabilities.All }),
+        ];
+        var policy = new CompositeRoutingPolicy("custom", new LowestCostRanker());
+        using IChatClient plain = new BudgetChatClient(new RouterChatClient(Routes()), budget);
+        using IChatClient hedged = new BudgetChatClient(new RouterChatClient(Routes(), new RouterOptions { HedgingDelay = TimeSpan.FromMilliseconds(1), DefaultPolicy = "custom" }, [policy]), budget);
+
+        int answered = 0, rejected = 0, cancelled = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 10_000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+        {
+            var random = new Random(i);
+            var (messages, callOptions) = RandomCall(random);
+            using var cancellation = new CancellationTokenSource();
+            if (random.NextDouble() < 0.05)
+            {
+                cancellation.CancelAfter(TimeSpan.FromMilliseconds(random.Next(0, 3)));
+            }
+
+            var client = random.NextDouble() < 0.3 ? hedged : plain;
+            try
+            {
+                if (random.NextDouble() < 0.35)
+                {
+                    int read = random.NextDouble() < 0.1 ? 1 : int.MaxValue; // some streams are abandoned part-way
+                    await foreach (var update in client.GetStreamingResponseAsync(messages, callOptions, cancellation.Token))
+                    {
+                        if (--read == 0)
+                        {
+                            break;
+                        }
+                    }
+                }
+                else
+                {
+                    await client.GetResponseAsync(messages, callOptions, cancellation.Token);
+                }
+
+                Interlocked.Increment(ref answered);
+            }
+            catch (BudgetExceededException)
+            {
+                Interlocked.Increment(ref rejected);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref cancelled);
+            }
+        });
+
+        await Eventually.TrueAsync(() => ledger.OutstandingReservations == 0, "hedging losers settle when they finish");
+        invariant.Violations.Should().Be(0, "no account may ever hold more than its limit, whatever the caller sends");
+        answered.Should().BeGreaterThan(1_000);
+        rejected.Should().BeGreaterThan(0, "tenant t0's limit rejects");
+        var balances = await ledger.GetBalancesAsync();
+        balances.Should().OnlyContain(b => b.Reserved == 0m && b.Spent <= b.Limit);
+        decimal global = balances.Single(b => b.Key.Limit == "global/lifetime").Spent;
+        balances.Where(b => b.Key.Limit == "tenant/lifetime").Sum(b => b.Spent).Should().Be(global);
+        balances.Where(b => b.Key.Limit == "user/day").Sum(b => b.Spent).Should().BeLessThanOrEqualTo(global);
+        (await budget.GetReportAsync()).TotalCost.Should().Be(global, "every settled cost is in the ledger, once");
+    }
+
+    [Fact]
+    public async Task A_call_that_outlives_its_reservation_is_charged_its_real_cost_logged_and_counted()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var ledger = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { ExpirySweepInterval = TimeSpan.FromSeconds(30) }, time);
+        var options = BudgetChatClientTests.TestModelOptions(new BudgetLimit { Amount = 1m });
+        var meterFactory = NewMeterFactory();
+        using var budget = new BudgetManager(options, ledger, meterFactory: meterFactory, timeProvider: time);
+        using var late = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meterFactory, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.BudgetLateSettlementsInstrument);
+        var finish = new TaskCompletionSource();
+        var slow = new TestChatClient
+        {
+            GetResponseAsyncCallback = async (_, _, _) =>
+            {
+                await finish.Task; // a long reasoning call
+                return new ChatResponse(new ChatMessage(ChatRole.Assistant, "done")) { Usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 50_000 } };
+            },
+        };
+        using var client = new BudgetChatClient(slow, budget);
+
+        var call = client.GetResponseAsync(Prompt(), new ChatOptions { ModelId = "test-model", MaxOutputTokens = 100_000 });
+        time.Advance(options.ReservationTimeout + TimeSpan.FromMinutes(1));
+        await ledger.ReserveAsync([new BudgetAccount(new BudgetAccountKey("other", string.Empty, DateTimeOffset.UnixEpoch), 1m, TimeSpan.Zero)], 0m, time.GetUtcNow()); // a sweep
+        ledger.ExpiredReservations.Should().Be(1);
+        (await ledger.GetBalancesAsync()).Single(b => b.Key.Limit == "global/lifetime").Spent.Should().Be(0.200012m, "expiry charges what was reserved (12 prompt tokens, 100,000 output), never nothing");
+
+        finish.SetResult();
+        var cost = (await call).GetCost()!;
+
+        cost.Amount.Should().Be(0.101m);
+        (await ledger.GetBalancesAsync()).Single(b => b.Key.Limit == "global/lifetime").Should().Match<BudgetAccountBalance>(b => b.Spent == 0.101m && b.Reserved == 0m);
+        late.GetMeasurementSnapshot().Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_users_budget_lives_inside_its_tenant()
+    {
+        using var budget = BudgetChatClientTests.Budget(limits: new BudgetLimit { Scope = BudgetScope.User, Amount = 0.002m });
+        using var client = new BudgetChatClient(BudgetChatClientTests.WithUsage(), budget); // $0.002 per call
+        var call = new ChatOptions { ModelId = "test-model", MaxOutputTokens = 100 };
+
+        await client.GetResponseAsync(Prompt(), call.ForTenant("a", "admin"));
+        await client.GetResponseAsync(Prompt(), call.ForTenant("b", "admin"));
+        await client.GetResponseAsync(Prompt(), call.ForTenant("a/b", "admin"));
+        await FluentActions.Awaiting(() => client.GetResponseAsync(Prompt(), call.ForTenant("a", "admin"))).Should().ThrowAsync<BudgetExceededException>();
+
+        (await budget.Ledger.GetBalancesAsync()).Select(b => b.Key.ScopeValue).Should().BeEquivalentTo(["a/admin", "b/admin", "a%2Fb/admin"]);
+        await FluentActions.Awaiting(() => client.GetResponseAsync(Prompt(), call.ForTenant(new string('x', 10_000))))
+            .Should().ThrowAsync<ArgumentException>().WithMessage("*tenant id is 10000 characters*at most 256*");
+    }
+
+    [Fact]
+    public async Task A_hedge_that_does_not_fit_a_reject_limit_does_not_start_and_the_running_attempt_answers()
+    {
+        var slow = new TestChatClient
+        {
+            GetResponseAsyncCallback = async (_, options, token) =>
+            {
+                await Task.Delay(100, token);
+                return new ChatResponse(new ChatMessage(ChatRole.Assistant, "first")) { Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 10 } };
+            },
+        };
+        var pricey = TestChatClient.Answering("second");
+        ChatRoute Priced(string name, IChatClient c, decimal price) => Of(name, c, d => new RouteDescriptor(name) { ModelId = name, Pricing = new RoutePricing(price, price), Capabilities = RouteCapabilities.All });
+        using var budget = BudgetChatClientTests.Budget(limits: new BudgetLimit { Amount = 0.01m });
+        using IChatClient client = new BudgetChatClient(
+            new RouterChatClient([Priced("slow", slow, 1m), Priced("pricey", pricey, 1_000m)], new RouterOptions { HedgingDelay = TimeSpan.FromMilliseconds(5) }), budget);
+
+        var response = await client.GetResponseAsync(Prompt(), new ChatOptions { MaxOutputTokens = 100 });
+
+        response.Text.Should().Be("first");
+        pricey.Calls.Should().Be(0);
+        response.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("pricey", RouteAttemptOutcome.OverBudget), ("slow", RouteAttemptOutcome.Succeeded));
+    }
+
+    [Fact]
+    public async Task A_threshold_handler_that_throws_costs_neither_the_answer_nor_the_charge()
+    {
+        using var budget = BudgetChatClientTests.Budget(limits: new BudgetLimit { Amount = 0.003m });
+        int second = 0;
+        budget.ThresholdCrossed += (_, _) => throw new InvalidOperationException("handler bug");
+        budget.ThresholdCrossed += (_, _) => second++;
+        using var client = new BudgetChatClient(BudgetChatClientTests.WithUsage(), budget); // $0.002: crosses 50%
+
+        var response = await client.GetResponseAsync(Prompt(), new ChatOptions { ModelId = "test-model", MaxOutputTokens = 100 });
+
+        response.Text.Should().Be("answer");
+        response.GetCost()!.Amount.Should().Be(0.002m);
+        second.Should().Be(1, "the other handlers still run");
+        (await budget.Ledger.GetBalancesAsync()).Single().Spent.Should().Be(0.002m);
+    }
+
+    [Fact]
+    public async Task Tenant_ids_are_a_metric_tag_only_when_asked()
+    {
+        var meterFactory = NewMeterFactory();
+        using var budget = new BudgetManager(BudgetChatClientTests.TestModelOptions(), meterFactory: meterFactory);
+        using var cost = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(meterFactory, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.CostInstrument);
+        using var client = new BudgetChatClient(BudgetChatClientTests.WithUsage(), budget);
+
+        await client.GetResponseAsync(Prompt(), new ChatOptions { ModelId = "test-model", MaxOutputTokens = 100 }.ForTenant("customer-42"));
+
+        cost.GetMeasurementSnapshot().Should().ContainSingle().Which.Tags.Should().NotContainKey("inference_router.tenant");
+    }
+
+    private static System.Diagnostics.Metrics.IMeterFactory NewMeterFactory() =>
+        new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+
+    private static BudgetOptions Options(params BudgetLimit[] limits)
+    {
+        var options = new BudgetOptions();
+        options.Limits.AddRange(limits);
+        return options;
+    }
+
+    private static (List<ChatMessage> Messages, ChatOptions Options) RandomCall(Random random)
+    {
+        string Text(int length)
+        {
+            var builder = new StringBuilder();
+            while (builder.Length < length)
+            {
+                builder.Append(Scripts[random.Next(Scripts.Length)]);
+            }
+
+            return builder.ToString();
+        }
+
+        var messages = new List<ChatMessage> { new(ChatRole.User, Text(random.Next(1, 400))) };
+        if (random.NextDouble() < 0.1)
+        {
+            messages.Add(new ChatMessage(ChatRole.Assistant, [new FunctionCallContent("c1", "get_weather", new Dictionary<string, object?> { ["city"] = Text(20), ["unit"] = "C" })]));
+            messages.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent("c1", Text(random.NextDouble() < 0.2 ? 40_000 : 300))]));
+        }
+
+        var options = new ChatOptions
+        {
+            MaxOutputTokens = random.NextDouble() < 0.5 ? null : random.Next(1, 3_000),
+            Instructions = random.NextDouble() < 0.3 ? Text(random.Next(10, 2_000)) : null,
+            Tools = random.NextDouble() < 0.2 ? [.. Tools] : null,
+        };
+        return (messages, options.ForTenant("t" + random.Next(8), random.NextDouble() < 0.7 ? "u" + random.Next(4) : null));
+    }
+
+    /// <summary>Bills a request as a provider does: every text it was sent (messages, instructions, tools), in its own tokenizer.</summary>
+    private static (int Prompt, int Completion) Bill(JsonObject body, ITokenCounter tokenizer)
+    {
+        int prompt = 3;
+        foreach (var message in body["messages"]!.AsArray())
+        {
+            prompt += 3 + CountStrings(message, tokenizer);
+        }
+
+        foreach (var tool in body["tools"]?.AsArray() ?? [])
+        {
+            var function = tool!["function"]!;
+            prompt += 10 + tokenizer.CountTokens((string?)function["name"]) + tokenizer.CountTokens((string?)function["description"]) + tokenizer.CountTokens(function["parameters"]?.ToJsonString());
+        }
+
+        int completion = (int?)body["max_completion_tokens"] ?? (int?)body["max_tokens"] ?? UnlimitedOutput;
+        return (prompt, completion);
+    }
+
+    private static int CountStrings(JsonNode? node, ITokenCounter tokenizer) => node switch
+    {
+        JsonValue value when value.TryGetValue(out string? text) => tokenizer.CountTokens(text),
+        JsonObject obj => obj.Where(p => p.Key is not ("role" or "type" or "id" or "tool_call_id")).Sum(p => CountStrings(p.Value, tokenizer)),
+        JsonArray array => array.Sum(n => CountStrings(n, tokenizer)),
+        _ => 0,
+    };
+
+    /// <summary>
+    /// A provider that bills what it is sent in its own tokenizer and produces all the output it may (exactly its limit, or a lot when
+    /// it was given none), sometimes slowly; it ignores cancellation once it has started (billing regardless), as real ones may.
+    /// </summary>
+    private sealed class BillingProvider(ITokenCounter tokenizer) : IChatClient
+    {
+        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Random.Shared.Next(0, 2), cancellationToken);
+            return new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = Usage(messages, options) };
+        }
+
+        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return new ChatResponseUpdate(ChatRole.Assistant, "o");
+            await Task.Delay(Random.Shared.Next(0, 2), cancellationToken);
+            yield return new ChatResponseUpdate(ChatRole.Assistant, "k");
+            yield return new ChatResponseUpdate { Contents = [new UsageContent(Usage(messages, options))] };
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+
+        private UsageDetails Usage(IEnumerable<ChatMessage> messages, ChatOptions? options)
+        {
+            long input = 3 + tokenizer.CountTokens(options?.Instructions);
+            foreach (var message in messages)
+            {
+                input += 3;
+                foreach (var content in message.Contents)
+                {
+                    input += content switch
+                    {
+                        TextContent text => tokenizer.CountTokens(text.Text),
+                        FunctionCallContent call => 10 + tokenizer.CountTokens(call.Name) + tokenizer.CountTokens(JsonSerializer.Serialize(call.Arguments)),
+                        FunctionResultContent result => 10 + tokenizer.CountTokens(result.Result?.ToString()),
+                        _ => 0,
+                    };
+                }
+            }
+
+            foreach (var tool in options?.Tools ?? [])
+            {
+                input += 10 + tokenizer.CountTokens(tool.Name) + tokenizer.CountTokens(tool.Description) + tokenizer.CountTokens(((AIFunction)tool).JsonSchema.GetRawText());
+            }
+
+            long output = options?.MaxOutputTokens ?? UnlimitedOutput;
+            return new UsageDetails { InputTokenCount = input, OutputTokenCount = output, TotalTokenCount = input + output };
+        }
+    }
+}
