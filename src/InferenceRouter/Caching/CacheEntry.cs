@@ -14,7 +14,9 @@ public sealed class CacheEntry
     /// <param name="response">The answer.</param>
     /// <param name="createdAt">When it was stored.</param>
     /// <param name="expiresAt">When it expires.</param>
-    public CacheEntry(string key, string partition, string prompt, ReadOnlyMemory<float>? vector, CachedChatResponse response, DateTimeOffset createdAt, DateTimeOffset expiresAt)
+    /// <param name="route">The route that answered (null when the cache is not in front of a router).</param>
+    /// <param name="routeModelId">That route's configured model id.</param>
+    public CacheEntry(string key, string partition, string prompt, ReadOnlyMemory<float>? vector, CachedChatResponse response, DateTimeOffset createdAt, DateTimeOffset expiresAt, string? route = null, string? routeModelId = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentException.ThrowIfNullOrEmpty(partition);
@@ -27,7 +29,21 @@ public sealed class CacheEntry
         Response = response;
         CreatedAt = createdAt;
         ExpiresAt = expiresAt;
+        Route = route;
+        RouteModelId = routeModelId;
+        long text = key.Length + partition.Length + prompt.Length + (route?.Length ?? 0) + (routeModelId?.Length ?? 0) + (response.ModelId?.Length ?? 0);
+        foreach (var message in response.Messages)
+        {
+            text += message.Role.Length + message.Text.Length;
+        }
+
+        // Strings are UTF-16; a vector is held by the entry and again by its index slot (with its 1-bit code).
+        int dimensions = vector?.Length ?? 0;
+        EstimatedBytes = EntryOverheadBytes + (2 * text) + (dimensions * 2L * sizeof(float)) + ((dimensions + 63) / 64 * sizeof(ulong));
     }
+
+    /// <summary>Objects, headers and bookkeeping per entry, beyond its text and vector.</summary>
+    internal const int EntryOverheadBytes = 512;
 
     /// <summary>Gets the exact-tier key.</summary>
     public string Key { get; }
@@ -49,6 +65,15 @@ public sealed class CacheEntry
 
     /// <summary>Gets when it expires.</summary>
     public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>Gets the route that answered; a hit is served only while that route (or one serving the same model) is what the request would get.</summary>
+    public string? Route { get; }
+
+    /// <summary>Gets the answering route's configured model id.</summary>
+    public string? RouteModelId { get; }
+
+    /// <summary>Gets an estimate of the memory the entry holds (its text, its vector and its index slot), which stores bound.</summary>
+    public long EstimatedBytes { get; }
 
     /// <summary>Gets how many times it answered.</summary>
     public int Hits => Volatile.Read(ref _hits);

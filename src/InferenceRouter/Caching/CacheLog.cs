@@ -16,4 +16,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(303, LogLevel.Debug, "Cache bypassed: {Reason}.")]
     public static partial void Bypassed(ILogger logger, string reason);
+
+    [LoggerMessage(305, LogLevel.Debug, "Answer not stored: route {Route} answered as a fallback (StoreFallbackAnswers is off).")]
+    public static partial void FallbackNotStored(ILogger logger, string route);
 }

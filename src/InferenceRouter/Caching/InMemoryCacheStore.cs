@@ -1,22 +1,35 @@
 namespace InferenceRouter;
 
-/// <summary>An in-process <see cref="ICacheStore"/>: at most <see cref="MaxEntries"/> entries, least recently used evicted first, expired ones dropped when met.</summary>
-/// <remarks>Thread-safe (one short lock around a dictionary and a linked list). Memory: the entry, its question and answer text, and its vector (4 bytes per dimension).</remarks>
+/// <summary>
+/// An in-process <see cref="ICacheStore"/>: at most <see cref="MaxEntries"/> entries and <see cref="MaxBytes"/> bytes
+/// (<see cref="CacheEntry.EstimatedBytes"/>: text, vector and index slot), least recently used evicted first, expired ones dropped when met.
+/// </summary>
+/// <remarks>Thread-safe (one short lock around a dictionary and a linked list). An entry larger than <see cref="MaxBytes"/> is not kept.</remarks>
 public sealed class InMemoryCacheStore : ICacheStore
 {
     private readonly Dictionary<string, LinkedListNode<CacheEntry>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<CacheEntry> _recency = new();
     private readonly TimeProvider _time;
+    private long _bytes;
 
     /// <summary>Creates a store.</summary>
     /// <param name="maxEntries">The most entries kept.</param>
     /// <param name="timeProvider">The clock for expiry; <see cref="TimeProvider.System"/> by default.</param>
-    public InMemoryCacheStore(int maxEntries = 10_000, TimeProvider? timeProvider = null)
+    /// <param name="maxBytes">The most bytes kept (<see cref="CacheEntry.EstimatedBytes"/> summed); 256 MiB by default.</param>
+    public InMemoryCacheStore(int maxEntries = 10_000, TimeProvider? timeProvider = null, long maxBytes = SemanticCacheOptions.DefaultMaxBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         MaxEntries = maxEntries;
+        MaxBytes = maxBytes;
         _time = timeProvider ?? TimeProvider.System;
     }
+
+    /// <summary>Gets the most bytes kept.</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>Gets the bytes held now (<see cref="CacheEntry.EstimatedBytes"/> summed).</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <inheritdoc/>
     public event Action<CacheEntry>? EntryRemoved;
@@ -82,8 +95,18 @@ public sealed class InMemoryCacheStore : ICacheStore
                 (removed ??= []).Add(existing.Value);
             }
 
-            _entries[entry.Key] = _recency.AddFirst(entry);
-            while (_entries.Count > MaxEntries)
+            if (entry.EstimatedBytes > MaxBytes)
+            {
+                // Too large to keep: it leaves at once, so its indexes forget it too.
+                (removed ??= []).Add(entry);
+            }
+            else
+            {
+                _entries[entry.Key] = _recency.AddFirst(entry);
+                _bytes += entry.EstimatedBytes;
+            }
+
+            while (_entries.Count > MaxEntries || _bytes > MaxBytes)
             {
                 var last = _recency.Last!;
                 Unlink(last);
@@ -144,6 +167,7 @@ public sealed class InMemoryCacheStore : ICacheStore
     {
         _recency.Remove(node);
         _entries.Remove(node.Value.Key);
+        _bytes -= node.Value.EstimatedBytes;
     }
 
     private void Raise(List<CacheEntry>? removed)

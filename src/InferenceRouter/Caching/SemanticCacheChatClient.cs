@@ -34,6 +34,8 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     private readonly CacheTelemetry _telemetry;
     private readonly ConcurrentDictionary<string, VectorIndex> _indexes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly RouterChatClient? _router;
+    private readonly bool _embeddingsOnDevice;
 
     /// <summary>Creates the cache.</summary>
     /// <param name="innerClient">The client behind the cache (usually the budget client or the router).</param>
@@ -62,7 +64,9 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
 
         _generator = embeddingGenerator;
         _time = timeProvider ?? TimeProvider.System;
-        Store = store ?? new InMemoryCacheStore(_options.MaxEntries, _time);
+        Store = store ?? new InMemoryCacheStore(_options.MaxEntries, _time, _options.MaxBytes);
+        _router = innerClient.GetService(typeof(RouterChatClient)) as RouterChatClient;
+        _embeddingsOnDevice = _options.EmbeddingsOnDevice ?? IsOnDevice(embeddingGenerator);
         Store.EntryRemoved += OnEntryRemoved;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SemanticCacheChatClient>() ?? NullLogger.Instance;
         _telemetry = new CacheTelemetry(meterFactory);
@@ -86,31 +90,33 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             return await Bypass(request).GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         }
 
-        var lookup = await LookupAsync(request, control, cancellationToken).ConfigureAwait(false);
+        var lookup = await LookupAsync(request, control, messages, options, streaming: false, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } hit)
         {
             return HitResponse(hit, lookup);
         }
 
-        // Concurrent identical requests: one asks the model, the others wait and read its answer from the exact tier.
-        if ((control & CacheControl.NoCache) == 0 && _inFlight.TryGetValue(request.Key, out var running))
+        // Concurrent identical requests: one asks the model (the first to claim the key, atomically), the others wait and read its
+        // answer from the exact tier; if it was not stored (an error, a fallback), each asks the model itself.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool leader = true;
+        if ((control & CacheControl.NoCache) == 0 && _inFlight.GetOrAdd(request.Key, done.Task) is var running && running != done.Task)
         {
+            leader = false;
             await running.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared)
+            if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared && ServesNow(shared, messages, options, streaming: false))
             {
                 _telemetry.Lookup("exact", "hit");
                 return HitResponse(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false));
             }
         }
 
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool leader = _inFlight.TryAdd(request.Key, done.Task);
         try
         {
             var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
             if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
             {
-                await StoreAsync(request, lookup.Vector, CachedChatResponse.From(response, _options.StoreTruncatedResponses), cancellationToken).ConfigureAwait(false);
+                await StoreAsync(request, lookup.Vector, CachedChatResponse.From(response, _options.StoreTruncatedResponses), response.GetRoutingInfo(), cancellationToken).ConfigureAwait(false);
             }
 
             return response;
@@ -119,7 +125,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         {
             if (leader)
             {
-                _inFlight.TryRemove(request.Key, out _);
+                _inFlight.TryRemove(KeyValuePair.Create(request.Key, done.Task));
             }
 
             done.SetResult();
@@ -197,7 +203,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             yield break;
         }
 
-        var lookup = await LookupAsync(request, control, cancellationToken).ConfigureAwait(false);
+        var lookup = await LookupAsync(request, control, messages, options, streaming: true, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } hit)
         {
             foreach (var update in Replay(hit, lookup))
@@ -209,15 +215,17 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
 
         var updates = new List<ChatResponseUpdate>();
+        RoutingInfo? info = null;
         await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
             updates.Add(update);
+            info = update.GetRoutingInfo() ?? info;
             yield return update;
         }
 
         if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
         {
-            await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), cancellationToken).ConfigureAwait(false);
+            await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), info, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -229,11 +237,12 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     }
 
     /// <summary>Looks the request up; a failing store or index is a logged miss (the cache never fails a call).</summary>
-    private async ValueTask<CacheLookup> LookupAsync(CacheRequest request, CacheControl control, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup> LookupAsync(
+        CacheRequest request, CacheControl control, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, CancellationToken cancellationToken)
     {
         try
         {
-            return await LookupCoreAsync(request, control, cancellationToken).ConfigureAwait(false);
+            return await LookupCoreAsync(request, control, messages, options, streaming, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -243,21 +252,27 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
     }
 
-    private async ValueTask<CacheLookup> LookupCoreAsync(CacheRequest request, CacheControl control, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup> LookupCoreAsync(
+        CacheRequest request, CacheControl control, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, CancellationToken cancellationToken)
     {
         bool read = (control & CacheControl.NoCache) == 0;
         if (read && await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } exact)
         {
-            _telemetry.Lookup("exact", "hit");
-            return new CacheLookup(exact, CacheTier.Exact, null, null, false);
-        }
+            if (ServesNow(exact, messages, options, streaming))
+            {
+                _telemetry.Lookup("exact", "hit");
+                return new CacheLookup(exact, CacheTier.Exact, null, null, false);
+            }
 
-        if (read)
+            _telemetry.Lookup("exact", "other_route");
+        }
+        else if (read)
         {
             _telemetry.Lookup("exact", "miss");
         }
 
-        if (_generator is null || !_options.EnableSemanticTier)
+        // The semantic tier needs a prompt the embedding sees whole, and (for calls kept on the device) an embedder on the device.
+        if (_generator is null || !_options.EnableSemanticTier || request.Prompt.Length > _options.MaxSemanticPromptCharacters || (request.LocalOnly && !_embeddingsOnDevice))
         {
             return new CacheLookup(null, CacheTier.Exact, null, null, true);
         }
@@ -266,6 +281,13 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         try
         {
             var embeddings = await _generator.GenerateAsync([request.Prompt], cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (embeddings[0].AdditionalProperties?.TryGetValue(EmbeddingProperties.Truncated, out var truncated) == true && truncated is true)
+            {
+                // The vector stands for part of the prompt only: it could match a prompt that differs past the cut. Exact tier only.
+                _telemetry.Lookup("semantic", "bypass");
+                return new CacheLookup(null, CacheTier.Exact, null, null, true);
+            }
+
             vector = embeddings[0].Vector.ToArray();
             float norm = TensorPrimitives.Norm(vector);
             if (!(norm > 0) || float.IsInfinity(norm))
@@ -288,8 +310,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             return new CacheLookup(null, CacheTier.Semantic, null, vector, true);
         }
 
-        var index = _indexes.GetOrAdd(request.Partition, static (_, dims) => new VectorIndex(dims), vector.Length);
-        if (index.Search(vector) is not { } match)
+        if (!_indexes.TryGetValue(request.Partition, out var index) || index.Search(vector) is not { } match)
         {
             _telemetry.Lookup("semantic", "miss");
             return new CacheLookup(null, CacheTier.Semantic, null, vector, true);
@@ -299,7 +320,9 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         bool accepted = candidate is not null && match.Similarity >= Math.Max(_options.MinSimilarity, candidate.LearnedMinSimilarity) &&
             (match.RunnerUpSimilarity is not { } runnerUp || match.Similarity - runnerUp >= _options.MinMargin) &&
             (!_options.RequireSalientAgreement || SalientTerms.Agree(request.Prompt, candidate.Prompt));
-        string outcome = accepted ? "hit" : match.Similarity >= _options.MinSimilarity - _options.NearMissBand ? "near_miss" : "miss";
+        bool otherRoute = accepted && !ServesNow(candidate!, messages, options, streaming);
+        accepted &= !otherRoute;
+        string outcome = accepted ? "hit" : otherRoute ? "other_route" : match.Similarity >= _options.MinSimilarity - _options.NearMissBand ? "near_miss" : "miss";
         _telemetry.Lookup("semantic", outcome);
         _telemetry.Similarity(match.Similarity, outcome);
         if (accepted)
@@ -310,25 +333,35 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         return new CacheLookup(accepted ? candidate : null, CacheTier.Semantic, match.Similarity, vector, true);
     }
 
-    private async ValueTask StoreAsync(CacheRequest request, float[]? vector, CachedChatResponse? response, CancellationToken cancellationToken)
+    private async ValueTask StoreAsync(CacheRequest request, float[]? vector, CachedChatResponse? response, RoutingInfo? info, CancellationToken cancellationToken)
     {
         if (response is null)
         {
             return;
         }
 
+        if (info is { IsFallback: true } && !_options.StoreFallbackAnswers)
+        {
+            // A failover, downgrade or offline answer is not what this request gets once the preferred route is back.
+            CacheLog.FallbackNotStored(_logger, info.Route);
+            return;
+        }
+
         var now = _time.GetUtcNow();
-        var entry = new CacheEntry(request.Key, request.Partition, request.Prompt, vector, response, now, now + _options.TimeToLive);
+        var entry = new CacheEntry(request.Key, request.Partition, request.Prompt, vector, response, now, now + _options.TimeToLive, info?.Route, info?.RouteModelId);
         try
         {
-            await Store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
+            // Indexed first, so an eviction during the store (EntryRemoved) finds the vector to remove and none is left dangling.
             if (vector is not null)
             {
-                _indexes.GetOrAdd(request.Partition, static (_, dims) => new VectorIndex(dims), vector.Length).Add(entry.Key, vector);
+                AddToIndex(entry, vector);
             }
+
+            await Store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            OnEntryRemoved(entry);
             // The answer is already in hand: a store that cannot take it costs a future hit, never this call.
             CacheLog.CacheFailed(_logger, "store", e.GetType().Name, e);
         }
@@ -391,11 +424,56 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         return copy;
     }
 
+    /// <summary>Gets the number of partitions with a vector index (each holds at least one live entry's vector).</summary>
+    internal int IndexCount => _indexes.Count;
+
+    /// <summary>Gets the bytes the vector indexes hold.</summary>
+    internal long IndexBytes => _indexes.Values.Sum(i => i.EstimatedBytes);
+
+    /// <summary>
+    /// Whether a stored answer is what the request would get now: the route that answered (or one serving the same model) is the router's
+    /// first candidate for it. An answer from a route that has since lost its place (a failover or offline answer, a recovered primary) is not served.
+    /// </summary>
+    private bool ServesNow(CacheEntry entry, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming)
+    {
+        if (_router is null || entry.Route is null)
+        {
+            return true;
+        }
+
+        var first = _router.FirstCandidate(messages, options, streaming);
+        return first is not null && (string.Equals(first.Name, entry.Route, StringComparison.OrdinalIgnoreCase) ||
+            (entry.RouteModelId is not null && string.Equals(first.Descriptor.ModelId, entry.RouteModelId, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    private void AddToIndex(CacheEntry entry, float[] vector)
+    {
+        // An index that emptied is retired and dropped; an add that meets one drops it (if still there) and retries with a fresh index.
+        while (true)
+        {
+            var index = _indexes.GetOrAdd(entry.Partition, static (_, dims) => new VectorIndex(dims), vector.Length);
+            if (index.Add(entry.Key, vector, owner: entry))
+            {
+                return;
+            }
+
+            _indexes.TryRemove(KeyValuePair.Create(entry.Partition, index));
+        }
+    }
+
     private void OnEntryRemoved(CacheEntry entry)
     {
-        if (entry.Vector is not null && _indexes.TryGetValue(entry.Partition, out var index))
+        if (entry.Vector is not null && _indexes.TryGetValue(entry.Partition, out var index) && index.Remove(entry.Key, owner: entry) && index.Count == 0 && index.TryRetireIfEmpty())
         {
-            index.Remove(entry.Key);
+            // Empty indexes go away: memory follows the live entries, not every partition ever seen.
+            _indexes.TryRemove(KeyValuePair.Create(entry.Partition, index));
         }
+    }
+
+    private static bool IsOnDevice(IEmbeddingGenerator<string, Embedding<float>>? generator)
+    {
+        var metadata = generator?.GetService<EmbeddingGeneratorMetadata>();
+        return metadata is not null &&
+            (string.Equals(metadata.ProviderName, "onnxruntime", StringComparison.OrdinalIgnoreCase) || metadata.ProviderUri is { IsLoopback: true });
     }
 }

@@ -18,8 +18,34 @@ public sealed class SemanticCacheOptions
     /// <summary>Gets or sets how long an answer stays cached.</summary>
     public TimeSpan TimeToLive { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>The default <see cref="MaxBytes"/>: 256 MiB.</summary>
+    public const long DefaultMaxBytes = 256L * 1024 * 1024;
+
     /// <summary>Gets or sets the most entries of the default in-memory store.</summary>
     public int MaxEntries { get; set; } = 10_000;
+
+    /// <summary>Gets or sets the most memory the default in-memory store holds, in bytes: entries' text, vectors and index slots.</summary>
+    public long MaxBytes { get; set; } = DefaultMaxBytes;
+
+    /// <summary>
+    /// Gets or sets the longest prompt (in characters) the semantic tier embeds. Longer prompts use the exact tier only: an embedding
+    /// model reads a bounded window (512 tokens for MiniLM), so two long prompts that differ past it would look identical. Generators that
+    /// report truncation (<see cref="EmbeddingProperties.Truncated"/>, as <c>OnnxEmbeddingGenerator</c> does) are also trusted for shorter ones.
+    /// </summary>
+    public int MaxSemanticPromptCharacters { get; set; } = 2_000;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether answers from a fallback the caller did not ask for (failover, budget downgrade, offline local
+    /// model) are stored. Off by default: such an answer is not what the request gets once the preferred route is back.
+    /// </summary>
+    public bool StoreFallbackAnswers { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether the embedding generator runs on this device, so calls kept on the device (<c>KeepOnDevice()</c>) may use the
+    /// semantic tier. Null decides from the generator's metadata: ONNX Runtime or a loopback endpoint is on the device; anything else is not,
+    /// and such calls use the exact tier only (their prompt is never sent to a remote embedding service).
+    /// </summary>
+    public bool? EmbeddingsOnDevice { get; set; }
 
     /// <summary>Gets or sets a value indicating whether each end user gets their own partition (tenants always do).</summary>
     public bool PartitionByUser { get; set; }
@@ -52,6 +78,16 @@ public sealed class SemanticCacheOptions
         if (MaxEntries < 1)
         {
             yield return $"SemanticCache:MaxEntries is {MaxEntries}; allow at least 1 entry.";
+        }
+
+        if (MaxBytes < 64 * 1024)
+        {
+            yield return $"SemanticCache:MaxBytes is {MaxBytes}; allow at least 65536 bytes (e.g. 268435456 for 256 MiB).";
+        }
+
+        if (MaxSemanticPromptCharacters < 1)
+        {
+            yield return $"SemanticCache:MaxSemanticPromptCharacters is {MaxSemanticPromptCharacters}; give a positive length, e.g. 2000.";
         }
 
         if (!(NearMissBand >= 0 && NearMissBand < 1))

@@ -22,16 +22,21 @@ internal sealed class VectorIndex
     private float[] _vectors;
     private ulong[] _codes;
     private string?[] _keys;
+    private object?[] _owners;
+    private const int MinimumCapacity = 4;
     private int _used;
+    private bool _retired;
 
-    public VectorIndex(int dimensions, int capacity = 64, int candidates = DefaultCandidates)
+    public VectorIndex(int dimensions, int capacity = MinimumCapacity, int candidates = DefaultCandidates)
     {
+        capacity = Math.Max(capacity, MinimumCapacity);
         Candidates = candidates;
         _dimensions = dimensions;
         _words = (dimensions + 63) / 64;
         _vectors = new float[capacity * dimensions];
         _codes = new ulong[capacity * _words];
         _keys = new string?[capacity];
+        _owners = new object?[capacity];
     }
 
     public int Count
@@ -56,7 +61,28 @@ internal sealed class VectorIndex
     /// <summary>Gets a value indicating whether searches use the 1-bit pre-selection (false forces exact scans, for measuring recall).</summary>
     public bool UseApproximation { get; set; } = true;
 
-    public void Add(string key, ReadOnlySpan<float> vector)
+    /// <summary>Gets the bytes the index holds (vectors, codes and keys of every slot, used or not).</summary>
+    public long EstimatedBytes
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return ((long)_keys.Length * ((_dimensions * sizeof(float)) + (_words * sizeof(ulong)) + (2 * IntPtr.Size))) + (_slots.Count * 48L);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Adds or replaces <paramref name="key"/>'s vector; false when the index was retired (empty and dropped): use a new one.</summary>
+    /// <param name="key">The entry's key.</param>
+    /// <param name="vector">Its vector.</param>
+    /// <param name="owner">What the vector belongs to (the cache entry): a later <see cref="Remove"/> for a replaced owner leaves it alone.</param>
+    public bool Add(string key, ReadOnlySpan<float> vector, object? owner = null)
     {
         if (vector.Length != _dimensions)
         {
@@ -66,6 +92,11 @@ internal sealed class VectorIndex
         _lock.EnterWriteLock();
         try
         {
+            if (_retired)
+            {
+                return false;
+            }
+
             if (!_slots.TryGetValue(key, out int slot))
             {
                 slot = _free.Count > 0 ? _free.Pop() : _used++;
@@ -78,8 +109,11 @@ internal sealed class VectorIndex
                 _keys[slot] = key;
             }
 
+            _owners[slot] = owner;
+
             vector.CopyTo(_vectors.AsSpan(slot * _dimensions, _dimensions));
             Encode(vector, _codes.AsSpan(slot * _words, _words));
+            return true;
         }
         finally
         {
@@ -87,19 +121,42 @@ internal sealed class VectorIndex
         }
     }
 
-    public bool Remove(string key)
+    /// <summary>Removes <paramref name="key"/>'s vector, if it still belongs to <paramref name="owner"/> (any owner when null).</summary>
+    public bool Remove(string key, object? owner = null)
     {
         _lock.EnterWriteLock();
         try
         {
-            if (!_slots.Remove(key, out int slot))
+            if (!_slots.TryGetValue(key, out int slot) || (owner is not null && !ReferenceEquals(_owners[slot], owner)))
             {
                 return false;
             }
 
+            _slots.Remove(key);
             _keys[slot] = null;
+            _owners[slot] = null;
             _free.Push(slot);
+            if (_slots.Count < _keys.Length / 4 && _keys.Length > MinimumCapacity)
+            {
+                Shrink();
+            }
+
             return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Retires the index if it is empty (its owner then drops it); a retired index takes no more vectors.</summary>
+    public bool TryRetireIfEmpty()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _retired |= _slots.Count == 0;
+            return _retired;
         }
         finally
         {
@@ -264,10 +321,34 @@ internal sealed class VectorIndex
         }
     }
 
+    /// <summary>Moves the live vectors to the front of arrays twice their count, so an index that emptied gives its memory back.</summary>
+    private void Shrink()
+    {
+        int capacity = Math.Max(MinimumCapacity, _slots.Count * 2);
+        var vectors = new float[capacity * _dimensions];
+        var codes = new ulong[capacity * _words];
+        var keys = new string?[capacity];
+        var owners = new object?[capacity];
+        int next = 0;
+        foreach (var key in _slots.Keys.ToArray())
+        {
+            int slot = _slots[key];
+            _vectors.AsSpan(slot * _dimensions, _dimensions).CopyTo(vectors.AsSpan(next * _dimensions));
+            _codes.AsSpan(slot * _words, _words).CopyTo(codes.AsSpan(next * _words));
+            keys[next] = key;
+            owners[next] = _owners[slot];
+            _slots[key] = next++;
+        }
+
+        (_vectors, _codes, _keys, _owners, _used) = (vectors, codes, keys, owners, next);
+        _free.Clear();
+    }
+
     private void Grow()
     {
         int capacity = _keys.Length * 2;
         Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _owners, capacity);
         Array.Resize(ref _vectors, capacity * _dimensions);
         Array.Resize(ref _codes, capacity * _words);
     }

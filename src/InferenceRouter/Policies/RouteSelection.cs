@@ -182,6 +182,9 @@ public sealed class RouteSelection
 
     internal int OrderedCount => _orderCount;
 
+    /// <summary>Gets or sets a value indicating whether local routes were put first because the app looked offline.</summary>
+    internal bool PlacedOffline { get; set; }
+
     internal ChatRoute GetOrdered(int position) => _routes[_order[position]];
 
     internal List<PolicyVerdict>? Verdicts => _verdicts;
@@ -196,6 +199,7 @@ public sealed class RouteSelection
         Array.Clear(_exclusions);
         Array.Clear(_counters);
         _orderCount = 0;
+        PlacedOffline = false;
         _promptCharacters = -1;
         _otherContent = false;
         _implied = null;

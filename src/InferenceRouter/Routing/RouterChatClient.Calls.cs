@@ -19,6 +19,8 @@ public sealed partial class RouterChatClient
     private async Task<ChatResponse> GetResponseCoreAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
+        var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
+        bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
         using var activity = RouterTelemetry.StartCall(streaming: false);
         var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.Take(this));
         Winner<ChatResponse> winner;
@@ -42,7 +44,7 @@ public sealed partial class RouterChatClient
         result.Cancellation?.Return();
         NoteConnectivity(winner.Attempts, result.Route);
         var response = result.Value!;
-        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null);
+        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement));
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
         if (result.Budget is { } budget)
         {
@@ -58,6 +60,8 @@ public sealed partial class RouterChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var selection = Select(messages, options, streaming: true, explain: false, out var policy, out bool stripHints);
+        var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
+        bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
 
         // The call's span covers the whole stream, but must not become the consumer's current activity between updates.
         var parent = Activity.Current;
@@ -139,7 +143,7 @@ public sealed partial class RouterChatClient
             }
 
             completed = true;
-            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration);
+            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement));
             activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
             var last = new ChatResponseUpdate
             {

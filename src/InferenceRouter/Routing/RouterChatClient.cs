@@ -323,7 +323,8 @@ public sealed partial class RouterChatClient : IChatClient
             _localOnly.Apply(selection);
             _health.Apply(selection);
             policy.Apply(selection);
-            selection.Order(IsOffline ? LocalPlacement.First : _options.LocalRoutesLast ? LocalPlacement.Last : LocalPlacement.ByScore);
+            selection.PlacedOffline = IsOffline;
+            selection.Order(selection.PlacedOffline ? LocalPlacement.First : _options.LocalRoutesLast ? LocalPlacement.Last : LocalPlacement.ByScore);
             return selection;
         }
         catch
@@ -332,6 +333,24 @@ public sealed partial class RouterChatClient : IChatClient
             throw;
         }
     }
+
+    /// <summary>Returns the route a request would be tried on first now (no provider is called); null when no route may serve it.</summary>
+    internal ChatRoute? FirstCandidate(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming)
+    {
+        var selection = Select(messages, options, streaming, explain: false, out _, out _);
+        try
+        {
+            return selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
+        }
+        finally
+        {
+            ReturnSelection(selection);
+        }
+    }
+
+    /// <summary>Whether the winner is a fallback the caller did not ask for: not the first candidate, or local only because the app looked offline.</summary>
+    private static bool IsFallback(ChatRoute winner, ChatRoute? firstChoice, bool offlinePlacement) =>
+        !ReferenceEquals(winner, firstChoice) || (offlinePlacement && winner.Descriptor.IsLocal);
 
     private IRoutingPolicy ResolvePolicy(string name) =>
         _policies.TryGetValue(name, out var policy)

@@ -4,8 +4,10 @@ namespace InferenceRouter;
 /// <remarks>Read it with <see cref="RoutingInfoExtensions.GetRoutingInfo(Microsoft.Extensions.AI.ChatResponse)"/>; for streams it rides on the last update.</remarks>
 public sealed class RoutingInfo
 {
-    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken)
+    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken, bool isFallback = false)
     {
+        IsFallback = isFallback;
+        RouteModelId = route.Descriptor.ModelId;
         Route = route.Name;
         Provider = route.ProviderName;
         ModelId = modelId ?? route.Descriptor.ModelId;
@@ -34,6 +36,15 @@ public sealed class RoutingInfo
 
     /// <summary>Gets the key of the cache entry that answered (for <see cref="SemanticCacheChatClient.ReportOutcomeAsync"/>).</summary>
     internal string? CacheKey { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the answer came from a fallback the caller did not ask for: not the call's first candidate (failover,
+    /// a budget downgrade, a hedge that won) or the local route because the app looked offline. The semantic cache does not store these by default.
+    /// </summary>
+    public bool IsFallback { get; }
+
+    /// <summary>Gets the answering route's configured model id (the one the router sends), as opposed to <see cref="ModelId"/>, the one reported.</summary>
+    public string? RouteModelId { get; }
 
     /// <summary>Gets the name of the route that answered.</summary>
     public string Route { get; }
