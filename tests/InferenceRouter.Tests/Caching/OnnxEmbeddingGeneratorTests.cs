@@ -29,6 +29,41 @@ public class OnnxEmbeddingGeneratorTests(EmbeddingFixture fixture)
     }
 
     [Fact]
+    public async Task Each_embedding_says_whether_its_text_was_cut_to_the_window()
+    {
+        string longText = string.Join(' ', Enumerable.Repeat("contract clause", 600));
+        string huge = new('x', 10_000_000);
+
+        var embeddings = await fixture.Generator.GenerateAsync(["Who pays for shipping?", longText, huge, "  padded question  "]);
+
+        embeddings.Select(e => e.AdditionalProperties?[EmbeddingProperties.Truncated]).Should().Equal(false, true, true, false);
+    }
+
+    [Fact]
+    public async Task A_ten_megabyte_text_is_never_tokenised_whole()
+    {
+        string huge = string.Join(' ', Enumerable.Repeat("lorem ipsum dolor", 600_000)); // ≈ 10.8 million characters
+        await fixture.Generator.GenerateAsync(["warm up"]);
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var embedding = (await fixture.Generator.GenerateAsync([huge]))[0];
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        embedding.AdditionalProperties![EmbeddingProperties.Truncated].Should().Be(true);
+        allocated.Should().BeLessThan(8 * 1024 * 1024, "only the first MaxTokens × 100 characters are read, not the 21 MB string");
+    }
+
+    [Fact]
+    public void The_packaged_model_is_loaded_with_a_single_copy()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using var generator = new OnnxEmbeddingGenerator();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        allocated.Should().BeLessThan(110L * 1024 * 1024, "the 90.9 MB model is read once into an array of its size (two copies were 180 MB)");
+    }
+
+    [Fact]
     public async Task Batches_give_the_same_vectors_as_single_texts_and_long_texts_are_truncated()
     {
         var texts = Enumerable.Range(0, 40).Select(i => $"Question number {i} about the weather in city {i * 7}?").ToList();

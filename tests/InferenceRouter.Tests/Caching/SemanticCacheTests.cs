@@ -184,6 +184,25 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
         cache.Store.Count.Should().Be(2);
     }
 
+    [Theory]
+    [InlineData(2_000)]   // the default: long prompts never reach the semantic tier
+    [InlineData(1_000_000)] // a generous limit: the generator's truncation flag still keeps them exact-only
+    public async Task Prompts_longer_than_the_embedding_window_are_never_semantic_hits(int maxSemanticPromptCharacters)
+    {
+        var inner = Counting();
+        using var cache = Cache(inner, new SemanticCacheOptions { MaxSemanticPromptCharacters = maxSemanticPromptCharacters });
+        string contract = string.Join(' ', Enumerable.Range(0, 400).Select(i => $"Clause {i}: the seller delivers the goods described in schedule {i % 9} in good order."));
+
+        await cache.GetResponseAsync(Prompt(contract + " Who pays for shipping?"));
+        var other = await cache.GetResponseAsync(Prompt(contract + " Can the buyer terminate early?"));
+        var same = await cache.GetResponseAsync(Prompt(contract + " Who pays for shipping?"));
+
+        other.GetRoutingInfo()?.CacheHit.Should().BeNull("the two prompts differ past the embedding window: the model must answer");
+        other.Text.Should().EndWith("Can the buyer terminate early?");
+        same.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact, "the exact tier still serves the very same prompt");
+        inner.Calls.Should().Be(2);
+    }
+
     [Fact]
     public async Task Concurrent_identical_requests_call_the_model_once()
     {
