@@ -56,10 +56,12 @@ public class BudgetLedgerBenchmarks
         }
     })));
 
+    private readonly ChatOptions _maxOutput500 = new() { MaxOutputTokens = 500 };
+
     [Benchmark(Description = "budget per call (2 limits, cost)")]
     public async ValueTask<CallCost?> ManagerPerCall()
     {
-        var attempt = await _manager.ReserveAsync("acme", null, _target, 120, 500, CancellationToken.None).ConfigureAwait(false);
+        var attempt = await _manager.ReserveAsync("acme", null, _target, 120, Prompt, _maxOutput500, CancellationToken.None).ConfigureAwait(false);
         return await attempt.SettleAsync(_usage, null).ConfigureAwait(false);
     }
 

@@ -53,14 +53,17 @@ internal sealed class BudgetAttempt
     public static BudgetAttempt Deny(Exception denial, BudgetTarget target) => new(denial, target);
 
     /// <summary>Charges the real cost (from usage, else counted) once; later calls return null.</summary>
-    public async ValueTask<CallCost?> SettleAsync(UsageDetails? usage, string? outputText)
+    public ValueTask<CallCost?> SettleAsync(UsageDetails? usage, string? outputText)
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0)
         {
-            return null;
+            return default;
         }
 
-        return await Manager.SettleAsync(this, usage, outputText).ConfigureAwait(false);
+        var settling = Manager.SettleAsync(this, usage, outputText);
+        return settling.IsCompletedSuccessfully ? new(settling.Result) : AwaitAsync(settling);
+
+        static async ValueTask<CallCost?> AwaitAsync(ValueTask<CallCost> settling) => await settling.ConfigureAwait(false);
     }
 
     /// <summary>Gives the reservation back (the call failed before the provider produced anything) once.</summary>

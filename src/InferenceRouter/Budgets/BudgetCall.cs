@@ -6,8 +6,8 @@ namespace InferenceRouter;
 /// </summary>
 /// <remarks>
 /// It travels in an <see cref="AsyncLocal{T}"/> rather than in the options, so the caller's options are not copied for it and can
-/// never reach a provider with it. Only the router it is addressed to takes it, and taking it clears it for everything that router
-/// calls, so a nested pipeline (a tool calling another router) is never charged to this call.
+/// never reach a provider with it. Only the router it is addressed to reads it: another router (a tool calling another pipeline)
+/// is never charged to this call, and every call the pipeline makes to its router on this flow (a tool-calling loop) is charged.
 /// </remarks>
 internal sealed class BudgetCall(BudgetManager manager, RouterChatClient router, string? tenant, string? user)
 {
@@ -36,17 +36,9 @@ internal sealed class BudgetCall(BudgetManager manager, RouterChatClient router,
         }
     }
 
-    /// <summary>Takes the budget addressed to <paramref name="router"/> on this flow, if any, and clears it for everything the router calls.</summary>
-    public static BudgetCall? Take(RouterChatClient router)
-    {
-        if (s_current.Value is not { } call || !ReferenceEquals(call._router, router))
-        {
-            return null;
-        }
-
-        s_current.Value = null;
-        return call;
-    }
+    /// <summary>Gets the budget addressed to <paramref name="router"/> on this flow, if any.</summary>
+    public static BudgetCall? For(RouterChatClient router) =>
+        s_current.Value is { } call && ReferenceEquals(call._router, router) ? call : null;
 
     private readonly RouterChatClient _router = router;
 }

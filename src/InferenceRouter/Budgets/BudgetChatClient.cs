@@ -19,6 +19,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 {
     private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
+    private BudgetCall? _lastCall; // immutable: the next call for the same tenant and user reuses it
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -46,7 +47,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
 
         // The router reads the budget synchronously when the call starts, and its continuations keep it.
-        var previous = BudgetCall.Enter(new BudgetCall(Budget, _router, hints.Tenant, hints.User));
+        var previous = BudgetCall.Enter(CallFor(hints));
         try
         {
             return base.GetResponseAsync(messages, options, cancellationToken);
@@ -64,7 +65,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         var hints = Hints(options);
         return _router is null
             ? GetBudgetedStreamAsync(messages, options, hints, cancellationToken)
-            : GetRoutedStreamAsync(messages, options, new BudgetCall(Budget, _router, hints.Tenant, hints.User), cancellationToken);
+            : GetRoutedStreamAsync(messages, options, CallFor(hints), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -140,6 +141,16 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
     }
 
+    private BudgetCall CallFor(RoutingHints hints)
+    {
+        if (_lastCall is { } last && string.Equals(last.Tenant, hints.Tenant, StringComparison.Ordinal) && string.Equals(last.User, hints.User, StringComparison.Ordinal))
+        {
+            return last;
+        }
+
+        return _lastCall = new BudgetCall(Budget, _router!, hints.Tenant, hints.User);
+    }
+
     private static RoutingHints Hints(ChatOptions? options) => RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
 
     /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>
@@ -158,7 +169,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, CancellationToken cancellationToken)
     {
         var target = Budget.GetTarget(options?.ModelId ?? _defaultModelId);
-        var attempt = await Budget.ReserveAsync(hints.Tenant, hints.User, target, PromptTokens.Count(target.TokenCounter, messages, options), options?.MaxOutputTokens, cancellationToken).ConfigureAwait(false);
+        var attempt = await Budget.ReserveAsync(hints.Tenant, hints.User, target, PromptTokens.Count(TokenCounters.UpperBound, messages, options), messages, options, cancellationToken).ConfigureAwait(false);
         return attempt.Denial is { } denial ? throw denial : attempt;
     }
 }

@@ -36,6 +36,8 @@ public sealed class BudgetLimit
     /// <summary>Gets the name used in reports: <see cref="Name"/>, or one made of scope, key and window (<c>tenant:acme/day</c>).</summary>
     public string DisplayName => Name ?? $"{Scope.ToString().ToLowerInvariant()}{(string.IsNullOrEmpty(Key) || Scope == BudgetScope.Global ? string.Empty : ":" + Key)}/{WindowName}";
 
+    private CalendarWindow? _current;
+
     internal TimeSpan RollingPeriod => Window == BudgetWindow.Rolling ? TimeSpan.FromHours(RollingHours) : TimeSpan.Zero;
 
     private string WindowName => Window == BudgetWindow.Rolling ? $"{RollingHours:G}h" : Window.ToString().ToLowerInvariant();
@@ -114,6 +116,25 @@ public sealed class BudgetLimit
         return string.Concat(tenant, "/", user);
     }
 
+    /// <summary>Gets the calendar window holding <paramref name="now"/> (start and end), computed once per window and zone, not per call.</summary>
+    internal (DateTimeOffset Start, DateTimeOffset? End) GetWindow(DateTimeOffset now, TimeZoneInfo zone)
+    {
+        if (Window is BudgetWindow.Lifetime or BudgetWindow.Rolling)
+        {
+            return (DateTimeOffset.UnixEpoch, null);
+        }
+
+        var current = Volatile.Read(ref _current);
+        if (current is null || !ReferenceEquals(current.Zone, zone) || now < current.Start || now >= current.End)
+        {
+            var start = GetWindowStart(now, zone);
+            current = new CalendarWindow(zone, start, GetWindowEnd(start, zone)!.Value);
+            Volatile.Write(ref _current, current);
+        }
+
+        return (current.Start, current.End);
+    }
+
     /// <summary>Gets the end of the calendar window that starts at <paramref name="start"/>; null for lifetime and rolling windows.</summary>
     internal DateTimeOffset? GetWindowEnd(DateTimeOffset start, TimeZoneInfo zone)
     {
@@ -151,4 +172,6 @@ public sealed class BudgetLimit
         var start = Window == BudgetWindow.Day ? local.Date : new DateTime(local.Year, local.Month, 1, 0, 0, 0, DateTimeKind.Unspecified);
         return new DateTimeOffset(start, zone.GetUtcOffset(start)).ToUniversalTime();
     }
+
+    private sealed record CalendarWindow(TimeZoneInfo Zone, DateTimeOffset Start, DateTimeOffset End);
 }

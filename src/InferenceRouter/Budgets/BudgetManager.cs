@@ -16,11 +16,15 @@ public sealed class BudgetManager : IDisposable
 {
     private const int Decimals = 10;
 
+    /// <summary>What a reservation under way needs once the ledger answers.</summary>
+    private readonly record struct PendingReservation(BudgetTarget Target, string? Tenant, long PromptTokens, int MaxOutputTokens, decimal Estimate, bool Final);
+
     /// <summary>The longest tenant or user id a budget accepts.</summary>
     public const int MaxIdLength = 256;
 
     private readonly BudgetOptions _options;
     private readonly BudgetLimit[] _limits;
+    private readonly string[] _limitNames;
     private readonly FrozenDictionary<string, BudgetLimit> _limitsByName;
     private readonly IReadOnlyList<double> _thresholds;
     private readonly bool _ownsLedger;
@@ -47,6 +51,7 @@ public sealed class BudgetManager : IDisposable
         _options = options ?? new BudgetOptions();
         _options.Validate();
         _limits = [.. _options.Limits];
+        _limitNames = [.. _limits.Select(l => l.DisplayName)]; // formatted once: names key every account of every call
         _limitsByName = _limits.ToFrozenDictionary(l => l.DisplayName, StringComparer.OrdinalIgnoreCase);
         _thresholds = [.. _options.EffectiveThresholds.Order()];
         BudgetOptions.TryFindTimeZone(_options.TimeZone, out _zone);
@@ -95,11 +100,14 @@ public sealed class BudgetManager : IDisposable
         _telemetry.Dispose();
     }
 
-    internal BudgetTarget GetTarget(ChatRoute route) => _routeTargets.GetOrAdd(route, static (r, self) =>
+    internal BudgetTarget GetTarget(ChatRoute route) =>
+        route.LastBudgetTarget is { } last && ReferenceEquals(last.Manager, this) ? last : route.LastBudgetTarget = CreateTarget(route);
+
+    private BudgetTarget CreateTarget(ChatRoute route) => _routeTargets.GetOrAdd(route, static (r, self) =>
     {
         var d = r.Descriptor;
         var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : self.Catalog.TryGetPrice(d.ModelId, out var p) ? p : null);
-        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens);
+        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens) { Manager = self };
     }, this);
 
     internal BudgetTarget GetTarget(string? modelId) => _modelTargets.GetOrAdd(modelId ?? string.Empty, static (id, self) =>
@@ -109,43 +117,97 @@ public sealed class BudgetManager : IDisposable
         return new BudgetTarget(null, model, pricing, RouteDescriptor.EmptyTags, TokenCounters.ForModel(model), null);
     }, this);
 
-    /// <summary>Reserves the call's worst case (prompt tokens plus its output limit at the highest output price) in every limit that applies.</summary>
-    internal async ValueTask<BudgetAttempt> ReserveAsync(string? tenant, string? user, BudgetTarget target, long promptTokens, int? requestedMaxOutput, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves the call's worst case (every billed input token plus its output limit at the highest output price) in every limit that applies.
+    /// The prompt is bounded cheaply first (<paramref name="promptTokenBound"/>: one token per UTF-8 byte); only when that does not fit is it
+    /// counted exactly with the target's tokenizer, so the exact count (hundreds of nanoseconds) is paid only near a limit.
+    /// </summary>
+    internal ValueTask<BudgetAttempt> ReserveAsync(
+        string? tenant, string? user, BudgetTarget target, long promptTokenBound, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         CheckId(tenant, "tenant");
         CheckId(user, "user");
         if (!TryGetPricing(target, out var pricing, out var unpriced))
         {
             _telemetry.RecordDenial("unpriced-model", BudgetEnforcement.Downgrade);
-            return BudgetAttempt.Deny(unpriced, target);
+            return new(BudgetAttempt.Deny(unpriced, target));
         }
 
+        // Synchronous all the way when the ledger is (the in-memory one is): no async state machines on the hot path.
+        bool exactCounter = !ReferenceEquals(target.TokenCounter, TokenCounters.UpperBound);
+        var first = ReserveCoreAsync(tenant, user, target, pricing, promptTokenBound, options?.MaxOutputTokens, final: !exactCounter, cancellationToken);
+        return !exactCounter || (first.IsCompletedSuccessfully && first.Result.Denial is null)
+            ? first
+            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, cancellationToken);
+    }
+
+    private async ValueTask<BudgetAttempt> ReserveExactlyIfDeniedAsync(
+        ValueTask<BudgetAttempt> first, string? tenant, string? user, BudgetTarget target, RoutePricing pricing, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var attempt = await first.ConfigureAwait(false);
+        if (attempt.Denial is null)
+        {
+            return attempt;
+        }
+
+        long exact = PromptTokens.Count(target.TokenCounter, messages, options);
+        return await ReserveCoreAsync(tenant, user, target, pricing, exact, options?.MaxOutputTokens, final: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<BudgetAttempt> ReserveCoreAsync(
+        string? tenant, string? user, BudgetTarget target, RoutePricing pricing, long promptTokens, int? requestedMaxOutput, bool final, CancellationToken cancellationToken)
+    {
         int maxOutput = requestedMaxOutput is { } requested
             ? target.MaxOutputTokens is { } routeMax ? Math.Min(requested, routeMax) : requested
             : target.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
-        decimal outputPrice = Math.Max(pricing.OutputPerMillion, pricing.EffectiveReasoningPerMillion);
-        decimal estimate = Math.Round(((promptTokens * pricing.InputPerMillion) + (maxOutput * outputPrice)) / 1_000_000m, Decimals, MidpointRounding.ToPositiveInfinity);
-
-        var now = _time.GetUtcNow();
-        var accounts = GetAccounts(tenant, user, target, now);
-        BudgetReservation? reservation = null;
-        if (accounts is not null)
+        decimal estimate;
+        if (target.UnitPrices is { } units && units.Cost(promptTokens, 0, maxOutput, 0) is { } inputAndOutput &&
+            units.Cost(promptTokens, 0, 0, maxOutput) is { } inputAndReasoning)
         {
-            reservation = await Ledger.ReserveAsync(accounts, estimate, now + _options.ReservationTimeout, cancellationToken).ConfigureAwait(false);
-            if (reservation.Denied is { } balance)
-            {
-                var limit = _limitsByName[accounts[reservation.DeniedIndex].Key.Limit];
-                BudgetLog.Denied(_logger, limit.DisplayName, limit.Enforcement, target.SpendKey, balance.Spent, balance.Reserved, balance.Limit, estimate);
-                _telemetry.RecordDenial(limit.DisplayName, limit.Enforcement);
-                return BudgetAttempt.Deny(new BudgetExceededException(limit, balance, estimate, target.Route, Catalog.Currency), target);
-            }
+            estimate = BudgetUnits.ToDecimal(Math.Max(inputAndOutput, inputAndReasoning));
+        }
+        else
+        {
+            decimal outputPrice = Math.Max(pricing.OutputPerMillion, pricing.EffectiveReasoningPerMillion);
+            estimate = Math.Round(((promptTokens * pricing.InputPerMillion) + (maxOutput * outputPrice)) / 1_000_000m, Decimals, MidpointRounding.ToPositiveInfinity);
         }
 
-        return new BudgetAttempt(this, target, reservation, tenant, promptTokens, maxOutput, estimate, _time.GetTimestamp());
+        var now = _time.GetUtcNow();
+        var request = new PendingReservation(target, tenant, promptTokens, maxOutput, estimate, final);
+        if (GetAccounts(tenant, user, target, now) is not { } accounts)
+        {
+            return new(Grant(request, null));
+        }
+
+        var pending = Ledger.ReserveAsync(accounts, estimate, now + _options.ReservationTimeout, cancellationToken);
+        return pending.IsCompletedSuccessfully ? new(Complete(request, pending.Result)) : CompleteAsync(request, pending);
+
+        async ValueTask<BudgetAttempt> CompleteAsync(PendingReservation request, ValueTask<BudgetReservation> pending) =>
+            Complete(request, await pending.ConfigureAwait(false));
     }
 
+    private BudgetAttempt Complete(PendingReservation request, BudgetReservation reservation)
+    {
+        if (reservation.Denied is not { } balance)
+        {
+            return Grant(request, reservation);
+        }
+
+        var limit = _limitsByName[reservation.Accounts[reservation.DeniedIndex].Key.Limit];
+        if (request.Final)
+        {
+            BudgetLog.Denied(_logger, limit.DisplayName, limit.Enforcement, request.Target.SpendKey, balance.Spent, balance.Reserved, balance.Limit, request.Estimate);
+            _telemetry.RecordDenial(limit.DisplayName, limit.Enforcement);
+        }
+
+        return BudgetAttempt.Deny(new BudgetExceededException(limit, balance, request.Estimate, request.Target.Route, Catalog.Currency), request.Target);
+    }
+
+    private BudgetAttempt Grant(PendingReservation request, BudgetReservation? reservation) =>
+        new(this, request.Target, reservation, request.Tenant, request.PromptTokens, request.MaxOutputTokens, request.Estimate, _time.GetTimestamp());
+
     /// <summary>Computes the real cost, settles the reservation, raises threshold events and counts the spend.</summary>
-    internal async ValueTask<CallCost> SettleAsync(BudgetAttempt attempt, UsageDetails? usage, string? outputText)
+    internal ValueTask<CallCost> SettleAsync(BudgetAttempt attempt, UsageDetails? usage, string? outputText)
     {
         var target = attempt.Target;
         var pricing = target.Pricing ?? RoutePricing.Free;
@@ -154,44 +216,83 @@ public sealed class BudgetManager : IDisposable
         long output = usage?.OutputTokenCount ?? target.CountOutputTokens(outputText ?? string.Empty);
         long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
         long reasoning = Math.Clamp(usage?.ReasoningTokenCount ?? 0, 0, output);
-        decimal amount = Math.Round(pricing.Estimate(input - cached, output - reasoning, cached, reasoning), Decimals, MidpointRounding.AwayFromZero);
+        decimal amount = target.UnitPrices?.Cost(input - cached, cached, output - reasoning, reasoning) is { } units
+            ? BudgetUnits.ToDecimal(units)
+            : Math.Round(pricing.Estimate(input - cached, output - reasoning, cached, reasoning), Decimals, MidpointRounding.AwayFromZero);
         var cost = new CallCost(target.Route, target.ModelId, amount, Catalog.Currency, estimated, input, cached, output, reasoning);
 
         if (attempt.Reservation is { } reservation)
         {
-            BudgetSettlement settlement;
+            ValueTask<BudgetSettlement> pending;
             try
             {
-                settlement = await Ledger.SettleAsync(reservation, amount).ConfigureAwait(false);
+                pending = Ledger.SettleAsync(reservation, amount);
             }
             catch (Exception e)
             {
-                // The answer is in hand and billed: never lose it over the ledger. The reservation stays held and expiry charges it.
-                BudgetLog.SettleFailed(_logger, target.SpendKey, e.GetType().Name, e);
-                settlement = default;
+                pending = new(SettleFailed(target, e));
             }
 
-            if (amount > reservation.Amount)
+            if (!pending.IsCompletedSuccessfully)
             {
-                // The one way past a limit: a provider that ignored the output limit it was sent.
-                BudgetLog.CostOverReservation(_logger, target.SpendKey, amount, reservation.Amount);
-                _telemetry.RecordOverReservation(target.SpendKey);
+                return SettleLateAsync(pending, attempt, reservation, cost);
             }
 
-            if (settlement.Late)
-            {
-                BudgetLog.SettledAfterExpiry(_logger, target.SpendKey, reservation.Id, amount, reservation.Amount, _options.ReservationTimeout);
-                _telemetry.RecordLateSettlement(target.SpendKey);
-            }
-
-            if (settlement.Applied)
-            {
-                CheckThresholds(settlement.Balances);
-            }
+            OnSettled(pending.Result, target, reservation, amount);
         }
 
-        var latency = _time.GetElapsedTime(attempt.StartedTimestamp);
-        _spend.GetOrAdd(target.SpendKey, static _ => new SpendCounter()).Add(cost, latency);
+        return new(Count(attempt, cost));
+
+        async ValueTask<CallCost> SettleLateAsync(ValueTask<BudgetSettlement> pending, BudgetAttempt attempt, BudgetReservation reservation, CallCost cost)
+        {
+            BudgetSettlement settlement;
+            try
+            {
+                settlement = await pending.ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                settlement = SettleFailed(attempt.Target, e);
+            }
+
+            OnSettled(settlement, attempt.Target, reservation, cost.Amount);
+            return Count(attempt, cost);
+        }
+    }
+
+    /// <summary>The answer is in hand and billed: a ledger that fails never loses it. The reservation stays held and expiry charges it.</summary>
+    private BudgetSettlement SettleFailed(BudgetTarget target, Exception e)
+    {
+        BudgetLog.SettleFailed(_logger, target.SpendKey, e.GetType().Name, e);
+        return default;
+    }
+
+    private void OnSettled(BudgetSettlement settlement, BudgetTarget target, BudgetReservation reservation, decimal amount)
+    {
+        if (amount > reservation.Amount)
+        {
+            // The one way past a limit: a provider that ignored the output limit it was sent.
+            BudgetLog.CostOverReservation(_logger, target.SpendKey, amount, reservation.Amount);
+            _telemetry.RecordOverReservation(target.SpendKey);
+        }
+
+        if (settlement.Late)
+        {
+            BudgetLog.SettledAfterExpiry(_logger, target.SpendKey, reservation.Id, amount, reservation.Amount, _options.ReservationTimeout);
+            _telemetry.RecordLateSettlement(target.SpendKey);
+        }
+
+        if (settlement.Applied)
+        {
+            CheckThresholds(settlement.Balances);
+        }
+    }
+
+    /// <summary>Counts the cost in the report and the meter.</summary>
+    private CallCost Count(BudgetAttempt attempt, CallCost cost)
+    {
+        var target = attempt.Target;
+        (target.SpendCounter ??= _spend.GetOrAdd(target.SpendKey, static _ => new SpendCounter())).Add(cost, _time.GetElapsedTime(attempt.StartedTimestamp));
         _telemetry.RecordCost(cost, _options.TenantInMetrics ? attempt.Tenant : null);
         return cost;
     }
@@ -221,18 +322,37 @@ public sealed class BudgetManager : IDisposable
 
     private BudgetAccount[]? GetAccounts(string? tenant, string? user, BudgetTarget target, DateTimeOffset now)
     {
+        if (target.LastAccounts is { } last && now < last.ValidUntil && string.Equals(last.Tenant, tenant, StringComparison.Ordinal) &&
+            string.Equals(last.User, user, StringComparison.Ordinal))
+        {
+            return last.Accounts;
+        }
+
+        var accounts = BuildAccounts(tenant, user, target, now, out var validUntil);
+        target.LastAccounts = new BudgetTarget.CachedAccounts(tenant, user, validUntil, accounts);
+        return accounts;
+    }
+
+    private BudgetAccount[]? BuildAccounts(string? tenant, string? user, BudgetTarget target, DateTimeOffset now, out DateTimeOffset validUntil)
+    {
+        validUntil = DateTimeOffset.MaxValue;
         BudgetAccount[]? accounts = null;
         int count = 0;
-        foreach (var limit in _limits)
+        for (int i = 0; i < _limits.Length; i++)
         {
+            var limit = _limits[i];
             if (!limit.TryGetScopeValue(tenant, user, target, out var value))
             {
                 continue;
             }
 
             accounts ??= new BudgetAccount[_limits.Length];
-            var start = limit.GetWindowStart(now, _zone);
-            accounts[count++] = new BudgetAccount(new BudgetAccountKey(limit.DisplayName, value, start), limit.Amount, limit.RollingPeriod, limit.GetWindowEnd(start, _zone));
+            var (start, end) = limit.GetWindow(now, _zone);
+            accounts[count++] = new BudgetAccount(new BudgetAccountKey(_limitNames[i], value, start), limit.Amount, limit.RollingPeriod, end);
+            if (end < validUntil)
+            {
+                validUntil = end.Value;
+            }
         }
 
         return accounts is null || count == accounts.Length ? accounts : accounts[..count];
@@ -350,35 +470,5 @@ public sealed class BudgetManager : IDisposable
         }
 
         return options.Prices.Count == 0 ? catalog : catalog.With(options.Prices.Select(p => KeyValuePair.Create(p.Key, p.Value.ToPricing())));
-    }
-
-    /// <summary>Running totals for one route; locked because decimals cannot be updated atomically.</summary>
-    private sealed class SpendCounter
-    {
-        private long _calls;
-        private long _input;
-        private long _output;
-        private decimal _cost;
-        private long _latencyTicks;
-
-        public void Add(CallCost cost, TimeSpan latency)
-        {
-            lock (this)
-            {
-                _calls++;
-                _input += cost.InputTokens;
-                _output += cost.OutputTokens;
-                _cost += cost.Amount;
-                _latencyTicks += latency.Ticks;
-            }
-        }
-
-        public RouteSpend ToSpend(string route)
-        {
-            lock (this)
-            {
-                return new RouteSpend(route, _calls, _input, _output, _cost, _calls == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(_latencyTicks / _calls));
-            }
-        }
     }
 }

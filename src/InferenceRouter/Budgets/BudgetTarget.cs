@@ -12,7 +12,23 @@ internal sealed class BudgetTarget
         TokenCounter = tokenCounter;
         MaxOutputTokens = maxOutputTokens;
         SpendKey = route ?? modelId ?? "(unknown model)";
+        UnitPrices = pricing is null ? null : InferenceRouter.UnitPrices.From(pricing);
     }
+
+    /// <summary>Gets the budget this target belongs to (a route may be priced by several budgets).</summary>
+    public BudgetManager? Manager { get; init; }
+
+    /// <summary>Gets the prices as whole units per token, when they are (the fast path for estimates and costs).</summary>
+    public UnitPrices? UnitPrices { get; }
+
+    /// <summary>
+    /// Gets or sets the accounts of the last call on this target: the next call for the same tenant and user in the same windows reuses
+    /// them (an immutable array) instead of building them again.
+    /// </summary>
+    public CachedAccounts? LastAccounts { get; set; }
+
+    /// <summary>Gets or sets the report counter this target's spend goes to (resolved once, not per call).</summary>
+    public SpendCounter? SpendCounter { get; set; }
 
     public string? Route { get; }
 
@@ -38,4 +54,7 @@ internal sealed class BudgetTarget
 
     /// <summary>Counts output tokens of text the provider reported no usage for.</summary>
     public int CountOutputTokens(string text) => text.Length == 0 ? 0 : Math.Max(TokenCounter.CountTokens(text), 1);
+
+    /// <summary>The accounts a tenant and user's calls reserve in, valid until the first of their windows closes.</summary>
+    internal sealed record CachedAccounts(string? Tenant, string? User, DateTimeOffset ValidUntil, BudgetAccount[]? Accounts);
 }

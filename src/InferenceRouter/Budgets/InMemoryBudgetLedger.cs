@@ -25,6 +25,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     private readonly ITimer? _persistTimer;
     private readonly Func<BudgetAccountKey, BudgetAccount, BudgetAccountState> _createAccount;
     private readonly ConcurrentDictionary<(string Limit, DateTimeOffset Start), BudgetAccountState.ClosedWindow> _closedWindows = new();
+    private StatesOf? _lastStates;
     private readonly SemaphoreSlim _persistLock = new(1, 1);
     private long _nextId;
     private long _nextOrder;
@@ -87,7 +88,10 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             Sweep(now);
         }
 
-        var states = new BudgetAccountState[accounts.Length];
+        // The budget reuses one accounts array per tenant and window: its states were looked up last time (keys checked again).
+        var cached = Volatile.Read(ref _lastStates);
+        bool reuse = cached is not null && ReferenceEquals(cached.Accounts, accounts) && cached.Matches(accounts);
+        var states = reuse ? cached!.States : new BudgetAccountState[accounts.Length];
         long units = BudgetUnits.From(amount);
         Span<int> order = stackalloc int[accounts.Length];
         int locked = 0;
@@ -95,9 +99,12 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         {
             while (true)
             {
-                for (int i = 0; i < accounts.Length; i++)
+                if (!reuse)
                 {
-                    states[i] = _accounts.GetOrAdd(accounts[i].Key, _createAccount, accounts[i]);
+                    for (int i = 0; i < accounts.Length; i++)
+                    {
+                        states[i] = _accounts.GetOrAdd(accounts[i].Key, _createAccount, accounts[i]);
+                    }
                 }
 
                 SortByLockOrder(states, order);
@@ -118,6 +125,11 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
                 }
 
                 locked = 0;
+                if (reuse)
+                {
+                    reuse = false;
+                    states = new BudgetAccountState[accounts.Length];
+                }
             }
 
             for (int i = 0; i < states.Length; i++)
@@ -145,6 +157,11 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             {
                 Monitor.Exit(states[order[locked]]);
             }
+        }
+
+        if (!reuse)
+        {
+            Volatile.Write(ref _lastStates, new StatesOf(accounts, states));
         }
 
         long id = Interlocked.Increment(ref _nextId);
@@ -632,5 +649,26 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         }
 
         protected override string CreateId() => Sequence.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The account states last resolved for one accounts array (callers may reuse an array; its keys are checked again).</summary>
+    private sealed class StatesOf(BudgetAccount[] accounts, BudgetAccountState[] states)
+    {
+        public BudgetAccount[] Accounts { get; } = accounts;
+
+        public BudgetAccountState[] States { get; } = states;
+
+        public bool Matches(BudgetAccount[] accounts)
+        {
+            for (int i = 0; i < accounts.Length; i++)
+            {
+                if (accounts[i].Key != States[i].Key)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 }

@@ -150,7 +150,15 @@ public sealed class RouteSelection
     public long CountPromptTokens(ChatRoute route)
     {
         ArgumentNullException.ThrowIfNull(route);
-        var counter = route.TokenCounter;
+        return CountPromptTokens(route.TokenCounter);
+    }
+
+    /// <summary>Counts every input token the provider bills with <paramref name="counter"/> (cached per counter for this call).</summary>
+    /// <param name="counter">The counter, e.g. <see cref="TokenCounters.UpperBound"/>.</param>
+    /// <returns>The input tokens.</returns>
+    public long CountPromptTokens(ITokenCounter counter)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
         for (int i = 0; i < _counters.Length; i++)
         {
             if (ReferenceEquals(_counters[i], counter))

@@ -41,6 +41,9 @@ public sealed class ChatRoute
 
     internal ResiliencePipeline Pipeline { get; private set; } = ResiliencePipeline.Empty;
 
+    /// <summary>Gets or sets the budget target of the last budget that priced this route (saves a lookup per attempt).</summary>
+    internal BudgetTarget? LastBudgetTarget { get; set; }
+
     internal string ProviderName { get; private set; } = "unknown";
 
     internal void Attach(RouteHealth health, ResiliencePipeline pipeline)

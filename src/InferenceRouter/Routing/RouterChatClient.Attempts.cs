@@ -57,9 +57,9 @@ public sealed partial class RouterChatClient
         BudgetAttempt? budget = null;
         if (call.Budget is { } budgetCall)
         {
-            // Counted before the first await: hedged attempts start one after another on the same selection.
-            long promptTokens = call.Selection.CountPromptTokens(route);
-            budget = await budgetCall.Manager.ReserveAsync(budgetCall.Tenant, budgetCall.User, budgetCall.Manager.GetTarget(route), promptTokens, call.Options?.MaxOutputTokens, token).ConfigureAwait(false);
+            // The cheap bound is counted once per call, before the first await: hedged attempts share the selection.
+            long bound = call.Selection.CountPromptTokens(TokenCounters.UpperBound);
+            budget = await budgetCall.Manager.ReserveAsync(budgetCall.Tenant, budgetCall.User, budgetCall.Manager.GetTarget(route), bound, call.Messages, call.Options, token).ConfigureAwait(false);
             if (budget.Denial is { } denial)
             {
                 return new AttemptResult<T>(route, default, denial, RouteAttemptOutcome.OverBudget, default, cancellation, _time.GetTimestamp(), TimeSpan.Zero);
@@ -205,7 +205,7 @@ public sealed partial class RouterChatClient
             return options;
         }
 
-        var copy = options.Clone();
+        var copy = stripHints ? ProviderOptions.CopyWithout(options, ChatOptionsRoutingExtensions.HintsKey) : options.Clone();
         if (changeModel)
         {
             copy.ModelId = route.Descriptor.ModelId;
@@ -214,16 +214,6 @@ public sealed partial class RouterChatClient
         if (changeLimit)
         {
             copy.MaxOutputTokens = reservedMaxOutput;
-        }
-
-        if (stripHints && copy.AdditionalProperties is { } properties)
-        {
-            // Clone copied the dictionary: removing from the copy leaves the caller's options as they were.
-            properties.Remove(ChatOptionsRoutingExtensions.HintsKey);
-            if (properties.Count == 0)
-            {
-                copy.AdditionalProperties = null;
-            }
         }
 
         return copy;

@@ -22,7 +22,7 @@ public sealed partial class RouterChatClient
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
         bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
         using var activity = RouterTelemetry.StartCall(streaming: false);
-        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.Take(this));
+        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.For(this));
         Winner<ChatResponse> winner;
         try
         {
@@ -68,7 +68,7 @@ public sealed partial class RouterChatClient
         var activity = RouterTelemetry.StartCall(streaming: true);
         Activity.Current = parent;
 
-        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name, selection, BudgetCall.Take(this));
+        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name, selection, BudgetCall.For(this));
         var firstTimeout = _options.TimeToFirstTokenTimeout ?? _options.AttemptTimeout;
         Winner<StreamStart> winner;
         try
@@ -190,8 +190,8 @@ public sealed partial class RouterChatClient
         }
     }
 
-    private static async ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
-        await budget.SettleAsync(response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null).ConfigureAwait(false);
+    private static ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
+        budget.SettleAsync(response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null);
 
     private static async Task DiscardStream(AttemptResult<StreamStart> result)
     {
