@@ -1,68 +1,40 @@
 using System.Buffers;
-using System.Globalization;
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace InferenceRouter;
 
 /// <summary>
-/// Hashes the parts of a request into a cache key as they are written: each part is length-prefixed (so no two different requests
-/// write the same bytes) and text is encoded in small chunks (a long prompt is never copied whole). Numbers are written invariantly,
-/// so keys are the same in every process and culture.
+/// Hashes the parts of a request into a cache key. Parts are written in a fixed order, each length- or presence-prefixed and lists
+/// count-prefixed, so no two different requests write the same bytes; numbers are written as little-endian binary, so keys are the
+/// same in every process, culture and machine. Parts gather in a pooled 8 KB buffer hashed in one shot (the common, short request);
+/// a longer request streams through an incremental hash in small chunks, so a long prompt is never copied whole.
 /// </summary>
 internal sealed class CacheKeyWriter : IDisposable
 {
     private const int ChunkChars = 512;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(ChunkChars));
+    private const int BufferBytes = 8192;
+    private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+    private int _length;
+    private IncrementalHash? _hash;
 
-    /// <summary>Writes a field name and its text.</summary>
-    public void Write(string name, ReadOnlySpan<char> value)
+    /// <summary>Writes text that may be absent: absent and empty differ.</summary>
+    public void Write(string? value)
     {
-        WriteText(name);
-        WriteText(value);
-    }
-
-    /// <summary>Writes a field that may be absent: absent and empty differ.</summary>
-    public void Write(string name, string? value)
-    {
-        WriteText(name);
         if (value is null)
         {
-            WriteLength(-1);
+            WriteInt32(-1);
         }
         else
         {
-            WriteText(value);
+            Write(value.AsSpan());
         }
     }
 
-    public void Write(string name, double? value) => Write(name, value?.ToString("R", CultureInfo.InvariantCulture));
-
-    public void Write(string name, long? value) => Write(name, value?.ToString(CultureInfo.InvariantCulture));
-
-    public void Write(string name, bool? value) => Write(name, value is null ? null : value.Value ? "true" : "false");
-
-    /// <summary>Writes raw bytes (a canonical serialisation).</summary>
-    public void Write(string name, ReadOnlySpan<byte> value)
+    public void Write(ReadOnlySpan<char> text)
     {
-        WriteText(name);
-        WriteLength(value.Length);
-        _hash.AppendData(value);
-    }
-
-    /// <summary>Returns the key: the first 128 bits of the SHA-256, in hex.</summary>
-    public string Finish() => Convert.ToHexString(_hash.GetHashAndReset().AsSpan(0, 16));
-
-    public void Dispose()
-    {
-        _hash.Dispose();
-        ArrayPool<byte>.Shared.Return(_buffer);
-    }
-
-    private void WriteText(ReadOnlySpan<char> text)
-    {
-        WriteLength(text.Length);
+        WriteInt32(text.Length);
         while (!text.IsEmpty)
         {
             var chunk = text[..Math.Min(ChunkChars, text.Length)];
@@ -71,16 +43,89 @@ internal sealed class CacheKeyWriter : IDisposable
                 chunk = chunk[..^1]; // never split a surrogate pair across chunks
             }
 
-            int bytes = Encoding.UTF8.GetBytes(chunk, _buffer);
-            _hash.AppendData(_buffer, 0, bytes);
+            MakeRoom(Encoding.UTF8.GetMaxByteCount(chunk.Length));
+            _length += Encoding.UTF8.GetBytes(chunk, _buffer.AsSpan(_length));
             text = text[chunk.Length..];
         }
     }
 
-    private void WriteLength(int length)
+    public void Write(long? value)
     {
-        Span<byte> bytes = stackalloc byte[sizeof(int)];
-        BitConverter.TryWriteBytes(bytes, length);
-        _hash.AppendData(bytes);
+        MakeRoom(1 + sizeof(long));
+        _buffer[_length++] = value is null ? (byte)0 : (byte)1;
+        BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_length), value ?? 0);
+        _length += sizeof(long);
+    }
+
+    public void Write(double? value) => Write(value is { } number ? BitConverter.DoubleToInt64Bits(number) : null);
+
+    public void Write(bool? value) => Write(value is null ? null : value.Value ? 1L : 0L);
+
+    /// <summary>Writes how many items of a list follow.</summary>
+    public void WriteCount(int count) => WriteInt32(count);
+
+    /// <summary>Writes raw bytes (a canonical serialisation).</summary>
+    public void Write(ReadOnlySpan<byte> value)
+    {
+        WriteInt32(value.Length);
+        if (value.Length > BufferBytes)
+        {
+            Flush();
+            (_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256)).AppendData(value);
+            return;
+        }
+
+        MakeRoom(value.Length);
+        value.CopyTo(_buffer.AsSpan(_length));
+        _length += value.Length;
+    }
+
+    /// <summary>Returns the key: the first 128 bits of the SHA-256, in hex.</summary>
+    public string Finish()
+    {
+        Span<byte> hash = stackalloc byte[32];
+        if (_hash is null)
+        {
+            SHA256.HashData(_buffer.AsSpan(0, _length), hash);
+        }
+        else
+        {
+            Flush();
+            _hash.GetHashAndReset(hash);
+        }
+
+        _length = 0;
+        return Convert.ToHexString(hash[..16]);
+    }
+
+    public void Dispose()
+    {
+        _hash?.Dispose();
+        ArrayPool<byte>.Shared.Return(_buffer);
+    }
+
+    private void WriteInt32(int value)
+    {
+        MakeRoom(sizeof(int));
+        BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(_length), value);
+        _length += sizeof(int);
+    }
+
+    private void MakeRoom(int bytes)
+    {
+        if (_length + bytes > BufferBytes)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Moves what the buffer holds into the incremental hash (long requests only).</summary>
+    private void Flush()
+    {
+        if (_length > 0)
+        {
+            (_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256)).AppendData(_buffer, 0, _length);
+            _length = 0;
+        }
     }
 }

@@ -47,34 +47,37 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         bool localOnly;
         using (var writer = new CacheKeyWriter())
         {
+            // A fixed order of parts, lists prefixed by their counts (CacheKeyWriter): no two different requests write the same bytes.
+            writer.WriteCount(list.Count);
             for (int i = 0; i < list.Count; i++)
             {
                 var message = list[i];
-                writer.Write("author", message.AuthorName);
+                writer.Write(message.AuthorName);
                 if (i < list.Count - 1)
                 {
-                    writer.Write("role", message.Role.Value);
+                    writer.Write(message.Role.Value);
+                    writer.WriteCount(message.Contents.Count);
                     foreach (var content in message.Contents)
                     {
-                        writer.Write("text", ((TextContent)content).Text);
+                        writer.Write(((TextContent)content).Text);
                     }
                 }
             }
 
             var hints = RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
             localOnly = hints.LocalOnly;
-            writer.Write("tenant", hints.Tenant);
+            writer.Write(hints.Tenant);
             if (partitionByUser)
             {
-                writer.Write("user", hints.User);
+                writer.Write(hints.User);
             }
 
-            writer.Write("route", hints.Route);
-            writer.Write("policy", hints.Policy);
-            writer.Write("caps", (long)hints.RequiredCapabilities);
-            writer.Write("local", hints.LocalOnly);
-            WriteTags(writer, "tags+", hints.RequiredTags);
-            WriteTags(writer, "tags-", hints.ExcludedTags);
+            writer.Write(hints.Route);
+            writer.Write(hints.Policy);
+            writer.Write((long)hints.RequiredCapabilities);
+            writer.Write(hints.LocalOnly);
+            WriteTags(writer, hints.RequiredTags);
+            WriteTags(writer, hints.ExcludedTags);
             if (options is not null && !TryWriteOptions(writer, options, out var unkeyable))
             {
                 return Skip(unkeyable);
@@ -84,8 +87,8 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         }
 
         using var key = new CacheKeyWriter();
-        key.Write("partition", partition);
-        key.Write("prompt", prompt);
+        key.Write(partition);
+        key.Write(prompt);
         return new CacheRequest(partition, prompt, key.Finish(), null, localOnly);
     }
 
@@ -128,45 +131,50 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
     private static bool TryWriteOptions(CacheKeyWriter writer, ChatOptions options, out string reason)
     {
         reason = string.Empty;
-        writer.Write("instructions", options.Instructions);
-        writer.Write("model", options.ModelId);
-        writer.Write("temperature", options.Temperature);
-        writer.Write("top_p", options.TopP);
-        writer.Write("top_k", options.TopK);
-        writer.Write("seed", options.Seed);
-        writer.Write("frequency", options.FrequencyPenalty);
-        writer.Write("presence", options.PresencePenalty);
-        writer.Write("max", options.MaxOutputTokens);
-        writer.Write("reasoning.effort", options.Reasoning?.Effort?.ToString());
-        writer.Write("reasoning.output", options.Reasoning?.Output?.ToString());
-        writer.Write("parallel_tools", options.AllowMultipleToolCalls);
-        writer.Write("tool_mode", options.ToolMode switch
+        writer.Write(options.Instructions);
+        writer.Write(options.ModelId);
+        writer.Write(options.Temperature);
+        writer.Write(options.TopP);
+        writer.Write(options.TopK);
+        writer.Write(options.Seed);
+        writer.Write(options.FrequencyPenalty);
+        writer.Write(options.PresencePenalty);
+        writer.Write(options.MaxOutputTokens);
+        writer.Write(options.Reasoning?.Effort?.ToString());
+        writer.Write(options.Reasoning?.Output?.ToString());
+        writer.Write(options.AllowMultipleToolCalls);
+        writer.Write(options.ToolMode switch
         {
             null => null,
             RequiredChatToolMode required => "required:" + required.RequiredFunctionName,
             var mode => mode.GetType().Name,
         });
+        writer.WriteCount(options.StopSequences?.Count ?? -1);
         foreach (var stop in options.StopSequences ?? [])
         {
-            writer.Write("stop", stop);
+            writer.Write(stop);
         }
 
         switch (options.ResponseFormat)
         {
+            case null:
+                writer.Write((string?)null);
+                break;
             case ChatResponseFormatJson json:
-                writer.Write("format", "json");
-                writer.Write("schema.name", json.SchemaName);
-                writer.Write("schema.description", json.SchemaDescription);
-                writer.Write("schema", json.Schema?.GetRawText());
+                writer.Write("json");
+                writer.Write(json.SchemaName);
+                writer.Write(json.SchemaDescription);
+                writer.Write(json.Schema?.GetRawText());
                 break;
             case ChatResponseFormatText:
-                writer.Write("format", "text");
+                writer.Write("text");
                 break;
             case { } other:
                 reason = $"the response format {other.GetType().Name} cannot be keyed";
                 return false;
         }
 
+        writer.WriteCount(options.Tools?.Count ?? -1);
         foreach (var tool in options.Tools ?? [])
         {
             if (tool is not AIFunctionDeclaration function)
@@ -176,13 +184,15 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
                 return false;
             }
 
-            writer.Write("tool", function.Name);
-            writer.Write("tool.description", function.Description);
-            writer.Write("tool.schema", function.JsonSchema.GetRawText());
-            writer.Write("tool.return", function.ReturnJsonSchema?.GetRawText());
+            writer.Write(function.Name);
+            writer.Write(function.Description);
+            writer.Write(function.JsonSchema.GetRawText());
+            writer.Write(function.ReturnJsonSchema?.GetRawText());
         }
 
-        if (options.AdditionalProperties is { Count: > 0 } properties)
+        var keyed = options.AdditionalProperties;
+        writer.WriteCount(keyed is null ? -1 : keyed.Count - (keyed.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) ? 1 : 0) - (keyed.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) ? 1 : 0));
+        if (keyed is { Count: > 0 } properties)
         {
             foreach (var (name, value) in properties.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
@@ -203,16 +213,17 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
                     return false;
                 }
 
-                writer.Write("prop", name);
-                writer.Write("value", json);
+                writer.Write(name);
+                writer.Write(json);
             }
         }
 
         return true;
     }
 
-    private static void WriteTags(CacheKeyWriter writer, string label, IReadOnlyDictionary<string, string>? tags)
+    private static void WriteTags(CacheKeyWriter writer, IReadOnlyDictionary<string, string>? tags)
     {
+        writer.WriteCount(tags?.Count ?? -1);
         if (tags is null)
         {
             return;
@@ -220,8 +231,8 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
 
         foreach (var (key, value) in tags.OrderBy(t => t.Key, StringComparer.OrdinalIgnoreCase))
         {
-            writer.Write(label, key.ToLowerInvariant());
-            writer.Write("value", value);
+            writer.Write(key.ToLowerInvariant());
+            writer.Write(value);
         }
     }
 
