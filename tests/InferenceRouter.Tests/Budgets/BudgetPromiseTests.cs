@@ -254,6 +254,29 @@ public class BudgetPromiseTests
     }
 
     [Fact]
+    public async Task A_ledger_that_fails_to_settle_costs_neither_the_answer_nor_the_charge()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var inner = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { ExpirySweepInterval = TimeSpan.FromSeconds(30) }, time);
+        var ledger = new FailingSettleLedger(inner);
+        using var budget = new BudgetManager(BudgetChatClientTests.TestModelOptions(new BudgetLimit { Amount = 1m }), ledger, timeProvider: time);
+        using var client = new BudgetChatClient(BudgetChatClientTests.WithUsage(), budget);
+
+        var response = await client.GetResponseAsync(Prompt(), new ChatOptions { ModelId = "test-model", MaxOutputTokens = 1_000 });
+        var streamed = await client.GetStreamingResponseAsync(Prompt(), new ChatOptions { ModelId = "test-model", MaxOutputTokens = 1_000 }).ToListAsync();
+
+        response.Text.Should().Be("answer");
+        response.GetCost()!.Amount.Should().Be(0.002m);
+        streamed[^1].GetCost()!.Amount.Should().Be(0.002m);
+        inner.OutstandingReservations.Should().Be(2, "the reservations stay held: nothing is released into nothing");
+
+        time.Advance(budget.Options.ReservationTimeout + TimeSpan.FromMinutes(1));
+        await inner.ReserveAsync([new BudgetAccount(new BudgetAccountKey("other", string.Empty, DateTimeOffset.UnixEpoch), 1m, TimeSpan.Zero)], 0m, time.GetUtcNow());
+        inner.ExpiredReservations.Should().Be(2);
+        (await inner.GetBalancesAsync()).Single(b => b.Key.Limit == "global/lifetime").Spent.Should().BeGreaterThanOrEqualTo(0.004m, "expiry charged what each held");
+    }
+
+    [Fact]
     public async Task Tenant_ids_are_a_metric_tag_only_when_asked()
     {
         var meterFactory = NewMeterFactory();
@@ -386,5 +409,20 @@ public class BudgetPromiseTests
             long output = options?.MaxOutputTokens ?? UnlimitedOutput;
             return new UsageDetails { InputTokenCount = input, OutputTokenCount = output, TotalTokenCount = input + output };
         }
+    }
+
+    /// <summary>A ledger whose settlements fail (a shared store that went away), reserving through a real one.</summary>
+    private sealed class FailingSettleLedger(InMemoryBudgetLedger inner) : IBudgetLedger
+    {
+        public ValueTask<BudgetReservation> ReserveAsync(BudgetAccount[] accounts, decimal amount, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+            inner.ReserveAsync(accounts, amount, expiresAt, cancellationToken);
+
+        public ValueTask<BudgetSettlement> SettleAsync(BudgetReservation reservation, decimal cost, CancellationToken cancellationToken = default) =>
+            throw new IOException("the ledger's store is down");
+
+        public ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default) =>
+            inner.ReleaseAsync(reservation, cancellationToken);
+
+        public ValueTask<IReadOnlyList<BudgetAccountBalance>> GetBalancesAsync(CancellationToken cancellationToken = default) => inner.GetBalancesAsync(cancellationToken);
     }
 }

@@ -100,6 +100,46 @@ public class LocalOnnxChatClientTests(LocalModelFixture fixture)
         responses[2].Text.Should().Be((await client.GetResponseAsync(Prompt("Parallel 2"), new ChatOptions { MaxOutputTokens = 25, Temperature = 0 })).Text, "parallel runs do not disturb each other");
     }
 
+    [SharedFact(Model)]
+    public async Task No_more_than_MaxConcurrentGenerations_run_at_once_and_the_others_wait_their_turn()
+    {
+        using var client = new LocalOnnxChatClient(new LocalOnnxOptions { ModelPath = SharedFiles.TinyModel, MaxConcurrentGenerations = 3 });
+        using var stop = new CancellationTokenSource();
+        var streams = Enumerable.Range(0, 6)
+            .Select(i => client.GetStreamingResponseAsync(Prompt("Hold " + i), new ChatOptions { MaxOutputTokens = 200 }, stop.Token).GetAsyncEnumerator())
+            .ToList();
+        var firsts = new List<Task<bool>>();
+        try
+        {
+            // Each stream is held open after its first update, keeping its generator.
+            firsts.AddRange(streams.Select(s => s.MoveNextAsync().AsTask()));
+            await Eventually.TrueAsync(() => firsts.Count(t => t.IsCompleted) >= 3, "three generations start");
+            await Task.Delay(300);
+            firsts.Count(t => t.IsCompleted).Should().Be(3, "the other three wait for a generator (an unbounded client would start all six)");
+
+            await streams[firsts.FindIndex(t => t.IsCompleted)].DisposeAsync();
+            await Eventually.TrueAsync(() => firsts.Count(t => t.IsCompleted) == 4, "a finished stream hands its generator to a waiting one");
+        }
+        finally
+        {
+            // Waiting streams are cancelled (an iterator cannot be disposed while a step is pending), then all are disposed.
+            await stop.CancelAsync();
+            foreach (var (stream, first) in streams.Zip(firsts))
+            {
+                try
+                {
+                    await first;
+                }
+                catch (OperationCanceledException)
+                {
+                    // It was waiting for a generator.
+                }
+
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task A_missing_folder_fails_clearly_and_again_only_after_the_retry_interval()
     {
