@@ -132,7 +132,18 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
                 return;
             }
 
-            if (behavior.StatusCode != 200)
+            foreach (var (name, value) in behavior.Headers ?? new Dictionary<string, string>())
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            if (behavior.RawBody is { } raw)
+            {
+                context.Response.StatusCode = behavior.StatusCode;
+                context.Response.ContentType = behavior.RawContentType ?? (stream ? "text/event-stream" : "application/json");
+                await context.Response.WriteAsync(raw, aborted).ConfigureAwait(false);
+            }
+            else if (behavior.StatusCode != 200)
             {
                 await WriteErrorAsync(context, behavior).ConfigureAwait(false);
             }

@@ -40,6 +40,18 @@ public sealed record ServerBehavior
     public int CompletionTokens { get; init; } = 7;
 
     /// <summary>
+    /// Gets a body to answer with, as it is, with status 200 (or <see cref="StatusCode"/>) — for what real servers send that the SDK does not
+    /// expect: an SSE <c>data: {"error": …}</c> event in a stream, a JSON error body instead of an event stream, a JSON body of the wrong shape.
+    /// </summary>
+    public string? RawBody { get; init; }
+
+    /// <summary>Gets the content type of <see cref="RawBody"/>; <c>text/event-stream</c> for streaming requests, <c>application/json</c> otherwise, when null.</summary>
+    public string? RawContentType { get; init; }
+
+    /// <summary>Gets extra response headers (e.g. an odd <c>retry-after-ms</c>), sent as they are.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    /// <summary>
     /// Gets how the server bills a request from its JSON body (prompt and completion tokens), as a real provider does; when set it replaces
     /// <see cref="PromptTokens"/> and <see cref="CompletionTokens"/>.
     /// </summary>

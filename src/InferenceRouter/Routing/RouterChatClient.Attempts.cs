@@ -7,9 +7,9 @@ namespace InferenceRouter;
 
 public sealed partial class RouterChatClient
 {
-    private delegate ValueTask<T> AttemptFunc<T>(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);
+    private delegate ValueTask<T> AttemptFunc<T>(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);
 
-    private static readonly AttemptFunc<ChatResponse> s_getResponse = static (client, messages, options, token) => new(client.GetResponseAsync(messages, options, token));
+    private static readonly AttemptFunc<ChatResponse> s_getResponse = StreamStart.GetResponseAsync;
     private static readonly AttemptFunc<StreamStart> s_openStream = StreamStart.OpenAsync;
 
     /// <summary>Tries candidates one after another until one answers.</summary>
@@ -122,7 +122,7 @@ public sealed partial class RouterChatClient
         else
         {
             health.OnFailed();
-            classification = _options.FailureClassifier.Classify(error);
+            classification = Classify(error);
             kind = cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
             if (classification.RetryAfter is { } wait && wait > TimeSpan.Zero)
             {
@@ -173,7 +173,7 @@ public sealed partial class RouterChatClient
     {
         try
         {
-            return Outcome.FromResult(await state.Func(state.Route.Client, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false));
+            return Outcome.FromResult(await state.Func(state.Route, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (state.Cancellation?.TimedOut == true)
         {

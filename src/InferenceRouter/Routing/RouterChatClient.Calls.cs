@@ -102,16 +102,24 @@ public sealed partial class RouterChatClient
         var enumerator = start.Enumerator;
         bool completed = false;
         Exception? error = null;
-        string? responseId = start.First?.ResponseId;
-        string? modelId = start.First?.ModelId;
+        string? responseId = start.First.ResponseId;
+        string? modelId = start.First.ModelId;
         var usage = result.Budget is null ? null : new StreamUsage();
         try
         {
-            if (start.First is { } first)
+            if (start.Prelude is { } prelude)
             {
-                usage?.Observe(first);
-                yield return first;
+                foreach (var update in prelude)
+                {
+                    responseId ??= update.ResponseId;
+                    modelId ??= update.ModelId;
+                    usage?.Observe(update);
+                    yield return update;
+                }
             }
+
+            usage?.Observe(start.First);
+            yield return start.First;
 
             while (true)
             {
@@ -212,11 +220,15 @@ public sealed partial class RouterChatClient
         if (result.Budget is { } budget)
         {
             var usage = new StreamUsage();
-            if (result.Value!.First is { } first)
+            if (result.Value!.Prelude is { } prelude)
             {
-                usage.Observe(first);
+                foreach (var update in prelude)
+                {
+                    usage.Observe(update);
+                }
             }
 
+            usage.Observe(result.Value.First);
             await usage.CloseAsync(budget).ConfigureAwait(false);
         }
     }

@@ -35,6 +35,7 @@ public sealed partial class RouterChatClient : IChatClient
     private readonly RequestedRouteFilter _requestedRoute;
     private readonly LocalOnlyFilter _localOnly = new();
     private readonly HealthFilter _health = new();
+    private readonly FailureClassifier _classifier;
     private readonly ChatClientMetadata _metadata = new("inference-router");
     private int _pooledSelections;
     private int _disposed;
@@ -78,6 +79,11 @@ public sealed partial class RouterChatClient : IChatClient
         _routesByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<RouterChatClient>() ?? NullLogger.Instance;
+
+        // The default classifier reads HTTP-date Retry-After against the router's clock.
+        _classifier = ReferenceEquals(_options.FailureClassifier, FailureClassifier.Default) && !ReferenceEquals(_time, TimeProvider.System)
+            ? new FailureClassifier(_time)
+            : _options.FailureClassifier;
         _policies = BuildPolicies(policies, _options);
         _defaultPolicy = _policies.TryGetValue(_options.DefaultPolicy, out var defaultPolicy)
             ? defaultPolicy
@@ -171,14 +177,14 @@ public sealed partial class RouterChatClient : IChatClient
     /// <inheritdoc/>
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(messages);
+        ValidateRequest(messages, options);
         return GetResponseCoreAsync(messages, options, cancellationToken);
     }
 
     /// <inheritdoc/>
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(messages);
+        ValidateRequest(messages, options);
         return GetStreamingResponseCoreAsync(messages, options, cancellationToken);
     }
 
@@ -240,6 +246,25 @@ public sealed partial class RouterChatClient : IChatClient
         _telemetry.Dispose();
     }
 
+    /// <summary>
+    /// Refuses a request no provider can answer, once and up front, naming what is wrong: it never reaches a provider and never counts
+    /// against a route's health.
+    /// </summary>
+    private static void ValidateRequest(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        bool empty = messages is IReadOnlyCollection<ChatMessage> collection ? collection.Count == 0 : !messages.Any();
+        if (empty)
+        {
+            throw new ArgumentException("The request has no messages; send at least one (e.g. the user's question).", nameof(messages));
+        }
+
+        if (options?.MaxOutputTokens is <= 0 and var max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), max, $"ChatOptions.MaxOutputTokens is {max}; give a positive number of tokens, or leave it unset.");
+        }
+    }
+
     private static FrozenDictionary<string, IRoutingPolicy> BuildPolicies(IEnumerable<IRoutingPolicy>? custom, RouterOptions options)
     {
         var policies = new Dictionary<string, IRoutingPolicy>(StringComparer.OrdinalIgnoreCase);
@@ -265,7 +290,6 @@ public sealed partial class RouterChatClient : IChatClient
             return ResiliencePipeline.Empty;
         }
 
-        var classifier = _options.FailureClassifier;
         return new ResiliencePipelineBuilder { Name = route, TimeProvider = _time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -274,7 +298,7 @@ public sealed partial class RouterChatClient : IChatClient
                 SamplingDuration = breaker.SamplingDuration,
                 BreakDuration = breaker.BreakDuration,
                 ShouldHandle = args => new ValueTask<bool>(
-                    args.Outcome.Exception is { } e and not OperationCanceledException && classifier.Classify(e).IsTransient),
+                    args.Outcome.Exception is { } e and not OperationCanceledException && Classify(e).IsTransient),
                 OnOpened = args =>
                 {
                     health.SetCircuitState(args.IsManual ? RouteCircuitState.Isolated : RouteCircuitState.Open, args.BreakDuration);
@@ -331,6 +355,20 @@ public sealed partial class RouterChatClient : IChatClient
         {
             ReturnSelection(selection);
             throw;
+        }
+    }
+
+    /// <summary>Classifies a failure; a classifier that throws is logged and its failure counts as not transient, so nothing escapes an attempt's bookkeeping.</summary>
+    private FailureClassification Classify(Exception error)
+    {
+        try
+        {
+            return _classifier.Classify(error);
+        }
+        catch (Exception e)
+        {
+            RouterLog.ClassifierFailed(_logger, _classifier.GetType().Name, error.GetType().Name, e);
+            return default;
         }
     }
 
@@ -439,7 +477,7 @@ public sealed partial class RouterChatClient : IChatClient
                 continue;
             }
 
-            if (attempt.Error is null || !_options.FailureClassifier.Classify(attempt.Error).IsConnectionFailure)
+            if (attempt.Error is null || !Classify(attempt.Error).IsConnectionFailure)
             {
                 return; // A remote route answered something: the network is there.
             }

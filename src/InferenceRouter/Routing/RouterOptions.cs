@@ -6,6 +6,9 @@ public class RouterOptions
     /// <summary>Gets or sets the policy used when a call names none: a built-in name (see <see cref="RoutingPolicies"/>) or one registered with AddPolicy. Default: <c>default</c>.</summary>
     public string DefaultPolicy { get; set; } = RoutingPolicies.Default;
 
+    /// <summary>The longest timeout, hedging delay or Retry-After wait the router accepts: one day.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
     /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update); on expiry the router fails over.</summary>
     /// <remarks>Default: null, no router timeout; the provider client's own applies (the OpenAI SDK's network timeout is 100 s, routes built from configuration use 10 minutes). A timeout costs a timer per attempt.</remarks>
     public TimeSpan? AttemptTimeout { get; set; }
@@ -55,19 +58,20 @@ public class RouterOptions
             yield return $"DefaultPolicy is empty; name a policy, e.g. \"{RoutingPolicies.Default}\".";
         }
 
-        if (AttemptTimeout is { } attempt && attempt <= TimeSpan.Zero)
+        // Timers take at most about 49.7 days and the HTTP resilience pipeline's timeouts at most a day: longer is a mistake, not "no limit".
+        if (AttemptTimeout is { } attempt && (attempt <= TimeSpan.Zero || attempt > MaxTimeout))
         {
-            yield return $"AttemptTimeout is {attempt}; give a positive time span (e.g. \"00:01:00\") or leave it unset for no limit.";
+            yield return $"AttemptTimeout is {attempt}; give a positive time span up to {MaxTimeout} (e.g. \"00:01:00\"), or leave it unset for no limit.";
         }
 
-        if (TimeToFirstTokenTimeout is { } ttft && ttft <= TimeSpan.Zero)
+        if (TimeToFirstTokenTimeout is { } ttft && (ttft <= TimeSpan.Zero || ttft > MaxTimeout))
         {
-            yield return $"TimeToFirstTokenTimeout is {ttft}; give a positive time span or leave it unset.";
+            yield return $"TimeToFirstTokenTimeout is {ttft}; give a positive time span up to {MaxTimeout}, or leave it unset.";
         }
 
-        if (HedgingDelay is { } hedging && hedging < TimeSpan.Zero)
+        if (HedgingDelay is { } hedging && (hedging < TimeSpan.Zero || hedging > MaxTimeout))
         {
-            yield return $"HedgingDelay is {hedging}; give zero or a positive time span, or leave it unset to turn hedging off.";
+            yield return $"HedgingDelay is {hedging}; give zero or a positive time span up to {MaxTimeout}, or leave it unset to turn hedging off.";
         }
 
         if (MaxHedgedAttempts < 2)
@@ -85,9 +89,9 @@ public class RouterOptions
             yield return $"OfflineInterval is {OfflineInterval}; give zero (off) or a positive time span such as 00:00:30.";
         }
 
-        if (MaxRetryAfter < TimeSpan.Zero)
+        if (MaxRetryAfter < TimeSpan.Zero || MaxRetryAfter > MaxTimeout)
         {
-            yield return $"MaxRetryAfter is {MaxRetryAfter}; give zero or a positive time span.";
+            yield return $"MaxRetryAfter is {MaxRetryAfter}; give zero or a positive time span up to {MaxTimeout}.";
         }
 
         if (!(LatencyExplorationRate >= 0 && LatencyExplorationRate <= 1))

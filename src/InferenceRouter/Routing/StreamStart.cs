@@ -2,26 +2,96 @@ using Microsoft.Extensions.AI;
 
 namespace InferenceRouter;
 
-/// <summary>A stream that has delivered its first update (or ended at once): the unit a streaming attempt succeeds with.</summary>
-internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerator, ChatResponseUpdate? first)
+/// <summary>
+/// A stream that has delivered its first useful update (content, a finish reason or usage): the unit a streaming attempt succeeds with.
+/// Updates before it that carried nothing (a role, ids) are kept in <see cref="Prelude"/> and replayed first.
+/// </summary>
+internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerator, List<ChatResponseUpdate>? prelude, ChatResponseUpdate first)
 {
     public IAsyncEnumerator<ChatResponseUpdate> Enumerator { get; } = enumerator;
 
-    public ChatResponseUpdate? First { get; } = first;
+    /// <summary>Gets updates that came before <see cref="First"/> and carried nothing useful; null when none.</summary>
+    public List<ChatResponseUpdate>? Prelude { get; } = prelude;
 
-    public static async ValueTask<StreamStart> OpenAsync(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    public ChatResponseUpdate First { get; } = first;
+
+    /// <summary>
+    /// Opens the route's stream and reads until its first useful update. A stream that ends before one, or whose update is an error event
+    /// (<c>data: {"error": …}</c> inside a 200 stream), is an <see cref="InvalidResponseException"/>: a failure to fail over from, not a
+    /// success with an empty answer.
+    /// </summary>
+    public static async ValueTask<StreamStart> OpenAsync(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        var enumerator = client.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var enumerator = route.Client.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            return await enumerator.MoveNextAsync().ConfigureAwait(false)
-                ? new StreamStart(enumerator, enumerator.Current)
-                : new StreamStart(enumerator, null);
+            List<ChatResponseUpdate>? prelude = null;
+            while (await enumerator.MoveNextAsync().ConfigureAwait(false))
+            {
+                var update = enumerator.Current;
+                if (IsUseful(update))
+                {
+                    return new StreamStart(enumerator, prelude, update);
+                }
+
+                if (ProviderErrorEvent.TryRead(update.RawRepresentation, out var message, out var status))
+                {
+                    throw new InvalidResponseException(route.Name, "its stream carried an error event", message, status);
+                }
+
+                (prelude ??= []).Add(update);
+            }
+
+            throw new InvalidResponseException(route.Name, "its stream ended before any content, finish reason or usage");
         }
         catch
         {
             await enumerator.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Checks a non-streaming answer the same way: one with no content and no usage (an error body, a wrong-shape one) is not an answer.</summary>
+    public static async ValueTask<ChatResponse> GetResponseAsync(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var response = await route.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        if (response.Usage is not null || response.FinishReason == ChatFinishReason.ContentFilter)
+        {
+            return response;
+        }
+
+        foreach (var message in response.Messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                if (content is not TextContent { Text.Length: 0 })
+                {
+                    return response;
+                }
+            }
+        }
+
+        return ProviderErrorEvent.TryRead(response.RawRepresentation, out var error, out var status)
+            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, status)
+            : throw new InvalidResponseException(route.Name, "its answer had no content and no usage");
+    }
+
+    private static bool IsUseful(ChatResponseUpdate update)
+    {
+        if (update.FinishReason is not null)
+        {
+            return true;
+        }
+
+        var contents = update.Contents;
+        for (int i = 0; i < contents.Count; i++)
+        {
+            if (contents[i] is not TextContent { Text.Length: 0 })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -46,4 +46,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(14, LogLevel.Warning, "Cleaning up a hedged attempt that lost failed with {ErrorType}.")]
     public static partial void HedgeCleanupFailed(ILogger logger, string errorType, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Error, "Failure classifier {Classifier} threw while classifying {ErrorType}; the failure counts as not transient.")]
+    public static partial void ClassifierFailed(ILogger logger, string classifier, string errorType, Exception exception);
 }
