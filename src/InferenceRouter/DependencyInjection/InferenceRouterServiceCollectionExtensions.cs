@@ -93,12 +93,26 @@ public static class InferenceRouterServiceCollectionExtensions
             routes.Add(new ChatRoute(descriptor, factory(services)));
         }
 
-        return new RouterChatClient(
+        var router = new RouterChatClient(
             routes,
             options,
             registrations.Policies,
             services.GetService<ILoggerFactory>(),
             services.GetService<IMeterFactory>(),
             services.GetService<TimeProvider>());
+        foreach (var route in options.Routes)
+        {
+            if (route.Drained)
+            {
+                router.DrainRoute(route.Name!);
+            }
+
+            if (route.ApiKeyEnvironmentVariable is { } variable && route.ResolveApiKey() is null && route.IsLoopbackEndpoint)
+            {
+                RouterLog.ApiKeyVariableUnset((ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger<RouterChatClient>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, route.Name!, variable);
+            }
+        }
+
+        return router;
     }
 }

@@ -95,6 +95,12 @@ public sealed class RouteOptions
         IsLocal = IsLocal,
     };
 
+    /// <summary>Gets or sets a value indicating whether the route starts drained: the router skips it until an operator restores it (<see cref="RouterChatClient.RestoreRoute"/>).</summary>
+    public bool Drained { get; set; }
+
+    /// <summary>Gets a value indicating whether the endpoint is on this machine (a local server, where keys are optional).</summary>
+    internal bool IsLoopbackEndpoint => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.IsLoopback;
+
     internal IEnumerable<string> GetValidationErrors(string path)
     {
         if (string.IsNullOrWhiteSpace(Name))
@@ -123,6 +129,11 @@ public sealed class RouteOptions
         {
             var variable = ApiKeyEnvironmentVariable ?? (Provider == RouteProviderKind.OpenAI ? "OPENAI_API_KEY" : "AZURE_OPENAI_API_KEY");
             yield return $"{path}: no API key; set {path.Split(' ')[0]}:ApiKey (user secrets) or the {variable} environment variable.";
+        }
+        else if (ApiKeyEnvironmentVariable is { } named && ResolveApiKey() is null && !IsLoopbackEndpoint)
+        {
+            // A remote server that was given a key variable needs it: without it every call would fail with 401, route by route.
+            yield return $"{path}:ApiKeyEnvironmentVariable names {named}, which is not set; set it, give {path.Split(' ')[0]}:ApiKey, or remove the setting for a server that needs no key.";
         }
 
         foreach (var (label, price) in new[] { ("InputPricePerMillion", InputPricePerMillion), ("CachedInputPricePerMillion", CachedInputPricePerMillion), ("OutputPricePerMillion", OutputPricePerMillion), ("ReasoningPricePerMillion", ReasoningPricePerMillion) })

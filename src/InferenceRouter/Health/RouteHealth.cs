@@ -3,12 +3,13 @@ namespace InferenceRouter;
 /// <summary>Passive health of one route, measured from real traffic: in-flight count, outcomes, latency, time to first token, circuit state.</summary>
 /// <remarks>
 /// Lock-free: counters use <see cref="Interlocked"/>, moving averages a compare-and-swap loop, so policies read it on every call for free.
-/// The averages are exponentially weighted with <see cref="SmoothingFactor"/>: recent traffic dominates, a recovered route catches up within a few calls.
+/// The averages are exponentially weighted with <see cref="SmoothingFactor"/> (<see cref="RouterOptions.LatencySmoothing"/>): recent traffic dominates,
+/// a recovered route catches up within a few calls.
 /// </remarks>
 public sealed class RouteHealth
 {
-    /// <summary>The weight of the newest sample in the moving averages.</summary>
-    public const double SmoothingFactor = 0.2;
+    /// <summary>The default weight of the newest sample in the moving averages.</summary>
+    public const double DefaultSmoothingFactor = 0.2;
 
     private readonly TimeProvider _timeProvider;
     private long _inFlight;
@@ -22,12 +23,17 @@ public sealed class RouteHealth
     private long _retryAfterUntilTicks;
     private long _circuitOpenUntilTicks;
     private int _circuitState;
+    private int _drained;
 
-    internal RouteHealth(string route, TimeProvider timeProvider)
+    internal RouteHealth(string route, TimeProvider timeProvider, double smoothingFactor = DefaultSmoothingFactor)
     {
         Route = route;
+        SmoothingFactor = smoothingFactor;
         _timeProvider = timeProvider;
     }
+
+    /// <summary>Gets the weight of the newest sample in the moving averages.</summary>
+    public double SmoothingFactor { get; }
 
     /// <summary>Gets the route's name.</summary>
     public string Route { get; }
@@ -44,8 +50,11 @@ public sealed class RouteHealth
     /// <summary>Gets the moving average time to first token in milliseconds, or NaN before the first stream.</summary>
     public double TimeToFirstTokenMilliseconds => BitConverter.Int64BitsToDouble(Volatile.Read(ref _ttftBits));
 
-    /// <summary>Gets the circuit breaker's state as last reported.</summary>
-    public RouteCircuitState CircuitState => (RouteCircuitState)Volatile.Read(ref _circuitState);
+    /// <summary>Gets the circuit breaker's state as last reported; <see cref="RouteCircuitState.Isolated"/> while an operator drains the route.</summary>
+    public RouteCircuitState CircuitState => IsDrained ? RouteCircuitState.Isolated : (RouteCircuitState)Volatile.Read(ref _circuitState);
+
+    /// <summary>Gets a value indicating whether an operator drained the route (<see cref="RouterChatClient.DrainRoute"/>): no call goes to it.</summary>
+    public bool IsDrained => Volatile.Read(ref _drained) != 0;
 
     /// <summary>Returns whether the route is unavailable now (its circuit is open, or it asked callers to wait), and until when.</summary>
     /// <param name="until">When the route becomes available again.</param>
@@ -137,6 +146,9 @@ public sealed class RouteHealth
 
     internal void OnFirstToken(TimeSpan timeToFirstToken) => UpdateAverage(ref _ttftBits, timeToFirstToken.TotalMilliseconds);
 
+    /// <summary>Drains or restores the route; returns whether that changed anything.</summary>
+    internal bool SetDrained(bool drained) => Interlocked.Exchange(ref _drained, drained ? 1 : 0) != (drained ? 1 : 0);
+
     internal void SetRetryAfter(DateTimeOffset until)
     {
         long ticks = until.UtcTicks;
@@ -164,7 +176,7 @@ public sealed class RouteHealth
         Volatile.Write(ref _circuitState, (int)state);
     }
 
-    private static void UpdateAverage(ref long bits, double sample)
+    private void UpdateAverage(ref long bits, double sample)
     {
         long current = Volatile.Read(ref bits);
         while (true)

@@ -190,6 +190,11 @@ public sealed class RouteSelection
 
     internal int OrderedCount => _orderCount;
 
+    /// <summary>Gets the routes the router skipped for their health (Retry-After, open or drained circuit), for the call's <see cref="RoutingInfo"/>.</summary>
+    internal List<RouteExclusion>? Skipped { get; private set; }
+
+    internal void NoteSkipped(int index, string reason) => (Skipped ??= []).Add(new RouteExclusion(_routes[index].Name, reason));
+
     /// <summary>Gets or sets a value indicating whether local routes were put first because the app looked offline.</summary>
     internal bool PlacedOffline { get; set; }
 
@@ -208,6 +213,7 @@ public sealed class RouteSelection
         Array.Clear(_counters);
         _orderCount = 0;
         PlacedOffline = false;
+        Skipped = null;
         _promptCharacters = -1;
         _otherContent = false;
         _implied = null;

@@ -25,6 +25,9 @@ internal sealed class AttemptCancellation
 
     public bool CancelledByRouter => _cancelledByRouter;
 
+    /// <summary>Gets the timeout running now (for the message when it fires).</summary>
+    public TimeSpan? Timeout { get; private set; }
+
     public static AttemptCancellation Rent(CancellationToken callerToken, TimeSpan? timeout)
     {
         if (s_pool.TryDequeue(out var item))
@@ -42,6 +45,7 @@ internal sealed class AttemptCancellation
             item._callerRegistration = callerToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), item._source);
         }
 
+        item.Timeout = timeout;
         if (timeout is { } t)
         {
             item._source.CancelAfter(t);
@@ -51,7 +55,11 @@ internal sealed class AttemptCancellation
     }
 
     /// <summary>Restarts the timeout, e.g. from time-to-first-token to the rest of the attempt.</summary>
-    public void ResetTimeout(TimeSpan? timeout) => _source.CancelAfter(timeout ?? Timeout.InfiniteTimeSpan);
+    public void ResetTimeout(TimeSpan? timeout)
+    {
+        Timeout = timeout;
+        _source.CancelAfter(timeout ?? System.Threading.Timeout.InfiniteTimeSpan);
+    }
 
     public void CancelByRouter()
     {

@@ -11,7 +11,7 @@ public readonly record struct RouteAttempt(string Route, RouteAttemptOutcome Out
     /// <inheritdoc/>
     public override string ToString()
     {
-        string error = Error is null ? string.Empty : $": {(StatusCode is { } s ? $"HTTP {s} " : string.Empty)}{Error.GetType().Name}: {Error.Message}";
+        string error = Error is null ? string.Empty : $": {(StatusCode is { } s ? $"HTTP {s} " : string.Empty)}{Error.GetType().Name}: {ErrorText.Of(Error)}";
         return $"{Route} {Outcome} after {Duration.TotalMilliseconds:F0} ms{error}";
     }
 }

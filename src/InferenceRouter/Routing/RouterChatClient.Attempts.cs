@@ -77,7 +77,7 @@ public sealed partial class RouterChatClient
         Outcome<T> outcome;
         try
         {
-            outcome = await route.Pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, new AttemptState<T>(func, route, call.Messages, options, cancellation)).ConfigureAwait(false);
+            outcome = await route.Pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, new AttemptState<T>(func, route, call.Messages, options, cancellation, call.Streaming && _options.TimeToFirstTokenTimeout is not null)).ConfigureAwait(false);
         }
         finally
         {
@@ -161,11 +161,13 @@ public sealed partial class RouterChatClient
 
         if (!result.Classification.IsTransient && !_options.FailoverOnNonTransientErrors)
         {
-            RouterLog.NonTransientFailure(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, error);
+            RouterLog.NonTransientFailure(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, ErrorText.Of(error));
+            RouterLog.FailureDetail(_logger, result.Route.Name, error);
             ExceptionDispatchInfo.Capture(error).Throw();
         }
 
-        RouterLog.FailingOver(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, error);
+        RouterLog.FailingOver(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, ErrorText.Of(error));
+        RouterLog.FailureDetail(_logger, result.Route.Name, error);
         _telemetry.RecordFailover(result.Route, error);
     }
 
@@ -178,7 +180,9 @@ public sealed partial class RouterChatClient
         catch (OperationCanceledException) when (state.Cancellation?.TimedOut == true)
         {
             // Our timeout, not the caller's cancellation: a transient failure worth failing over (and counting against the circuit).
-            return Outcome.FromException<T>(new TimeoutException($"Route '{state.Route.Name}' did not answer within its timeout."));
+            return Outcome.FromException<T>(new TimeoutException(state.FirstTokenTimeout
+                ? $"Route '{state.Route.Name}' sent no first update within TimeToFirstTokenTimeout ({state.Cancellation!.Timeout})."
+                : $"Route '{state.Route.Name}' did not answer within AttemptTimeout ({state.Cancellation!.Timeout})."));
         }
         catch (Exception e)
         {
@@ -230,5 +234,5 @@ public sealed partial class RouterChatClient
         return [.. earlier];
     }
 
-    private readonly record struct AttemptState<T>(AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation);
+    private readonly record struct AttemptState<T>(AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation, bool FirstTokenTimeout);
 }

@@ -21,6 +21,7 @@ public sealed partial class RouterChatClient
         var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
         bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
+        var skipped = selection.Skipped; // the selection goes back to the pool; the list goes with the call
         using var activity = RouterTelemetry.StartCall(streaming: false);
         var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.For(this));
         Winner<ChatResponse> winner;
@@ -44,7 +45,7 @@ public sealed partial class RouterChatClient
         result.Cancellation?.Return();
         NoteConnectivity(winner.Attempts, result.Route);
         var response = result.Value!;
-        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement));
+        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement), skipped);
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
         if (result.Budget is { } budget)
         {
@@ -62,6 +63,7 @@ public sealed partial class RouterChatClient
         var selection = Select(messages, options, streaming: true, explain: false, out var policy, out bool stripHints);
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
         bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
+        var skipped = selection.Skipped;
 
         // The call's span covers the whole stream, but must not become the consumer's current activity between updates.
         var parent = Activity.Current;
@@ -151,7 +153,7 @@ public sealed partial class RouterChatClient
             }
 
             completed = true;
-            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement));
+            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement), skipped);
             activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
             var last = new ChatResponseUpdate
             {
@@ -183,7 +185,8 @@ public sealed partial class RouterChatClient
             else if (error is not null && !cancellationToken.IsCancellationRequested)
             {
                 route.Health.OnFailed();
-                RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, error);
+                RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, ErrorText.Of(error));
+                RouterLog.FailureDetail(_logger, route.Name, error);
                 MarkFailed(activity, error);
             }
             else

@@ -92,7 +92,7 @@ public sealed partial class RouterChatClient : IChatClient
 
         foreach (var route in _routes)
         {
-            var health = new RouteHealth(route.Name, _time);
+            var health = new RouteHealth(route.Name, _time, _options.LatencySmoothing);
             route.Attach(health, BuildPipeline(route.Name, health));
         }
 
@@ -131,6 +131,31 @@ public sealed partial class RouterChatClient : IChatClient
         return _routesByName.TryGetValue(name, out var route)
             ? route
             : throw new KeyNotFoundException($"No route is named '{name}'. Routes: {string.Join(", ", _routes.Select(r => r.Name))}.");
+    }
+
+    /// <summary>Drains a route: from now on no call is sent to it (in flight ones finish), whatever the policy, until <see cref="RestoreRoute"/>.</summary>
+    /// <param name="name">The route's name.</param>
+    /// <remarks>For maintenance, a provider incident, or moving traffic away; configuration can start a route drained (<c>Drained: true</c>).</remarks>
+    /// <exception cref="KeyNotFoundException">No route has that name.</exception>
+    public void DrainRoute(string name)
+    {
+        var route = GetRoute(name);
+        if (route.Health.SetDrained(true))
+        {
+            RouterLog.RouteDrained(_logger, route.Name);
+        }
+    }
+
+    /// <summary>Restores a drained route: it takes calls again.</summary>
+    /// <param name="name">The route's name.</param>
+    /// <exception cref="KeyNotFoundException">No route has that name.</exception>
+    public void RestoreRoute(string name)
+    {
+        var route = GetRoute(name);
+        if (route.Health.SetDrained(false))
+        {
+            RouterLog.RouteRestored(_logger, route.Name);
+        }
     }
 
     /// <summary>Copies every route's health statistics.</summary>
@@ -497,6 +522,6 @@ public sealed partial class RouterChatClient : IChatClient
 
     private static void MarkFailed(Activity? activity, Exception error)
     {
-        activity?.SetStatus(ActivityStatusCode.Error, error.Message).SetTag("error.type", error.GetType().FullName);
+        activity?.SetStatus(ActivityStatusCode.Error, ErrorText.Of(error)).SetTag("error.type", error.GetType().FullName);
     }
 }

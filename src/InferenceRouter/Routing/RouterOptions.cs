@@ -9,6 +9,9 @@ public class RouterOptions
     /// <summary>The longest timeout, hedging delay or Retry-After wait the router accepts: one day.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
 
+    /// <summary>Gets or sets the weight of the newest sample in each route's moving averages (latency, time to first token, error rate), in (0, 1]: higher reacts faster, lower is steadier. Default 0.2.</summary>
+    public double LatencySmoothing { get; set; } = RouteHealth.DefaultSmoothingFactor;
+
     /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update); on expiry the router fails over.</summary>
     /// <remarks>Default: null, no router timeout; the provider client's own applies (the OpenAI SDK's network timeout is 100 s, routes built from configuration use 10 minutes). A timeout costs a timer per attempt.</remarks>
     public TimeSpan? AttemptTimeout { get; set; }
@@ -87,6 +90,11 @@ public class RouterOptions
         if (OfflineInterval < TimeSpan.Zero)
         {
             yield return $"OfflineInterval is {OfflineInterval}; give zero (off) or a positive time span such as 00:00:30.";
+        }
+
+        if (!(LatencySmoothing > 0 && LatencySmoothing <= 1))
+        {
+            yield return $"LatencySmoothing is {LatencySmoothing}; give the weight of the newest sample, above 0 and at most 1 (e.g. 0.2).";
         }
 
         if (MaxRetryAfter < TimeSpan.Zero || MaxRetryAfter > MaxTimeout)

@@ -4,8 +4,9 @@ namespace InferenceRouter;
 /// <remarks>Read it with <see cref="RoutingInfoExtensions.GetRoutingInfo(Microsoft.Extensions.AI.ChatResponse)"/>; for streams it rides on the last update.</remarks>
 public sealed class RoutingInfo
 {
-    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken, bool isFallback = false)
+    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken, bool isFallback = false, IReadOnlyList<RouteExclusion>? skipped = null)
     {
+        Skipped = skipped ?? [];
         IsFallback = isFallback;
         RouteModelId = route.Descriptor.ModelId;
         Route = route.Name;
@@ -24,6 +25,7 @@ public sealed class RoutingInfo
         Provider = "cache";
         ModelId = modelId;
         Attempts = [];
+        Skipped = [];
         CacheHit = tier;
         Similarity = similarity;
     }
@@ -75,6 +77,9 @@ public sealed class RoutingInfo
             return count;
         }
     }
+
+    /// <summary>Gets the routes skipped before any attempt for their health: asked to wait (Retry-After), circuit open, drained.</summary>
+    public IReadOnlyList<RouteExclusion> Skipped { get; }
 
     /// <summary>Gets a value indicating whether hedging started an extra attempt while another was still running.</summary>
     public bool Hedged { get; }

@@ -8,11 +8,15 @@ internal static partial class RouterLog
     [LoggerMessage(1, LogLevel.Debug, "Routing call to {Route} (attempt {Attempt} of {Candidates} candidate(s), policy {Policy}).")]
     public static partial void Attempting(ILogger logger, string route, int attempt, int candidates, string policy);
 
-    [LoggerMessage(2, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with {ErrorType} (status {Status}); failing over.")]
-    public static partial void FailingOver(ILogger logger, string route, double durationMs, string errorType, int? status, Exception exception);
+    // One line per failed attempt at Warning (a flaky provider must not flood logs with stack traces); the exception itself at Debug.
+    [LoggerMessage(2, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with {ErrorType} (status {Status}): {Error}; failing over.")]
+    public static partial void FailingOver(ILogger logger, string route, double durationMs, string errorType, int? status, string error);
 
-    [LoggerMessage(3, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with non-transient {ErrorType} (status {Status}); not failing over.")]
-    public static partial void NonTransientFailure(ILogger logger, string route, double durationMs, string errorType, int? status, Exception exception);
+    [LoggerMessage(3, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with non-transient {ErrorType} (status {Status}): {Error}; not failing over.")]
+    public static partial void NonTransientFailure(ILogger logger, string route, double durationMs, string errorType, int? status, string error);
+
+    [LoggerMessage(16, LogLevel.Debug, "Route {Route}'s failure in full.")]
+    public static partial void FailureDetail(ILogger logger, string route, Exception exception);
 
     [LoggerMessage(4, LogLevel.Error, "All routes failed: {Attempts} attempt(s), {Excluded} route(s) excluded.")]
     public static partial void AllRoutesFailed(ILogger logger, int attempts, int excluded);
@@ -32,8 +36,8 @@ internal static partial class RouterLog
     [LoggerMessage(9, LogLevel.Debug, "Hedging: route {Route} started while earlier attempt(s) still run.")]
     public static partial void Hedging(ILogger logger, string route);
 
-    [LoggerMessage(10, LogLevel.Warning, "Stream from route {Route} failed after its first update with {ErrorType}; the error reaches the caller (no failover mid-stream).")]
-    public static partial void StreamFailed(ILogger logger, string route, string errorType, Exception exception);
+    [LoggerMessage(10, LogLevel.Warning, "Stream from route {Route} failed after its first update with {ErrorType}: {Error}; the error reaches the caller (no failover mid-stream).")]
+    public static partial void StreamFailed(ILogger logger, string route, string errorType, string error);
 
     [LoggerMessage(11, LogLevel.Information, "Route {Route} does not fit the budget for this call; downgrading to the next candidate.")]
     public static partial void OverBudget(ILogger logger, string route);
@@ -49,4 +53,13 @@ internal static partial class RouterLog
 
     [LoggerMessage(15, LogLevel.Error, "Failure classifier {Classifier} threw while classifying {ErrorType}; the failure counts as not transient.")]
     public static partial void ClassifierFailed(ILogger logger, string classifier, string errorType, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Warning, "Route {Route} names the API key variable {Variable}, which is not set; its local server is called without a key.")]
+    public static partial void ApiKeyVariableUnset(ILogger logger, string route, string variable);
+
+    [LoggerMessage(18, LogLevel.Warning, "Route {Route} drained by an operator: no call is sent to it until it is restored.")]
+    public static partial void RouteDrained(ILogger logger, string route);
+
+    [LoggerMessage(19, LogLevel.Information, "Route {Route} restored: it takes calls again.")]
+    public static partial void RouteRestored(ILogger logger, string route);
 }

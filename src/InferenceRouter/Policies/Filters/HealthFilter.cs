@@ -17,9 +17,11 @@ public sealed class HealthFilter : IRoutingPolicy
             if (!selection.IsExcluded(i) && health.IsUnavailable(out var until))
             {
                 bool waiting = health.CircuitState == RouteCircuitState.Closed;
-                selection.Exclude(i, this, !selection.IsExplaining
-                    ? (waiting ? "asked to wait (Retry-After)" : "circuit open")
-                    : waiting ? $"asked to wait until {until:O}" : $"circuit {health.CircuitState} until {until:O}");
+                string reason = !selection.IsExplaining
+                    ? (waiting ? "asked to wait (Retry-After)" : health.CircuitState == RouteCircuitState.Isolated ? "drained" : "circuit open")
+                    : waiting ? $"asked to wait until {until:O}" : $"circuit {health.CircuitState} until {until:O}";
+                selection.Exclude(i, this, reason);
+                selection.NoteSkipped(i, reason);
             }
         }
     }
