@@ -126,11 +126,11 @@ public sealed class LocalOnnxChatClient : IChatClient
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            if (ThreadPoolYield.IsNeeded)
-            {
-                await new ThreadPoolYield();
-            }
 
+            // Prefill and generation run on the thread pool, never inline on the caller's thread: the call returns at once, so a
+            // router can hedge, time out and fail over while the model works.
+            await new ThreadPoolYield();
+            cancellationToken.ThrowIfCancellationRequested();
             using var generation = new LocalGeneration(model, prompt, options, _options);
             string responseId = Guid.NewGuid().ToString("N");
             var created = DateTimeOffset.UtcNow;

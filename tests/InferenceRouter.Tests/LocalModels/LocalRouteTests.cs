@@ -31,6 +31,24 @@ public class LocalRouteTests
     }
 
     [SharedFact(Model)]
+    public async Task The_local_model_works_off_the_callers_thread_so_the_router_can_hedge_and_time_out()
+    {
+        using var client = new LocalOnnxChatClient(new LocalOnnxOptions { ModelPath = SharedFiles.TinyModel });
+        await client.WarmUpAsync();
+
+        // From a thread-pool thread, as in a console app or ASP.NET Core (xunit's synchronization context would hide the bug): the call
+        // must return before the model prefills, not after it generated everything inline.
+        var (call, returnedAtOnce) = await Task.Run(() =>
+        {
+            var task = client.GetResponseAsync(Prompt(), new ChatOptions { MaxOutputTokens = 50 });
+            return (task, !task.IsCompleted);
+        });
+
+        returnedAtOnce.Should().BeTrue("generation runs on the thread pool, so hedging and time-to-first-token timeouts can act meanwhile");
+        (await call).Usage!.OutputTokenCount.Should().BeGreaterThan(0);
+    }
+
+    [SharedFact(Model)]
     public async Task Failing_remote_routes_fail_over_to_the_local_model_last()
     {
         await using var servers = await LoopbackServers.StartAsync("a", "b");
