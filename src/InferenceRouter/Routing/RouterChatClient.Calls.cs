@@ -1,3 +1,4 @@
+using Polly;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
@@ -185,6 +186,7 @@ public sealed partial class RouterChatClient
             else if (error is not null && !cancellationToken.IsCancellationRequested)
             {
                 route.Health.OnFailed();
+                await ReportToBreakerAsync(route, error).ConfigureAwait(false);
                 RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, ErrorText.Of(error));
                 RouterLog.FailureDetail(_logger, route.Name, error);
                 MarkFailed(activity, error);
@@ -198,6 +200,23 @@ public sealed partial class RouterChatClient
             _telemetry.RecordDuration(route, modelId, elapsed, completed ? null : error);
             activity?.Dispose();
             cancellation?.Return();
+        }
+    }
+
+    /// <summary>
+    /// Tells the route's circuit breaker about a failure after the stream's first update: the breaker judged the attempt when it
+    /// opened, so the failure is fed to it as an execution of its own (it counts if transient, like any other).
+    /// </summary>
+    private static async ValueTask ReportToBreakerAsync(ChatRoute route, Exception error)
+    {
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        try
+        {
+            await route.Pipeline.ExecuteOutcomeAsync(static (_, e) => new ValueTask<Outcome<bool>>(Outcome.FromException<bool>(e)), context, error).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 

@@ -55,6 +55,32 @@ public class ProviderMisbehaviourTests
     }
 
     [Fact]
+    public async Task Streams_that_die_after_their_first_update_open_the_circuit()
+    {
+        await using var servers = await LoopbackServers.StartAsync("dying", "healthy");
+        servers[0].DefaultBehavior = new ServerBehavior { Fault = ServerFault.DropMidStream, DropAfterChunks = 1 };
+        var options = new RouterOptions { CircuitBreaker = { MinimumThroughput = 10, FailureRatio = 0.5, SamplingDuration = TimeSpan.FromMinutes(1) } };
+        using var router = new RouterChatClient(servers.Routes(), options);
+
+        int died = 0;
+        for (int i = 0; i < 30 && router.GetRoute("dying").Health.CircuitState == RouteCircuitState.Closed; i++)
+        {
+            try
+            {
+                await router.GetStreamingResponseAsync(Prompt()).ToListAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                died++; // after the first update: no failover, the error reaches the caller
+            }
+        }
+
+        died.Should().BeGreaterThan(0);
+        router.GetRoute("dying").Health.CircuitState.Should().Be(RouteCircuitState.Open, "every stream died: the breaker must see it");
+        (await router.GetStreamingResponseAsync(Prompt()).ToChatResponseAsync()).Text.Should().Be("Hello from healthy");
+    }
+
+    [Fact]
     public async Task An_error_event_is_read_as_the_error_it_carries()
     {
         await using var servers = await LoopbackServers.StartAsync("a", "b");
