@@ -43,7 +43,10 @@ public sealed class RouteDescriptor
     /// <summary>Gets a value indicating whether the route runs on this device (no network, no per-token cost).</summary>
     public bool IsLocal { get; init; }
 
-    /// <summary>Gets the tokenizer that counts this model's prompt tokens; by default chosen from <see cref="ModelId"/>.</summary>
+    /// <summary>
+    /// Gets the tokenizer that counts this model's tokens (exact, or never fewer than the model reads); by default chosen from
+    /// <see cref="ModelId"/>: tiktoken for OpenAI models, one token per UTF-8 byte otherwise.
+    /// </summary>
     public ITokenCounter? TokenCounter { get; init; }
 
     internal static IReadOnlyDictionary<string, string> EmptyTags { get; } = new Dictionary<string, string>(0, StringComparer.OrdinalIgnoreCase);

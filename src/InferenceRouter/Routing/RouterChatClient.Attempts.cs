@@ -9,7 +9,7 @@ public sealed partial class RouterChatClient
 {
     private delegate ValueTask<T> AttemptFunc<T>(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);
 
-    private static readonly AttemptFunc<ChatResponse> s_getResponse = StreamStart.GetResponseAsync;
+    private static readonly AttemptFunc<ChatResponse> s_getResponse = ProviderAnswer.GetResponseAsync;
     private static readonly AttemptFunc<StreamStart> s_openStream = StreamStart.OpenAsync;
 
     /// <summary>Tries candidates one after another until one answers.</summary>

@@ -29,7 +29,7 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
             while (await enumerator.MoveNextAsync().ConfigureAwait(false))
             {
                 var update = enumerator.Current;
-                if (IsUseful(update))
+                if (ProviderAnswer.IsUseful(update))
                 {
                     return new StreamStart(enumerator, prelude, update);
                 }
@@ -49,49 +49,5 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
             await enumerator.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>Checks a non-streaming answer the same way: one with no content and no usage (an error body, a wrong-shape one) is not an answer.</summary>
-    public static async ValueTask<ChatResponse> GetResponseAsync(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
-    {
-        var response = await route.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        if (response.Usage is not null || response.FinishReason == ChatFinishReason.ContentFilter)
-        {
-            return response;
-        }
-
-        foreach (var message in response.Messages)
-        {
-            foreach (var content in message.Contents)
-            {
-                if (content is not TextContent { Text.Length: 0 })
-                {
-                    return response;
-                }
-            }
-        }
-
-        return ProviderErrorEvent.TryRead(response.RawRepresentation, out var error, out var status)
-            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, status)
-            : throw new InvalidResponseException(route.Name, "its answer had no content and no usage");
-    }
-
-    private static bool IsUseful(ChatResponseUpdate update)
-    {
-        if (update.FinishReason is not null)
-        {
-            return true;
-        }
-
-        var contents = update.Contents;
-        for (int i = 0; i < contents.Count; i++)
-        {
-            if (contents[i] is not TextContent { Text.Length: 0 })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -128,7 +128,7 @@ public static class PromptTokens
                 {
                     return counter.CountTokens(JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())));
                 }
-                catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+                catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or JsonException)
                 {
                     return counter.CountTokens(value.ToString());
                 }

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.AI;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// What counts as an answer from a provider: content, a finish reason or usage. A 200 that carries none of them (an error body, a
+/// wrong-shape body the SDK read as empty) is an <see cref="InvalidResponseException"/>, a failure to fail over from.
+/// </summary>
+internal static class ProviderAnswer
+{
+    /// <summary>Calls the route and checks its non-streaming answer (streams are checked by <see cref="StreamStart.OpenAsync"/>).</summary>
+    public static async ValueTask<ChatResponse> GetResponseAsync(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var response = await route.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        if (response.Usage is not null || response.FinishReason == ChatFinishReason.ContentFilter)
+        {
+            return response;
+        }
+
+        foreach (var message in response.Messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                if (content is not TextContent { Text.Length: 0 })
+                {
+                    return response;
+                }
+            }
+        }
+
+        return ProviderErrorEvent.TryRead(response.RawRepresentation, out var error, out var status)
+            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, status)
+            : throw new InvalidResponseException(route.Name, "its answer had no content and no usage");
+    }
+
+    /// <summary>Whether a streamed update carries anything: content (not an empty text), a finish reason or usage.</summary>
+    public static bool IsUseful(ChatResponseUpdate update)
+    {
+        if (update.FinishReason is not null)
+        {
+            return true;
+        }
+
+        var contents = update.Contents;
+        for (int i = 0; i < contents.Count; i++)
+        {
+            if (contents[i] is not TextContent { Text.Length: 0 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
