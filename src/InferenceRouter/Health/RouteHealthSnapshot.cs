@@ -8,10 +8,11 @@ namespace InferenceRouter;
 /// <param name="Failures">Attempts that failed (transient or not).</param>
 /// <param name="Cancellations">Attempts cancelled by the caller or by hedging.</param>
 /// <param name="ErrorRate">Exponentially weighted recent failure rate, 0 to 1.</param>
-/// <param name="Latency">Exponentially weighted latency of successful attempts; null before the first.</param>
-/// <param name="TimeToFirstToken">Exponentially weighted time to first streamed update; null before the first stream.</param>
+/// <param name="Latency">Estimated time to a whole answer (<see cref="RouteHealth.LatencyMilliseconds"/>); null before the first sample.</param>
+/// <param name="TimeToFirstToken">Estimated time to the first streamed update; null before the first stream.</param>
 /// <param name="CircuitState">The circuit breaker's state.</param>
 /// <param name="UnavailableUntil">When the route asked to wait (Retry-After) or its circuit break ends; null when available.</param>
+/// <param name="TimePerOutputToken">Estimated time per output token; null before it could be measured.</param>
 public readonly record struct RouteHealthSnapshot(
     string Route,
     long InFlight,
@@ -23,4 +24,5 @@ public readonly record struct RouteHealthSnapshot(
     TimeSpan? Latency,
     TimeSpan? TimeToFirstToken,
     RouteCircuitState CircuitState,
-    DateTimeOffset? UnavailableUntil);
+    DateTimeOffset? UnavailableUntil,
+    TimeSpan? TimePerOutputToken = null);

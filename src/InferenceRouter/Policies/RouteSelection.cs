@@ -198,6 +198,21 @@ public sealed class RouteSelection
     /// <summary>Gets or sets a value indicating whether local routes were put first because the app looked offline.</summary>
     internal bool PlacedOffline { get; set; }
 
+    /// <summary>Gets or sets the route this call probes (re-measures although it looks slow), or -1.</summary>
+    internal int ProbeIndex { get; set; } = -1;
+
+    /// <summary>Counts the attempts started on every route (for probe pacing).</summary>
+    internal long CountAllAttempts()
+    {
+        long attempts = 0;
+        foreach (var route in _routes)
+        {
+            attempts += route.Health.Attempts;
+        }
+
+        return attempts;
+    }
+
     internal ChatRoute GetOrdered(int position) => _routes[_order[position]];
 
     internal List<PolicyVerdict>? Verdicts => _verdicts;
@@ -213,6 +228,7 @@ public sealed class RouteSelection
         Array.Clear(_counters);
         _orderCount = 0;
         PlacedOffline = false;
+        ProbeIndex = -1;
         Skipped = null;
         _promptCharacters = -1;
         _otherContent = false;

@@ -12,7 +12,7 @@ public static class RoutingPolicies
     /// <summary>Cheapest estimated call first.</summary>
     public const string LowestCost = "lowest-cost";
 
-    /// <summary>Fastest measured route first, with a little exploration.</summary>
+    /// <summary>Fastest expected route first (load and failures counted), probing routes left unmeasured.</summary>
     public const string LowestLatency = "lowest-latency";
 
     /// <summary>Least busy route first.</summary>
@@ -32,13 +32,14 @@ public static class RoutingPolicies
     /// On-device calls (<see cref="LocalOnlyFilter"/>) and route health (<see cref="HealthFilter"/>) are not here: the router applies them
     /// itself before any policy, built-in or custom, so no policy can undo them.
     /// </remarks>
+    /// <param name="latencyProbeRate">The most calls, as a share, that may probe a route the max-latency filter excludes.</param>
     /// <returns>New filter instances, cheapest first.</returns>
-    public static IRoutingPolicy[] CreateStandardFilters() =>
-        [new CapabilityFilter(), new TagFilter(), new MaxLatencyFilter(), new ContextWindowFilter(), new MaxCostFilter()];
+    public static IRoutingPolicy[] CreateStandardFilters(double latencyProbeRate = 0.05) =>
+        [new CapabilityFilter(), new TagFilter(), new MaxLatencyFilter(latencyProbeRate), new ContextWindowFilter(), new MaxCostFilter()];
 
     /// <summary>Creates the built-in policy named <paramref name="name"/> (case-insensitive).</summary>
     /// <param name="name">One of <see cref="BuiltInNames"/>.</param>
-    /// <param name="latencyExplorationRate">The exploration rate of <see cref="LowestLatency"/>.</param>
+    /// <param name="latencyExplorationRate">The most calls, as a share, that may probe one route (<see cref="RouterOptions.LatencyExplorationRate"/>).</param>
     /// <returns>The policy.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a built-in policy.</exception>
     public static IRoutingPolicy Create(string name, double latencyExplorationRate = 0.05)
@@ -55,6 +56,6 @@ public static class RoutingPolicies
             _ => throw new ArgumentException($"Unknown routing policy '{name}'. Built-in policies: {string.Join(", ", BuiltInNames)}; register others with AddPolicy.", nameof(name)),
         };
 
-        return new CompositeRoutingPolicy(name.ToLowerInvariant(), [.. CreateStandardFilters(), ranker]);
+        return new CompositeRoutingPolicy(name.ToLowerInvariant(), [.. CreateStandardFilters(latencyExplorationRate), ranker]);
     }
 }

@@ -69,8 +69,8 @@ public sealed partial class RouterChatClient
         var options = PrepareOptions(call.Options, route, call.StripHints, budget?.MaxOutputTokens);
 
         var health = route.Health;
-        health.OnAttemptStarted();
         long started = _time.GetTimestamp();
+        health.OnAttemptStarted(started);
         using var activity = RouterTelemetry.StartAttempt(call.Activity, route);
 
         var context = ResilienceContextPool.Shared.Get(token);
@@ -89,12 +89,12 @@ public sealed partial class RouterChatClient
         {
             if (call.Streaming)
             {
-                health.OnFirstToken(elapsed);
+                health.OnFirstToken(started, elapsed);
                 _telemetry.RecordTimeToFirstToken(route, elapsed);
             }
             else
             {
-                health.OnSucceeded(elapsed);
+                health.OnAnswered(started, elapsed, (outcome.Result as ChatResponse)?.Usage?.OutputTokenCount);
             }
 
             _telemetry.RecordAttempt(route, RouteAttemptOutcome.Succeeded);
@@ -111,17 +111,17 @@ public sealed partial class RouterChatClient
         FailureClassification classification = default;
         if (error is BrokenCircuitException)
         {
-            health.OnRejected();
+            health.OnRejected(started);
             kind = RouteAttemptOutcome.Skipped;
         }
         else if (call.CallerToken.IsCancellationRequested || cancellation?.CancelledByRouter == true)
         {
-            health.OnCancelled();
+            health.OnCancelled(started, elapsed, call.Streaming, waiting: true, byRouter: !call.CallerToken.IsCancellationRequested);
             kind = RouteAttemptOutcome.Cancelled;
         }
         else
         {
-            health.OnFailed();
+            health.OnFailed(started, elapsed, call.Streaming, waiting: true);
             classification = Classify(error);
             kind = cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
             if (classification.RetryAfter is { } wait && wait > TimeSpan.Zero)

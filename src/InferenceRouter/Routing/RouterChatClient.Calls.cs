@@ -108,6 +108,8 @@ public sealed partial class RouterChatClient
         string? responseId = start.First.ResponseId;
         string? modelId = start.First.ModelId;
         var usage = result.Budget is null ? null : new StreamUsage();
+        var output = default(StreamOutput);
+        long waited = 0; // time spent waiting for the provider after the first update (the caller's reading time left out)
         try
         {
             if (start.Prelude is { } prelude)
@@ -127,9 +129,12 @@ public sealed partial class RouterChatClient
             while (true)
             {
                 ChatResponseUpdate update;
+                long asked = _time.GetTimestamp();
                 try
                 {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    bool more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                    waited += _time.GetTimestamp() - asked;
+                    if (!more)
                     {
                         break;
                     }
@@ -150,6 +155,7 @@ public sealed partial class RouterChatClient
                 responseId ??= update.ResponseId;
                 modelId ??= update.ModelId;
                 usage?.Observe(update);
+                output.Observe(update);
                 yield return update;
             }
 
@@ -179,13 +185,14 @@ public sealed partial class RouterChatClient
             }
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
+            var generation = TimeSpan.FromSeconds((double)waited / _time.TimestampFrequency);
             if (completed)
             {
-                route.Health.OnSucceeded(elapsed);
+                route.Health.OnStreamCompleted(result.StartedTimestamp, result.Duration + generation, generation, output.Tokens);
             }
             else if (error is not null && !cancellationToken.IsCancellationRequested)
             {
-                route.Health.OnFailed();
+                route.Health.OnFailed(result.StartedTimestamp, result.Duration + generation, streaming: true, waiting: false);
                 await ReportToBreakerAsync(route, error).ConfigureAwait(false);
                 RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, ErrorText.Of(error));
                 RouterLog.FailureDetail(_logger, route.Name, error);
@@ -194,7 +201,7 @@ public sealed partial class RouterChatClient
             else
             {
                 // The caller cancelled or stopped reading part-way.
-                route.Health.OnCancelled();
+                route.Health.OnCancelled(result.StartedTimestamp, elapsed, streaming: true, waiting: false, byRouter: false);
             }
 
             _telemetry.RecordDuration(route, modelId, elapsed, completed ? null : error);
@@ -235,7 +242,7 @@ public sealed partial class RouterChatClient
         }
         finally
         {
-            result.Route.Health.OnCancelled();
+            result.Route.Health.OnCancelled(result.StartedTimestamp, result.Duration, streaming: true, waiting: false, byRouter: true);
             result.Cancellation?.Return();
         }
 

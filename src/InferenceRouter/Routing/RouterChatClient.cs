@@ -92,7 +92,7 @@ public sealed partial class RouterChatClient : IChatClient
 
         foreach (var route in _routes)
         {
-            var health = new RouteHealth(route.Name, _time, _options.LatencySmoothing);
+            var health = new RouteHealth(route.Name, _time, _options.LatencySmoothing, _options.LatencyDecayTime, _options.LatencyProbeInterval);
             route.Attach(health, BuildPipeline(route.Name, health));
         }
 

@@ -9,8 +9,20 @@ public class RouterOptions
     /// <summary>The longest timeout, hedging delay or Retry-After wait the router accepts: one day.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
 
-    /// <summary>Gets or sets the weight of the newest sample in each route's moving averages (latency, time to first token, error rate), in (0, 1]: higher reacts faster, lower is steadier. Default 0.2.</summary>
+    /// <summary>Gets or sets the least weight of the newest sample in each route's estimates (latency, time to first token, time per token, error rate), in (0, 1]: higher reacts faster, lower is steadier. Default 0.2.</summary>
     public double LatencySmoothing { get; set; } = RouteHealth.DefaultSmoothingFactor;
+
+    /// <summary>
+    /// Gets or sets how fast a route's estimates forget when not refreshed: a sample arriving after this much silence carries 63% of
+    /// the new estimate (after three times as long, 95%), so a route measured long ago is judged by its next sample. Default 5 seconds.
+    /// </summary>
+    public TimeSpan LatencyDecayTime { get; set; } = RouteHealth.DefaultDecayTime;
+
+    /// <summary>
+    /// Gets or sets how long a route may go unmeasured before the <c>lowest-latency</c> policy tries it first once (and the
+    /// max-latency filter lets one call through), so a route that recovered wins its place back. Default 10 seconds.
+    /// </summary>
+    public TimeSpan LatencyProbeInterval { get; set; } = RouteHealth.DefaultProbeInterval;
 
     /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update); on expiry the router fails over.</summary>
     /// <remarks>Default: null, no router timeout; the provider client's own applies (the OpenAI SDK's network timeout is 100 s, routes built from configuration use 10 minutes). A timeout costs a timer per attempt.</remarks>
@@ -43,7 +55,10 @@ public class RouterOptions
     /// </summary>
     public TimeSpan OfflineInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets the share of calls the <c>lowest-latency</c> policy sends to a random candidate first, to re-measure recovered routes. Default: 0.05.</summary>
+    /// <summary>
+    /// Gets or sets the most calls, as a share (0 to 1), that may probe one route (<see cref="LatencyProbeInterval"/>): a route is probed at
+    /// most once per <c>1 / rate</c> attempts, so a quiet app does not spend its calls re-measuring slow routes. Zero: no probes. Default: 0.05.
+    /// </summary>
     public double LatencyExplorationRate { get; set; } = 0.05;
 
     /// <summary>Gets or sets each route's circuit breaker settings.</summary>
@@ -95,6 +110,16 @@ public class RouterOptions
         if (!(LatencySmoothing > 0 && LatencySmoothing <= 1))
         {
             yield return $"LatencySmoothing is {LatencySmoothing}; give the weight of the newest sample, above 0 and at most 1 (e.g. 0.2).";
+        }
+
+        if (LatencyDecayTime <= TimeSpan.Zero || LatencyDecayTime > MaxTimeout)
+        {
+            yield return $"LatencyDecayTime is {LatencyDecayTime}; give a positive time span up to {MaxTimeout} (e.g. \"00:00:05\").";
+        }
+
+        if (LatencyProbeInterval <= TimeSpan.Zero || LatencyProbeInterval > MaxTimeout)
+        {
+            yield return $"LatencyProbeInterval is {LatencyProbeInterval}; give a positive time span up to {MaxTimeout} (e.g. \"00:00:10\").";
         }
 
         if (MaxRetryAfter < TimeSpan.Zero || MaxRetryAfter > MaxTimeout)

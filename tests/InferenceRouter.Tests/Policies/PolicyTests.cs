@@ -92,9 +92,14 @@ public class PolicyTests
             new RouterOptions { DefaultPolicy = RoutingPolicies.LowestLatency, LatencyExplorationRate = 0 },
             timeProvider: time);
 
-        await router.GetResponseAsync(Prompt(), new ChatOptions().WithRoute("slow"));
-        await router.GetResponseAsync(Prompt(), new ChatOptions().WithRoute("fast"));
+        foreach (var route in new[] { "slow", "slow", "fast" })
+        {
+            await router.GetResponseAsync(Prompt(), new ChatOptions().WithRoute(route));
+        }
 
+        // "fast" was measured once, by its cold first call: it is measured again before it is ranked.
+        router.Explain(Prompt()).Candidates.Select(c => c.Route).Should().Equal("fast", "new", "slow");
+        await router.GetResponseAsync(Prompt(), new ChatOptions().WithRoute("fast"));
         router.Explain(Prompt()).Candidates.Select(c => c.Route).Should().Equal("new", "fast", "slow");
         router.GetRoute("slow").Health.GetSnapshot().Latency.Should().Be(TimeSpan.FromMilliseconds(300));
     }
@@ -103,8 +108,8 @@ public class PolicyTests
     public void Least_in_flight_and_power_of_two_prefer_idle_routes()
     {
         using var router = Router(Of("a", TestChatClient.Answering("x")), Of("b", TestChatClient.Answering("x")));
-        router.GetRoute("a").Health.OnAttemptStarted();
-        router.GetRoute("a").Health.OnAttemptStarted();
+        router.GetRoute("a").Health.OnAttemptStarted(TimeProvider.System.GetTimestamp());
+        router.GetRoute("a").Health.OnAttemptStarted(TimeProvider.System.GetTimestamp());
 
         router.Explain(Prompt(), new ChatOptions().WithPolicy(RoutingPolicies.LeastInFlight)).Candidates.First().Route.Should().Be("b");
         Enumerable.Range(0, 50).Should().OnlyContain(_ => router.Explain(Prompt(), new ChatOptions().WithPolicy(RoutingPolicies.PowerOfTwoChoices)).Candidates.First().Route == "b");

@@ -62,7 +62,7 @@ public class RouterTelemetryTests
     {
         using var router = new RouterChatClient([Of("a", TestChatClient.Answering("ok"))], meterFactory: _meters);
         using var inFlight = new MetricCollector<long>(_meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.InFlightInstrument);
-        router.GetRoute("a").Health.OnAttemptStarted();
+        router.GetRoute("a").Health.OnAttemptStarted(TimeProvider.System.GetTimestamp());
 
         inFlight.RecordObservableInstruments();
 
