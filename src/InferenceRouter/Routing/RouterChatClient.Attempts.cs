@@ -73,16 +73,9 @@ public sealed partial class RouterChatClient
         health.OnAttemptStarted(started);
         using var activity = RouterTelemetry.StartAttempt(call.Activity, route);
 
-        var context = ResilienceContextPool.Shared.Get(token);
-        Outcome<T> outcome;
-        try
-        {
-            outcome = await route.Pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, new AttemptState<T>(func, route, call.Messages, options, cancellation, call.Streaming && _options.TimeToFirstTokenTimeout is not null)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
+        var state = new AttemptState<T>(func, route, call.Messages, options, cancellation, call.Streaming && _options.TimeToFirstTokenTimeout is not null,
+            call.Streaming && _options.CircuitBreaker.Enabled ? new StreamJudgement() : null);
+        var outcome = await ExecuteInBreakerAsync(route, state, token).ConfigureAwait(false);
 
         var elapsed = _time.GetElapsedTime(started);
         if (outcome.Exception is null)
@@ -171,11 +164,61 @@ public sealed partial class RouterChatClient
         _telemetry.RecordFailover(result.Route, error);
     }
 
+    /// <summary>
+    /// Runs the attempt through the route's circuit breaker. A stream stays inside the breaker until it ends (<see cref="StreamJudgement"/>);
+    /// the attempt returns as soon as it has opened. A cancellation is neither success nor failure (<see cref="NeutralOutcomeException"/>).
+    /// </summary>
+    private static async ValueTask<Outcome<T>> ExecuteInBreakerAsync<T>(ChatRoute route, AttemptState<T> state, CancellationToken token)
+    {
+        var context = ResilienceContextPool.Shared.Get(token);
+        var execution = ExecuteNeutrallyAsync(route.Pipeline, context, state);
+        if (state.Judgement is { } judgement && await Task.WhenAny(judgement.Opened, execution).ConfigureAwait(false) == judgement.Opened)
+        {
+            // The stream is open; the breaker's execution (and its pooled context) lives on until the stream ends.
+            _ = ReturnWhenDoneAsync(execution, context);
+            return Outcome.FromResult((T)(object)judgement.Opened.Result);
+        }
+
+        try
+        {
+            return await execution.ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        static async Task ReturnWhenDoneAsync(Task<Outcome<T>> execution, ResilienceContext context)
+        {
+            await execution.ConfigureAwait(false);
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static async Task<Outcome<T>> ExecuteNeutrallyAsync<T>(ResiliencePipeline pipeline, ResilienceContext context, AttemptState<T> state)
+    {
+        try
+        {
+            return await pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, state).ConfigureAwait(false);
+        }
+        catch (NeutralOutcomeException neutral)
+        {
+            return Outcome.FromException<T>(neutral.InnerException!);
+        }
+    }
+
     private static async ValueTask<Outcome<T>> ExecuteAttemptAsync<T>(ResilienceContext context, AttemptState<T> state)
     {
         try
         {
-            return Outcome.FromResult(await state.Func(state.Route, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false));
+            var result = await state.Func(state.Route, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false);
+            if (state.Judgement is { } judgement && result is StreamStart start)
+            {
+                judgement.Open(start);
+                return await judgement.Ended.ConfigureAwait(false) is { } error ? Outcome.FromException<T>(error) : Outcome.FromResult(result);
+            }
+
+            return Outcome.FromResult(result);
         }
         catch (OperationCanceledException) when (state.Cancellation?.TimedOut == true)
         {
@@ -234,5 +277,6 @@ public sealed partial class RouterChatClient
         return [.. earlier];
     }
 
-    private readonly record struct AttemptState<T>(AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation, bool FirstTokenTimeout);
+    private readonly record struct AttemptState<T>(
+        AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation, bool FirstTokenTimeout, StreamJudgement? Judgement);
 }

@@ -186,6 +186,7 @@ public sealed partial class RouterChatClient
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
             var generation = TimeSpan.FromSeconds((double)waited / _time.TimestampFrequency);
+            start.Judgement?.End(completed ? null : error is not null && !cancellationToken.IsCancellationRequested ? error : new OperationCanceledException());
             if (completed)
             {
                 route.Health.OnStreamCompleted(result.StartedTimestamp, result.Duration + generation, generation, output.Tokens);
@@ -193,7 +194,6 @@ public sealed partial class RouterChatClient
             else if (error is not null && !cancellationToken.IsCancellationRequested)
             {
                 route.Health.OnFailed(result.StartedTimestamp, result.Duration + generation, streaming: true, waiting: false);
-                await ReportToBreakerAsync(route, error).ConfigureAwait(false);
                 RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, ErrorText.Of(error));
                 RouterLog.FailureDetail(_logger, route.Name, error);
                 MarkFailed(activity, error);
@@ -210,23 +210,6 @@ public sealed partial class RouterChatClient
         }
     }
 
-    /// <summary>
-    /// Tells the route's circuit breaker about a failure after the stream's first update: the breaker judged the attempt when it
-    /// opened, so the failure is fed to it as an execution of its own (it counts if transient, like any other).
-    /// </summary>
-    private static async ValueTask ReportToBreakerAsync(ChatRoute route, Exception error)
-    {
-        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
-        try
-        {
-            await route.Pipeline.ExecuteOutcomeAsync(static (_, e) => new ValueTask<Outcome<bool>>(Outcome.FromException<bool>(e)), context, error).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
-
     private static ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
         budget.SettleAsync(response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null);
 
@@ -234,7 +217,8 @@ public sealed partial class RouterChatClient
     {
         try
         {
-            await result.Value!.Enumerator.DisposeAsync().ConfigureAwait(false);
+            result.Value!.Judgement?.End(new OperationCanceledException());
+            await result.Value.Enumerator.DisposeAsync().ConfigureAwait(false);
         }
         catch
         {

@@ -322,8 +322,14 @@ public sealed partial class RouterChatClient : IChatClient
                 MinimumThroughput = breaker.MinimumThroughput,
                 SamplingDuration = breaker.SamplingDuration,
                 BreakDuration = breaker.BreakDuration,
-                ShouldHandle = args => new ValueTask<bool>(
-                    args.Outcome.Exception is { } e and not OperationCanceledException && Classify(e).IsTransient),
+                ShouldHandle = args => args.Outcome.Exception switch
+                {
+                    null => new ValueTask<bool>(false),
+
+                    // Polly counts every outcome it is not told to handle as a success; a cancellation is neither, so it is not judged at all.
+                    OperationCanceledException cancelled => throw new NeutralOutcomeException(cancelled),
+                    var e => new ValueTask<bool>(Classify(e).IsTransient),
+                },
                 OnOpened = args =>
                 {
                     health.SetCircuitState(args.IsManual ? RouteCircuitState.Isolated : RouteCircuitState.Open, args.BreakDuration);

@@ -15,6 +15,9 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
 
     public ChatResponseUpdate First { get; } = first;
 
+    /// <summary>Gets or sets the circuit breaker's pending judgement of the stream (null when circuit breaking is off); end it when the stream ends.</summary>
+    public StreamJudgement? Judgement { get; set; }
+
     /// <summary>
     /// Opens the route's stream and reads until its first useful update. A stream that ends before one, or whose update is an error event
     /// (<c>data: {"error": …}</c> inside a 200 stream), is an <see cref="InvalidResponseException"/>: a failure to fail over from, not a

@@ -98,6 +98,8 @@ public class OperatorTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["InferenceRouter:LatencySmoothing"] = "0.5",
+            ["InferenceRouter:LatencyDecayTime"] = "00:00:20",
+            ["InferenceRouter:LatencyProbeInterval"] = "00:01:00",
             ["InferenceRouter:Routes:0:Name"] = "maintenance",
             ["InferenceRouter:Routes:0:Provider"] = "OpenAICompatible",
             ["InferenceRouter:Routes:0:Endpoint"] = "http://127.0.0.1:9/v1",
@@ -116,6 +118,8 @@ public class OperatorTests
         var router = provider.GetRequiredService<RouterChatClient>();
         router.GetRoute("maintenance").Health.IsDrained.Should().BeTrue();
         router.GetRoute("remote").Health.SmoothingFactor.Should().Be(0.5);
+        router.GetRoute("remote").Health.DecayTime.Should().Be(TimeSpan.FromSeconds(20));
+        router.GetRoute("remote").Health.ProbeInterval.Should().Be(TimeSpan.FromMinutes(1));
 
         FluentActions.Invoking(() => new RouterChatClient([Of("a", TestChatClient.Answering("a"))], new RouterOptions { LatencySmoothing = 0 }))
             .Should().Throw<ArgumentException>().WithMessage("*LatencySmoothing is 0*");

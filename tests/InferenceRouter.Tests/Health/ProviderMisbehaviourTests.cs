@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
 using InferenceRouter.Tests.Integration;
 using InferenceRouter.TestServer;
 using Microsoft.Extensions.Time.Testing;
@@ -59,7 +62,8 @@ public class ProviderMisbehaviourTests
     {
         await using var servers = await LoopbackServers.StartAsync("dying", "healthy");
         servers[0].DefaultBehavior = new ServerBehavior { Fault = ServerFault.DropMidStream, DropAfterChunks = 1 };
-        var options = new RouterOptions { CircuitBreaker = { MinimumThroughput = 10, FailureRatio = 0.5, SamplingDuration = TimeSpan.FromMinutes(1) } };
+        // 0.9: a stream that dies part-way must count as one failure, not as a success (when it opened) and a failure.
+        var options = new RouterOptions { CircuitBreaker = { MinimumThroughput = 10, FailureRatio = 0.9, SamplingDuration = TimeSpan.FromMinutes(1) } };
         using var router = new RouterChatClient(servers.Routes(), options);
 
         int died = 0;
@@ -78,6 +82,63 @@ public class ProviderMisbehaviourTests
         died.Should().BeGreaterThan(0);
         router.GetRoute("dying").Health.CircuitState.Should().Be(RouteCircuitState.Open, "every stream died: the breaker must see it");
         (await router.GetStreamingResponseAsync(Prompt()).ToChatResponseAsync()).Text.Should().Be("Hello from healthy");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cancellations_are_neither_successes_nor_failures_for_the_circuit_breaker(bool streaming)
+    {
+        bool failing = false;
+        var flaky = new TestChatClient
+        {
+            GetResponseAsyncCallback = async (_, _, ct) =>
+            {
+                await Task.Delay(failing ? 0 : Timeout.Infinite, ct);
+                throw new HttpRequestException("upstream unavailable", null, HttpStatusCode.ServiceUnavailable);
+            },
+            GetStreamingResponseAsyncCallback = (_, _, ct) => failing ? Fail() : Endless(ct),
+        };
+        var options = new RouterOptions { CircuitBreaker = { MinimumThroughput = 2, FailureRatio = 0.9, SamplingDuration = TimeSpan.FromMinutes(5) } };
+        using var router = new RouterChatClient([Of("flaky", flaky), Of("ok", TestChatClient.Answering("fine"))], options);
+
+        for (int i = 0; i < 10; i++)
+        {
+            using var cts = new CancellationTokenSource();
+            Task call = streaming
+                ? router.GetStreamingResponseAsync(Prompt(), cancellationToken: cts.Token).Select(u => { cts.Cancel(); return u; }).ToListAsync().AsTask()
+                : router.GetResponseAsync(Prompt(), cancellationToken: cts.Token);
+            cts.CancelAfter(TimeSpan.FromMilliseconds(20));
+            await FluentActions.Awaiting(() => call).Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        router.GetRoute("flaky").Health.GetSnapshot().Should().Match<RouteHealthSnapshot>(h => h.Cancellations == 10 && h.InFlight == 0 && h.CircuitState == RouteCircuitState.Closed);
+        failing = true;
+        for (int i = 0; i < 2; i++)
+        {
+            var answer = streaming ? await router.GetStreamingResponseAsync(Prompt()).ToChatResponseAsync() : await router.GetResponseAsync(Prompt());
+            answer.Text.Should().Be("fine");
+        }
+
+        router.GetRoute("flaky").Health.CircuitState.Should().Be(RouteCircuitState.Open, "2 failures of 2 judged attempts; the 10 cancellations are not successes");
+
+        static async IAsyncEnumerable<ChatResponseUpdate> Endless([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                yield return new ChatResponseUpdate(ChatRole.Assistant, "x");
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+
+        static async IAsyncEnumerable<ChatResponseUpdate> Fail()
+        {
+            await Task.Yield();
+            throw new HttpRequestException("upstream unavailable", null, HttpStatusCode.ServiceUnavailable);
+#pragma warning disable CS0162 // an iterator needs a yield
+            yield break;
+#pragma warning restore CS0162
+        }
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public sealed class TestChatClient : IChatClient
     public static TestChatClient Answering(string text) => new()
     {
         GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, text))),
+        GetStreamingResponseAsyncCallback = (_, _, _) => new[] { new ChatResponseUpdate(ChatRole.Assistant, text) }.ToAsyncEnumerable(),
     };
 
     public static TestChatClient Failing(Exception error) => new()
