@@ -14,6 +14,7 @@ public class RouterOverheadBenchmarks
     private RouterChatClient _router = null!;
     private RouterChatClient _routerWithTimeout = null!;
     private RouterChatClient _routerWithoutBreaker = null!;
+    private RouterChatClient _routerLowestLatency = null!;
     private OrderedFailoverChatClient _failover = null!;
     private BudgetManager _budget = null!;
     private IChatClient _budgeted = null!;
@@ -26,6 +27,7 @@ public class RouterOverheadBenchmarks
         _router = new RouterChatClient(CreateRoutes());
         _routerWithTimeout = new RouterChatClient(CreateRoutes(), new RouterOptions { AttemptTimeout = TimeSpan.FromMinutes(1) });
         _routerWithoutBreaker = new RouterChatClient(CreateRoutes(), new RouterOptions { CircuitBreaker = { Enabled = false } });
+        _routerLowestLatency = new RouterChatClient(CreateRoutes(), new RouterOptions { DefaultPolicy = RoutingPolicies.LowestLatency });
         var budgetOptions = new BudgetOptions();
         budgetOptions.Limits.Add(new BudgetLimit { Scope = BudgetScope.Global, Window = BudgetWindow.Month, Amount = 1_000_000m });
         budgetOptions.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Window = BudgetWindow.Day, Amount = 1_000_000m });
@@ -40,6 +42,7 @@ public class RouterOverheadBenchmarks
         _router.Dispose();
         _routerWithTimeout.Dispose();
         _routerWithoutBreaker.Dispose();
+        _routerLowestLatency.Dispose();
         _failover.Dispose();
         _budgeted.Dispose();
         _budget.Dispose();
@@ -56,6 +59,9 @@ public class RouterOverheadBenchmarks
 
     [Benchmark]
     public Task<ChatResponse> RouterWithoutCircuitBreaker() => _routerWithoutBreaker.GetResponseAsync(_messages);
+
+    [Benchmark(Description = "Router, lowest-latency policy")]
+    public Task<ChatResponse> RouterLowestLatency() => _routerLowestLatency.GetResponseAsync(_messages);
 
     [Benchmark(Description = "Router + budget (2 limits)")]
     public Task<ChatResponse> RouterWithBudget() => _budgeted.GetResponseAsync(_messages, _tenantOptions);

@@ -13,14 +13,10 @@ internal sealed class LatencyEstimate
 {
     private long _valueBits = BitConverter.DoubleToInt64Bits(double.NaN);
     private long _lastTimestamp;
-    private long _samples;
     private int _cold;
 
     /// <summary>Gets the estimate, or NaN before the first sample.</summary>
     public double Value => BitConverter.Int64BitsToDouble(Volatile.Read(ref _valueBits));
-
-    /// <summary>Gets the number of samples taken.</summary>
-    public long Samples => Volatile.Read(ref _samples);
 
     /// <summary>Gets the timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the latest sample; 0 before the first.</summary>
     public long LastTimestamp => Volatile.Read(ref _lastTimestamp);
@@ -36,10 +32,12 @@ internal sealed class LatencyEstimate
     /// <param name="cold">Whether the sample carries set-up costs (the route's first attempt).</param>
     public void Add(double sample, long now, double smoothing, double decayTicks, bool cold = false)
     {
-        bool first = Interlocked.Increment(ref _samples) == 1;
-        bool replace = Interlocked.Exchange(ref _cold, cold ? 1 : 0) != 0;
-        long last = Interlocked.Exchange(ref _lastTimestamp, now);
-        double weight = first || replace ? 1 : Math.Max(smoothing, 1 - Math.Exp(-Math.Max(now - last, 0) / decayTicks));
+        // Races between concurrent samples only blur the weight a little; the value itself is updated atomically.
+        bool replace = (cold || Volatile.Read(ref _cold) != 0) && Interlocked.Exchange(ref _cold, cold ? 1 : 0) != 0;
+        long last = Volatile.Read(ref _lastTimestamp);
+        Volatile.Write(ref _lastTimestamp, Math.Max(now, last));
+        double silence = Math.Max(now - last, 0) / decayTicks;
+        double weight = replace ? 1 : silence <= smoothing ? smoothing : Math.Max(smoothing, 1 - Math.Exp(-silence)); // 1 - e^-x <= x: no Exp needed
         long current = Volatile.Read(ref _valueBits);
         while (true)
         {

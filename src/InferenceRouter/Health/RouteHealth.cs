@@ -232,7 +232,7 @@ public sealed class RouteHealth
         Interlocked.Increment(ref _successes);
         Interlocked.Decrement(ref _inFlight);
         StopWaiting(started);
-        long now = _timeProvider.GetTimestamp();
+        long now = EndOf(started, latency);
         bool cold = IsFirstAttempt(started);
         double milliseconds = latency.TotalMilliseconds;
         _latency.Add(milliseconds, now, SmoothingFactor, _decayTicks, cold);
@@ -254,7 +254,7 @@ public sealed class RouteHealth
     internal void OnFirstToken(long started, TimeSpan timeToFirstToken)
     {
         StopWaiting(started);
-        _ttft.Add(timeToFirstToken.TotalMilliseconds, _timeProvider.GetTimestamp(), SmoothingFactor, _decayTicks, IsFirstAttempt(started));
+        _ttft.Add(timeToFirstToken.TotalMilliseconds, EndOf(started, timeToFirstToken), SmoothingFactor, _decayTicks, IsFirstAttempt(started));
     }
 
     /// <summary>A stream ended well: <paramref name="providerTime"/> is the time spent waiting for the provider (the caller's reading time left out).</summary>
@@ -356,6 +356,9 @@ public sealed class RouteHealth
         Interlocked.Decrement(ref _waiting);
         Interlocked.Add(ref _waitingSince, _origin - started);
     }
+
+    /// <summary>The timestamp an attempt that started at <paramref name="started"/> ended, without reading the clock again.</summary>
+    private long EndOf(long started, TimeSpan elapsed) => started + (long)(elapsed.TotalSeconds * _timeProvider.TimestampFrequency);
 
     private bool IsFirstAttempt(long started) => started == Volatile.Read(ref _firstStarted);
 }

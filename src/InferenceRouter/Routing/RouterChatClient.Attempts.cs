@@ -171,31 +171,37 @@ public sealed partial class RouterChatClient
     private static async ValueTask<Outcome<T>> ExecuteInBreakerAsync<T>(ChatRoute route, AttemptState<T> state, CancellationToken token)
     {
         var context = ResilienceContextPool.Shared.Get(token);
-        var execution = ExecuteNeutrallyAsync(route.Pipeline, context, state);
-        if (state.Judgement is { } judgement && await Task.WhenAny(judgement.Opened, execution).ConfigureAwait(false) == judgement.Opened)
+        if (state.Judgement is not { } judgement)
         {
-            // The stream is open; the breaker's execution (and its pooled context) lives on until the stream ends.
-            _ = ReturnWhenDoneAsync(execution, context);
-            return Outcome.FromResult((T)(object)judgement.Opened.Result);
+            try
+            {
+                return await ExecuteNeutrallyAsync(route.Pipeline, context, state).ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
         }
 
-        try
-        {
-            return await execution.ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
+        // A stream: the breaker's execution (and its pooled context) lives on until the stream ends; the attempt returns once it opened.
+        var execution = ExecuteStreamAsync(route.Pipeline, context, state, judgement);
+        return await judgement.Opened.ConfigureAwait(false) is { } start ? Outcome.FromResult((T)(object)start) : await execution.ConfigureAwait(false);
 
-        static async Task ReturnWhenDoneAsync(Task<Outcome<T>> execution, ResilienceContext context)
+        static async Task<Outcome<T>> ExecuteStreamAsync(ResiliencePipeline pipeline, ResilienceContext context, AttemptState<T> state, StreamJudgement judgement)
         {
-            await execution.ConfigureAwait(false);
-            ResilienceContextPool.Shared.Return(context);
+            try
+            {
+                return await ExecuteNeutrallyAsync(pipeline, context, state).ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+                judgement.NotOpened();
+            }
         }
     }
 
-    private static async Task<Outcome<T>> ExecuteNeutrallyAsync<T>(ResiliencePipeline pipeline, ResilienceContext context, AttemptState<T> state)
+    private static async ValueTask<Outcome<T>> ExecuteNeutrallyAsync<T>(ResiliencePipeline pipeline, ResilienceContext context, AttemptState<T> state)
     {
         try
         {

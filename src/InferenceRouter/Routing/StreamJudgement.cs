@@ -7,11 +7,11 @@ namespace InferenceRouter;
 /// </summary>
 internal sealed class StreamJudgement
 {
-    private readonly TaskCompletionSource<StreamStart> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<StreamStart?> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception?> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Gets a task that completes when the stream delivered its first useful update.</summary>
-    public Task<StreamStart> Opened => _opened.Task;
+    /// <summary>Gets a task that completes with the stream once it delivered its first useful update, or with null when the attempt ended without.</summary>
+    public Task<StreamStart?> Opened => _opened.Task;
 
     /// <summary>Gets a task that completes when the stream ended: with null when it completed, else the error (a cancellation is neutral).</summary>
     public Task<Exception?> Ended => _ended.Task;
@@ -21,6 +21,9 @@ internal sealed class StreamJudgement
         start.Judgement = this;
         _opened.TrySetResult(start);
     }
+
+    /// <summary>The attempt ended; if the stream never opened, whoever waits for it learns so.</summary>
+    public void NotOpened() => _opened.TrySetResult(null);
 
     /// <summary>Ends the stream: <see langword="null"/> when it completed, the error when it failed, an <see cref="OperationCanceledException"/> when abandoned.</summary>
     public void End(Exception? error) => _ended.TrySetResult(error);

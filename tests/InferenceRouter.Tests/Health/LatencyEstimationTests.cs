@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Xunit.Abstractions;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
 using static InferenceRouter.Tests.Routes;
@@ -9,7 +10,7 @@ namespace InferenceRouter.Tests.Health;
 /// Fake-clock simulations of the latency estimate: cold starts, routes that turn slow, hang or fail and recover, slow readers,
 /// answers of different lengths, quiet apps. Traffic is one call per simulated second unless a test says otherwise.
 /// </summary>
-public class LatencyEstimationTests
+public class LatencyEstimationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan HangTimeout = TimeSpan.FromSeconds(30);
 
@@ -21,6 +22,7 @@ public class LatencyEstimationTests
         sim["slow"].ColdExtraMs = 100;
 
         var firsts = await sim.CallAsync(50);
+        output.WriteLine($"cold start: fast route first on {firsts.Count(r => r == "fast")} of 50 calls");
 
         firsts.Count(r => r == "fast").Should().BeGreaterThanOrEqualTo(45, string.Join(",", firsts));
     }
@@ -37,10 +39,12 @@ public class LatencyEstimationTests
         var afterTurn = await sim.CallAsync(10);
         afterTurn.Should().Contain("b");
         int lost = afterTurn.IndexOf("b");
+        output.WriteLine($"turned slow (streaming: {streaming}): tried first {afterTurn.Count(r => r == "a")} time(s) in the next 10 calls");
         afterTurn.Skip(lost).Count(r => r == "a").Should().BeLessThanOrEqualTo(1, "after losing the lead only a probe may try it");
 
         sim["a"].LatencyMs = 50;
         var regained = await sim.SecondsUntilLeadAsync("a", limit: 120);
+        output.WriteLine($"recovered (streaming: {streaming}): lead regained after {regained:F0} s");
         regained.Should().BeLessThanOrEqualTo(60);
     }
 
@@ -54,9 +58,12 @@ public class LatencyEstimationTests
         var afterHang = await sim.CallAsync(10);
         afterHang.IndexOf("b").Should().BeInRange(0, 9, string.Join(",", afterHang));
         afterHang.Count(r => r == "a").Should().BeLessThanOrEqualTo(2);
+        output.WriteLine($"hung: lead lost after {afterHang.IndexOf("b")} call(s), tried first {afterHang.Count(r => r == "a")} time(s) in 10");
 
         sim["a"].Hangs = false;
-        (await sim.SecondsUntilLeadAsync("a", limit: 120)).Should().BeLessThanOrEqualTo(60);
+        var regained = await sim.SecondsUntilLeadAsync("a", limit: 120);
+        output.WriteLine($"recovered from hanging: lead regained after {regained:F0} s");
+        regained.Should().BeLessThanOrEqualTo(60);
     }
 
     [Fact]
@@ -67,6 +74,7 @@ public class LatencyEstimationTests
 
         sim["a"].FailsAfterMs = 1;
         var firsts = await sim.CallAsync(10);
+        output.WriteLine($"fails fast: tried first {firsts.Count(r => r == "a")} time(s) in 10");
 
         firsts.Skip(4).Should().OnlyContain(r => r == "b", string.Join(",", firsts));
         sim.Router.GetRoute("a").Health.LatencyMilliseconds.Should().BeGreaterThan(50);
@@ -128,6 +136,7 @@ public class LatencyEstimationTests
     {
         var sim = new Simulation(("fast", 40), ("slow", 400), ("slower", 800)) { SecondsBetweenCalls = 120 };
         var firsts = await sim.CallAsync(200);
+        output.WriteLine($"quiet app: {firsts.Skip(6).Count(r => r != "fast")} probes in 194 calls after warm-up");
 
         // Warm-up takes two calls per route; then one probe per 20 attempts, whichever slow route it goes to.
         firsts.Skip(6).Count(r => r != "fast").Should().BeInRange(6, 12, string.Join(",", firsts));
