@@ -191,7 +191,11 @@ public sealed partial class RouterChatClient
         {
             try
             {
-                return await ExecuteNeutrallyAsync(pipeline, context, state).ConfigureAwait(false);
+                return await pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, state).ConfigureAwait(false);
+            }
+            catch (NeutralOutcomeException neutral)
+            {
+                return Outcome.FromException<T>(neutral.InnerException!);
             }
             finally
             {
