@@ -14,7 +14,7 @@ namespace InferenceRouter;
 /// <remarks>Thread-safe; one per application (DI registers it as a singleton). Amounts are rounded to 10 decimal places.</remarks>
 public sealed class BudgetManager : IDisposable
 {
-    private const int Decimals = 10;
+    private const int Decimals = BudgetUnits.Decimals;
 
     /// <summary>What a reservation under way needs once the ledger answers.</summary>
     private readonly record struct PendingReservation(BudgetTarget Target, string? Tenant, long PromptTokens, int MaxOutputTokens, decimal Estimate, bool Final);
@@ -210,16 +210,8 @@ public sealed class BudgetManager : IDisposable
     internal ValueTask<CallCost> SettleAsync(BudgetAttempt attempt, UsageDetails? usage, string? outputText)
     {
         var target = attempt.Target;
-        var pricing = target.Pricing ?? RoutePricing.Free;
-        bool estimated = usage?.InputTokenCount is null || usage.OutputTokenCount is null;
-        long input = usage?.InputTokenCount ?? attempt.PromptTokens;
-        long output = usage?.OutputTokenCount ?? target.CountOutputTokens(outputText ?? string.Empty);
-        long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
-        long reasoning = Math.Clamp(usage?.ReasoningTokenCount ?? 0, 0, output);
-        decimal amount = target.UnitPrices?.Cost(input - cached, cached, output - reasoning, reasoning) is { } units
-            ? BudgetUnits.ToDecimal(units)
-            : Math.Round(pricing.Estimate(input - cached, output - reasoning, cached, reasoning), Decimals, MidpointRounding.AwayFromZero);
-        var cost = new CallCost(target.Route, target.ModelId, amount, Catalog.Currency, estimated, input, cached, output, reasoning);
+        var cost = target.Price(usage, attempt.PromptTokens, outputText, Catalog.Currency);
+        decimal amount = cost.Amount;
 
         if (attempt.Reservation is { } reservation)
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace InferenceRouter;
 
 /// <summary>What the budget needs to know about where a call goes: route, model, prices, tags, tokenizer and output limit.</summary>
@@ -53,6 +55,23 @@ internal sealed class BudgetTarget
     }
 
     /// <summary>Counts output tokens of text the provider reported no usage for.</summary>
+    /// <summary>
+    /// Prices a call on this target: reported usage where the provider gave it, else tokens counted with the target's tokenizer
+    /// (<paramref name="promptTokens"/>, <paramref name="outputText"/>; then <see cref="CallCost.IsEstimated"/>). Unknown prices cost nothing.
+    /// </summary>
+    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency)
+    {
+        bool estimated = usage?.InputTokenCount is null || usage.OutputTokenCount is null;
+        long input = usage?.InputTokenCount ?? promptTokens;
+        long output = usage?.OutputTokenCount ?? CountOutputTokens(outputText ?? string.Empty);
+        long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
+        long reasoning = Math.Clamp(usage?.ReasoningTokenCount ?? 0, 0, output);
+        decimal amount = UnitPrices?.Cost(input - cached, cached, output - reasoning, reasoning) is { } units
+            ? BudgetUnits.ToDecimal(units)
+            : Math.Round((Pricing ?? RoutePricing.Free).Estimate(input - cached, output - reasoning, cached, reasoning), BudgetUnits.Decimals, MidpointRounding.AwayFromZero);
+        return new CallCost(Route, ModelId, amount, currency, estimated, input, cached, output, reasoning);
+    }
+
     public int CountOutputTokens(string text) => text.Length == 0 ? 0 : Math.Max(TokenCounter.CountTokens(text), 1);
 
     /// <summary>The accounts a tenant and user's calls reserve in, valid until the first of their windows closes.</summary>

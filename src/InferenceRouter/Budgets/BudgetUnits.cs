@@ -7,6 +7,9 @@ namespace InferenceRouter;
 internal static class BudgetUnits
 {
     public const long Unlimited = long.MaxValue / 8;
+
+    /// <summary>The decimal places amounts are rounded to (one unit).</summary>
+    public const int Decimals = 10;
     private const decimal PerCurrencyUnit = 10_000_000_000m;
     private const decimal Largest = 900_000_000m;
 

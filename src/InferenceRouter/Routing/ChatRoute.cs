@@ -44,6 +44,21 @@ public sealed class ChatRoute
     /// <summary>Gets or sets the budget target of the last budget that priced this route (saves a lookup per attempt).</summary>
     internal BudgetTarget? LastBudgetTarget { get; set; }
 
+    /// <summary>
+    /// Gets what prices the route's calls when no budget does: its own pricing, free when local, else the default catalog's price
+    /// for its model; null when none is known.
+    /// </summary>
+    internal BudgetTarget? PriceTarget => (_priceTarget ??= CreatePriceTarget()).Pricing is null ? null : _priceTarget;
+
+    private BudgetTarget? _priceTarget;
+
+    private BudgetTarget CreatePriceTarget()
+    {
+        var d = Descriptor;
+        var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : PriceCatalog.Default.TryGetPrice(d.ModelId, out var p) ? p : null);
+        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, TokenCounter, d.MaxOutputTokens);
+    }
+
     internal string ProviderName { get; private set; } = "unknown";
 
     internal void Attach(RouteHealth health, ResiliencePipeline pipeline)

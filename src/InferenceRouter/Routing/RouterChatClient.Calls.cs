@@ -52,6 +52,11 @@ public sealed partial class RouterChatClient
         {
             response.AdditionalProperties[CallCostExtensions.CostKey] = await SettleAsync(budget, response).ConfigureAwait(false);
         }
+        else if (result.Route.PriceTarget is { } priced)
+        {
+            // No budget, but a known price: the caller still learns what the call cost.
+            response.AdditionalProperties[CallCostExtensions.CostKey] = Price(priced, response.Usage, messages, options, response.Usage?.OutputTokenCount is null ? response.Text : null);
+        }
 
         _telemetry.RecordDuration(result.Route, response.ModelId, result.Duration, null);
         activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
@@ -172,6 +177,10 @@ public sealed partial class RouterChatClient
             {
                 last.AdditionalProperties[CallCostExtensions.CostKey] = cost;
             }
+            else if (usage is null && route.PriceTarget is { } priced)
+            {
+                last.AdditionalProperties[CallCostExtensions.CostKey] = Price(priced, output.UsageOrEstimate, messages, options, outputText: null);
+            }
 
             yield return last;
         }
@@ -208,6 +217,13 @@ public sealed partial class RouterChatClient
             activity?.Dispose();
             cancellation?.Return();
         }
+    }
+
+    /// <summary>Prices a call no budget priced; the prompt is counted only when the provider reported no input tokens.</summary>
+    private static CallCost Price(BudgetTarget target, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)
+    {
+        long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(target.TokenCounter, messages, options) : 0;
+        return target.Price(usage, promptTokens, outputText, PriceCatalog.Default.Currency);
     }
 
     private static ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
