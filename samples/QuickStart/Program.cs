@@ -17,7 +17,7 @@ bool configured = section.GetSection("Routes").GetChildren().Any();
 bool offline = args.Contains("--offline");
 string? openAiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
 
-var servers = new List<FakeOpenAIServer>();
+var servers = new List<FakeProviderServer>();
 var services = new ServiceCollection();
 if (configured || !string.IsNullOrEmpty(openAiKey))
 {
@@ -35,9 +35,9 @@ if (configured || !string.IsNullOrEmpty(openAiKey))
 else
 {
     var random = new Random(42);
-    var fast = await FakeOpenAIServer.StartAsync("fast-pricey", new ServerBehavior { Latency = TimeSpan.FromMilliseconds(40), TimeToFirstToken = TimeSpan.FromMilliseconds(20) });
-    var cheap = await FakeOpenAIServer.StartAsync("slow-cheap", new ServerBehavior { Latency = TimeSpan.FromMilliseconds(150), TimeToFirstToken = TimeSpan.FromMilliseconds(120) });
-    var flaky = await FakeOpenAIServer.StartAsync("flaky-mid");
+    var fast = await FakeProviderServer.StartAsync("fast-pricey", new ServerBehavior { Latency = TimeSpan.FromMilliseconds(40), TimeToFirstToken = TimeSpan.FromMilliseconds(20) });
+    var cheap = await FakeProviderServer.StartAsync("slow-cheap", new ServerBehavior { Latency = TimeSpan.FromMilliseconds(150), TimeToFirstToken = TimeSpan.FromMilliseconds(120) });
+    var flaky = await FakeProviderServer.StartAsync("flaky-mid");
     flaky.Script = _ => random.NextDouble() switch
     {
         < 0.25 => ServerBehavior.Error(503),

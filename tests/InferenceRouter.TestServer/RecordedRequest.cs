@@ -7,4 +7,8 @@ namespace InferenceRouter.TestServer;
 /// <param name="Model">The <c>model</c> field.</param>
 /// <param name="Stream">The <c>stream</c> field.</param>
 /// <param name="Body">The whole JSON body.</param>
-public sealed record RecordedRequest(int Number, string? Model, bool Stream, JsonObject Body);
+public sealed record RecordedRequest(int Number, string? Model, bool Stream, JsonObject Body)
+{
+    /// <summary>Gets the path it was sent to, which says the wire format (<c>/v1/chat/completions</c>, <c>/v1/messages</c>, <c>/api/chat</c>).</summary>
+    public string Path { get; init; } = "/v1/chat/completions";
+}

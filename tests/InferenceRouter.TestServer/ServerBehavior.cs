@@ -15,7 +15,7 @@ public sealed record ServerBehavior
     /// <summary>Gets the delay between streamed chunks.</summary>
     public TimeSpan InterChunkDelay { get; init; }
 
-    /// <summary>Gets the HTTP status; anything but 200 sends an OpenAI-style error body.</summary>
+    /// <summary>Gets the HTTP status; anything but 200 sends the wire format's error body.</summary>
     public int StatusCode { get; init; } = 200;
 
     /// <summary>Gets the Retry-After header to send with an error, in whole seconds.</summary>

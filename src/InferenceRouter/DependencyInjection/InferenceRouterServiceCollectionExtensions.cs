@@ -84,7 +84,7 @@ public static class InferenceRouterServiceCollectionExtensions
         var routes = new List<ChatRoute>();
         foreach (var route in options.Routes)
         {
-            var client = ProviderChatClientFactory.Create(route, httpClients.CreateClient(InferenceRouterBuilder.HttpClientName), options.AttemptTimeout);
+            var client = ProviderChatClientFactory.Create(route, httpClients.CreateClient(InferenceRouterBuilder.HttpClientName), options.AttemptTimeout, services);
             routes.Add(new ChatRoute(route.ToDescriptor(), client));
         }
 

@@ -1,6 +1,9 @@
 namespace InferenceRouter;
 
-/// <summary>A route defined in configuration (<c>InferenceRouter:Routes</c>); the router builds its client with the OpenAI SDK.</summary>
+/// <summary>
+/// A route defined in configuration (<c>InferenceRouter:Routes</c>); the router builds its client with the provider's SDK (OpenAI, Anthropic,
+/// OllamaSharp) or takes a keyed <c>IChatClient</c> from dependency injection. docs/providers.md lists the keys per provider.
+/// </summary>
 /// <remarks>Keys come from <see cref="ApiKey"/> or an environment variable (<see cref="ApiKeyEnvironmentVariable"/>); they are never logged.</remarks>
 public sealed class RouteOptions
 {
@@ -22,8 +25,11 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the API key. Prefer <see cref="ApiKeyEnvironmentVariable"/> or user secrets over keys in files.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Gets or sets the environment variable holding the key. Defaults: <c>OPENAI_API_KEY</c> for OpenAI, <c>AZURE_OPENAI_API_KEY</c> for Azure OpenAI.</summary>
+    /// <summary>Gets or sets the environment variable holding the key. Defaults: <c>OPENAI_API_KEY</c> for OpenAI, <c>AZURE_OPENAI_API_KEY</c> for Azure OpenAI, <c>ANTHROPIC_API_KEY</c> for Anthropic.</summary>
     public string? ApiKeyEnvironmentVariable { get; set; }
+
+    /// <summary>Gets or sets the key of the <c>IChatClient</c> registered in dependency injection that a <see cref="RouteProviderKind.Keyed"/> route uses.</summary>
+    public string? ServiceKey { get; set; }
 
     /// <summary>Gets or sets the price per 1M input tokens.</summary>
     public decimal? InputPricePerMillion { get; set; }
@@ -68,6 +74,7 @@ public sealed class RouteOptions
         {
             RouteProviderKind.OpenAI => "OPENAI_API_KEY",
             RouteProviderKind.AzureOpenAI => "AZURE_OPENAI_API_KEY",
+            RouteProviderKind.Anthropic => "ANTHROPIC_API_KEY",
             _ => null,
         };
         return variable is null ? null : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
@@ -81,6 +88,9 @@ public sealed class RouteOptions
         {
             RouteProviderKind.OpenAI => "openai",
             RouteProviderKind.AzureOpenAI => "azure.ai.openai",
+            RouteProviderKind.Anthropic => "anthropic",
+            RouteProviderKind.Ollama => "ollama",
+            RouteProviderKind.Keyed => ServiceKey,
             _ => "openai-compatible",
         },
         ModelId = Model,
@@ -110,9 +120,14 @@ public sealed class RouteOptions
         }
 
         path = $"{path} ('{Name}')";
-        if (string.IsNullOrWhiteSpace(Model))
+        if (string.IsNullOrWhiteSpace(Model) && Provider != RouteProviderKind.Keyed)
         {
             yield return $"{path}:Model is missing; name the model (for Azure OpenAI, the deployment).";
+        }
+
+        if (Provider == RouteProviderKind.Keyed && string.IsNullOrWhiteSpace(ServiceKey))
+        {
+            yield return $"{path}:ServiceKey is missing; Keyed routes name the key of an IChatClient registered with AddKeyedChatClient (or AddKeyedSingleton<IChatClient>).";
         }
 
         if (Provider is RouteProviderKind.AzureOpenAI or RouteProviderKind.OpenAICompatible && string.IsNullOrWhiteSpace(Endpoint))
@@ -125,9 +140,14 @@ public sealed class RouteOptions
             yield return $"{path}:Endpoint '{Endpoint}' is not an absolute http(s) URL.";
         }
 
-        if (Provider is RouteProviderKind.OpenAI or RouteProviderKind.AzureOpenAI && ResolveApiKey() is null)
+        if (Provider is RouteProviderKind.OpenAI or RouteProviderKind.AzureOpenAI or RouteProviderKind.Anthropic && ResolveApiKey() is null && !IsLoopbackEndpoint)
         {
-            var variable = ApiKeyEnvironmentVariable ?? (Provider == RouteProviderKind.OpenAI ? "OPENAI_API_KEY" : "AZURE_OPENAI_API_KEY");
+            var variable = ApiKeyEnvironmentVariable ?? Provider switch
+            {
+                RouteProviderKind.OpenAI => "OPENAI_API_KEY",
+                RouteProviderKind.Anthropic => "ANTHROPIC_API_KEY",
+                _ => "AZURE_OPENAI_API_KEY",
+            };
             yield return $"{path}: no API key; set {path.Split(' ')[0]}:ApiKey (user secrets) or the {variable} environment variable.";
         }
         else if (ApiKeyEnvironmentVariable is { } named && ResolveApiKey() is null && !IsLoopbackEndpoint)

@@ -11,4 +11,13 @@ public enum RouteProviderKind
 
     /// <summary>Any OpenAI-compatible endpoint: vLLM, Together, Fireworks, Baseten, Groq, Ollama's <c>/v1</c>, LM Studio (<c>Endpoint</c> = base URL ending in <c>/v1</c>; key optional).</summary>
     OpenAICompatible,
+
+    /// <summary>Anthropic's Messages API through the official <c>Anthropic</c> SDK (<c>ApiKey</c> or <c>ANTHROPIC_API_KEY</c>; <c>Endpoint</c> optional).</summary>
+    Anthropic,
+
+    /// <summary>Ollama's native chat API through <c>OllamaSharp</c> (<c>Endpoint</c> = the server, default <c>http://localhost:11434</c>; no key).</summary>
+    Ollama,
+
+    /// <summary>Any <c>IChatClient</c> registered in dependency injection with the key <c>ServiceKey</c>: a provider this library does not know still gets routed.</summary>
+    Keyed,
 }

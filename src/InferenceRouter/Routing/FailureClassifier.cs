@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
+using Anthropic.Exceptions;
+using OllamaSharp.Models.Exceptions;
 using Polly.Timeout;
 
 namespace InferenceRouter;
@@ -49,6 +51,11 @@ public class FailureClassifier
                     return new(IsTransientStatus(result.Status), result.Status, ReadRetryAfter(result));
                 case HttpRequestException { StatusCode: { } status }:
                     return new(IsTransientStatus((int)status), (int)status);
+                case AnthropicApiException api:
+                    return new(IsTransientStatus((int)api.StatusCode), (int)api.StatusCode);
+                case AnthropicSseException or AnthropicInvalidDataException or ResponseError:
+                    // An error event inside a stream (Anthropic's overloaded_error, Ollama's {"error": …}) or a body the SDK could not read.
+                    return new(true);
                 case RouteUnavailableException unavailable:
                     return new(true, RetryAfter: unavailable.RetryAfter);
                 case InvalidResponseException invalid:
@@ -109,7 +116,7 @@ public class FailureClassifier
     /// <summary>Returns whether an HTTP status is worth failing over for.</summary>
     /// <param name="status">The status code.</param>
     /// <returns><see langword="true"/> for 408, 429, 500, 502, 503 and 504.</returns>
-    protected static bool IsTransientStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504;
+    protected static bool IsTransientStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504 or 529;
 
     /// <summary>Reads <c>retry-after-ms</c> or <c>Retry-After</c> (seconds or an HTTP date) from a failed response.</summary>
     /// <param name="exception">The SDK's exception.</param>

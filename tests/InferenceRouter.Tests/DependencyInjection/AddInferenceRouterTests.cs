@@ -11,7 +11,7 @@ public class AddInferenceRouterTests
     [Fact]
     public async Task Routes_from_configuration_reach_an_openai_compatible_server_through_the_chain()
     {
-        await using var server = await FakeOpenAIServer.StartAsync("configured");
+        await using var server = await FakeProviderServer.StartAsync("configured");
         var configuration = Configuration(new()
         {
             ["InferenceRouter:DefaultPolicy"] = "lowest-cost",
@@ -48,7 +48,7 @@ public class AddInferenceRouterTests
     [Fact]
     public async Task Budgets_from_configuration_price_routes_and_enforce_limits_through_UseBudgets()
     {
-        await using var server = await FakeOpenAIServer.StartAsync("configured");
+        await using var server = await FakeProviderServer.StartAsync("configured");
         server.DefaultBehavior = new ServerBehavior { PromptTokens = 100, CompletionTokens = 200 };
         var configuration = Configuration(new()
         {

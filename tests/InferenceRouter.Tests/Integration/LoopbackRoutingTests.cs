@@ -85,12 +85,12 @@ public class LoopbackRoutingTests
     {
         await using var servers = await LoopbackServers.StartAsync("b");
         int deadPort;
-        await using (var dead = await FakeOpenAIServer.StartAsync("dead"))
+        await using (var dead = await FakeProviderServer.StartAsync("dead"))
         {
             deadPort = dead.BaseUrl.Port;
         }
 
-        var unreachable = new FakeOpenAIServerClient(new Uri($"http://127.0.0.1:{deadPort}/v1"));
+        var unreachable = new FakeProviderServerClient(new Uri($"http://127.0.0.1:{deadPort}/v1"));
         using var router = new RouterChatClient([new ChatRoute(new RouteDescriptor("dead"), unreachable.Create()), .. servers.Routes()]);
 
         var response = await router.GetResponseAsync(Prompt());
@@ -265,7 +265,7 @@ public class LoopbackRoutingTests
 }
 
 /// <summary>A client for an address where nothing listens.</summary>
-internal sealed class FakeOpenAIServerClient(Uri baseUrl)
+internal sealed class FakeProviderServerClient(Uri baseUrl)
 {
     public IChatClient Create() =>
         new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("k"), new OpenAI.OpenAIClientOptions { Endpoint = baseUrl, RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) })

@@ -5,20 +5,20 @@ namespace InferenceRouter.Tests.Integration;
 /// <summary>Several fake OpenAI servers, each behind a route built with the real OpenAI SDK.</summary>
 internal sealed class LoopbackServers : IAsyncDisposable
 {
-    private LoopbackServers(FakeOpenAIServer[] servers) => Servers = servers;
+    private LoopbackServers(FakeProviderServer[] servers) => Servers = servers;
 
-    public FakeOpenAIServer[] Servers { get; }
+    public FakeProviderServer[] Servers { get; }
 
-    public FakeOpenAIServer this[int index] => Servers[index];
+    public FakeProviderServer this[int index] => Servers[index];
 
     public static async Task<LoopbackServers> StartAsync(params string[] names)
     {
-        var servers = await Task.WhenAll(names.Select(n => FakeOpenAIServer.StartAsync(n)));
+        var servers = await Task.WhenAll(names.Select(n => FakeProviderServer.StartAsync(n)));
         return new LoopbackServers(servers);
     }
 
     /// <summary>One route per server, named after it; <paramref name="describe"/> adds prices, capabilities…</summary>
-    public ChatRoute[] Routes(Func<FakeOpenAIServer, RouteDescriptor, RouteDescriptor>? describe = null) =>
+    public ChatRoute[] Routes(Func<FakeProviderServer, RouteDescriptor, RouteDescriptor>? describe = null) =>
         [.. Servers.Select(s =>
         {
             var descriptor = new RouteDescriptor(s.Name) { ModelId = s.Name + "-model", Provider = "fake", Capabilities = RouteCapabilities.All };

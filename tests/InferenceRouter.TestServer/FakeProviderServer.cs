@@ -12,11 +12,13 @@ using OpenAI;
 namespace InferenceRouter.TestServer;
 
 /// <summary>
-/// An OpenAI-compatible chat completions server on 127.0.0.1 with a random port, scriptable per request: latency, time to first
-/// token, error statuses with Retry-After, dropped connections, malformed bodies. Speaks JSON and SSE as OpenAI does.
+/// A provider's chat server on 127.0.0.1 with a random port, scriptable per request: latency, time to first token, error statuses
+/// with Retry-After, dropped connections, malformed bodies. Speaks three wire formats at once, each as its provider does: OpenAI's
+/// chat completions (<c>/v1/chat/completions</c>, JSON and SSE), Anthropic's Messages API (<c>/v1/messages</c>, JSON and SSE with
+/// named events) and Ollama's chat API (<c>/api/chat</c>, JSON and newline-delimited JSON).
 /// </summary>
 /// <remarks>Thread-safe. Each answer comes from <see cref="Script"/> if set, else the next queued behavior, else <see cref="DefaultBehavior"/>.</remarks>
-public sealed class FakeOpenAIServer : IAsyncDisposable
+public sealed class FakeProviderServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ServerBehavior> _queue = new();
@@ -25,7 +27,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     private int _completed;
     private int _aborted;
 
-    private FakeOpenAIServer(string name, WebApplication app)
+    private FakeProviderServer(string name, WebApplication app)
     {
         Name = name;
         _app = app;
@@ -36,6 +38,9 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     /// <summary>Gets the base URL the OpenAI SDK talks to, ending in <c>/v1</c>.</summary>
     public Uri BaseUrl { get; private set; } = null!;
+
+    /// <summary>Gets the server's root URL: the Anthropic SDK's base URL (it adds <c>/v1/messages</c>) and Ollama's (<c>/api/chat</c>).</summary>
+    public Uri RootUrl { get; private set; } = null!;
 
     /// <summary>Gets or sets the behavior used when nothing is queued and no script is set.</summary>
     public ServerBehavior DefaultBehavior { get; set; } = ServerBehavior.Ok;
@@ -62,21 +67,26 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     /// <param name="name">Its name.</param>
     /// <param name="defaultBehavior">Its default behavior.</param>
     /// <returns>The running server.</returns>
-    public static async Task<FakeOpenAIServer> StartAsync(string name = "fake", ServerBehavior? defaultBehavior = null)
+    public static async Task<FakeProviderServer> StartAsync(string name = "fake", ServerBehavior? defaultBehavior = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
         var app = builder.Build();
-        var server = new FakeOpenAIServer(name, app);
+        var server = new FakeProviderServer(name, app);
         if (defaultBehavior is not null)
         {
             server.DefaultBehavior = defaultBehavior;
         }
 
-        app.MapPost("/v1/chat/completions", server.HandleAsync);
+        foreach (var wire in new WireFormat[] { new OpenAIWire(), new AnthropicWire(), new OllamaWire() })
+        {
+            app.MapPost(wire.Path, context => server.HandleAsync(context, wire));
+        }
+
         await app.StartAsync().ConfigureAwait(false);
+        server.RootUrl = new Uri(app.Urls.First());
         server.BaseUrl = new Uri(app.Urls.First() + "/v1");
         return server;
     }
@@ -99,6 +109,18 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
             .GetChatClient(model)
             .AsIChatClient();
 
+    /// <summary>Creates a client from the official Anthropic SDK for this server, with the SDK's own retries off.</summary>
+    /// <param name="model">The model id to ask for.</param>
+    /// <returns>The client.</returns>
+    public IChatClient CreateAnthropicChatClient(string model = "claude-test") =>
+        new Anthropic.AnthropicClient(new Anthropic.Core.ClientOptions { ApiKey = "test-key", BaseUrl = RootUrl.ToString().TrimEnd('/'), MaxRetries = 0 })
+            .AsIChatClient(model, defaultMaxOutputTokens: 1024);
+
+    /// <summary>Creates an OllamaSharp client for this server.</summary>
+    /// <param name="model">The model id to ask for.</param>
+    /// <returns>The client.</returns>
+    public IChatClient CreateOllamaChatClient(string model = "llama-test") => new OllamaSharp.OllamaApiClient(RootUrl, model);
+
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
@@ -106,7 +128,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task HandleAsync(HttpContext context)
+    private async Task HandleAsync(HttpContext context, WireFormat wire)
     {
         int number = Interlocked.Increment(ref _requestCount);
         Interlocked.Increment(ref _active);
@@ -115,10 +137,8 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         try
         {
             var body = (JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync(aborted).ConfigureAwait(false)) as JsonObject) ?? [];
-            string? model = body["model"]?.GetValue<string>();
-            bool stream = body["stream"]?.GetValue<bool>() ?? false;
-            bool includeUsage = body["stream_options"]?["include_usage"]?.GetValue<bool>() ?? false;
-            Requests.Enqueue(new RecordedRequest(number, model, stream, body));
+            var (model, stream, includeUsage) = wire.Read(body);
+            Requests.Enqueue(new RecordedRequest(number, model, stream, body) { Path = wire.Path });
 
             var behavior = Script?.Invoke(number) ?? (_queue.TryDequeue(out var queued) ? queued : DefaultBehavior);
             if (behavior.Latency > TimeSpan.Zero)
@@ -137,31 +157,34 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
                 context.Response.Headers[name] = value;
             }
 
+            var exchange = new WireFormat.Exchange($"{Name}-{number}", model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            var (prompt, completion) = behavior.Billing?.Invoke(body) ?? (behavior.PromptTokens, behavior.CompletionTokens);
             if (behavior.RawBody is { } raw)
             {
                 context.Response.StatusCode = behavior.StatusCode;
-                context.Response.ContentType = behavior.RawContentType ?? (stream ? "text/event-stream" : "application/json");
+                context.Response.ContentType = behavior.RawContentType ?? (stream ? wire.StreamContentType : "application/json");
                 await context.Response.WriteAsync(raw, aborted).ConfigureAwait(false);
             }
             else if (behavior.StatusCode != 200)
             {
-                await WriteErrorAsync(context, behavior).ConfigureAwait(false);
+                await wire.WriteErrorAsync(context, behavior).ConfigureAwait(false);
             }
             else if (behavior.Fault == ServerFault.MalformedBody)
             {
                 context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync("{\"id\": \"chatcmpl-broken\", \"choices\": [", aborted).ConfigureAwait(false);
+                await context.Response.WriteAsync(wire.MalformedBody, aborted).ConfigureAwait(false);
             }
             else if (stream)
             {
-                if (!await WriteStreamAsync(context, behavior, model, includeUsage, number, body).ConfigureAwait(false))
+                if (!await WriteStreamAsync(context, wire, behavior, exchange, includeUsage, prompt, completion).ConfigureAwait(false))
                 {
                     return;
                 }
             }
             else
             {
-                await WriteCompletionAsync(context, behavior, model, number, body).ConfigureAwait(false);
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(wire.Answer(exchange, AnswerText(behavior), prompt, completion).ToJsonString(), aborted).ConfigureAwait(false);
             }
 
             finished = true;
@@ -179,38 +202,21 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     private string AnswerText(ServerBehavior behavior) => behavior.Text ?? $"Hello from {Name}";
 
-    private async Task WriteCompletionAsync(HttpContext context, ServerBehavior behavior, string? model, int number, JsonObject request)
-    {
-        var json = new JsonObject
-        {
-            ["id"] = $"chatcmpl-{Name}-{number}",
-            ["object"] = "chat.completion",
-            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            ["model"] = model,
-            ["choices"] = new JsonArray(new JsonObject
-            {
-                ["index"] = 0,
-                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = AnswerText(behavior) },
-                ["finish_reason"] = "stop",
-            }),
-            ["usage"] = Usage(behavior, request),
-        };
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(json.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private async Task<bool> WriteStreamAsync(HttpContext context, ServerBehavior behavior, string? model, bool includeUsage, int number, JsonObject request)
+    private async Task<bool> WriteStreamAsync(HttpContext context, WireFormat wire, ServerBehavior behavior, WireFormat.Exchange exchange, bool includeUsage, int prompt, int completion)
     {
         var aborted = context.RequestAborted;
-        context.Response.ContentType = "text/event-stream";
+        context.Response.ContentType = wire.StreamContentType;
         await context.Response.StartAsync(aborted).ConfigureAwait(false);
         if (behavior.TimeToFirstToken > TimeSpan.Zero)
         {
             await Task.Delay(behavior.TimeToFirstToken, aborted).ConfigureAwait(false);
         }
 
-        string id = $"chatcmpl-{Name}-{number}";
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        foreach (var start in wire.StreamStart(exchange, prompt))
+        {
+            await WriteEventAsync(context, wire, start).ConfigureAwait(false);
+        }
+
         var pieces = Split(AnswerText(behavior), behavior.Chunks);
         for (int i = 0; i < pieces.Count; i++)
         {
@@ -227,74 +233,27 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
                 await Task.Delay(behavior.InterChunkDelay, aborted).ConfigureAwait(false);
             }
 
-            var delta = new JsonObject { ["content"] = pieces[i] };
-            if (i == 0)
-            {
-                delta["role"] = "assistant";
-            }
-
-            await WriteEventAsync(context, Chunk(id, created, model, delta, finishReason: null)).ConfigureAwait(false);
+            await WriteEventAsync(context, wire, wire.StreamPiece(exchange, pieces[i], first: i == 0)).ConfigureAwait(false);
         }
 
-        await WriteEventAsync(context, Chunk(id, created, model, [], "stop")).ConfigureAwait(false);
-        if (includeUsage)
+        foreach (var end in wire.StreamEnd(exchange, prompt, completion, includeUsage))
         {
-            var usage = Chunk(id, created, model, null, null);
-            usage["choices"] = new JsonArray();
-            usage["usage"] = Usage(behavior, request);
-            await WriteEventAsync(context, usage).ConfigureAwait(false);
+            await WriteEventAsync(context, wire, end).ConfigureAwait(false);
         }
 
-        await context.Response.WriteAsync("data: [DONE]\n\n", aborted).ConfigureAwait(false);
-        await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+        if (wire.StreamTerminator is { } terminator)
+        {
+            await context.Response.WriteAsync(terminator, aborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+        }
+
         return true;
     }
 
-    private static JsonObject Chunk(string id, long created, string? model, JsonObject? delta, string? finishReason) => new()
+    private static async Task WriteEventAsync(HttpContext context, WireFormat wire, JsonObject json)
     {
-        ["id"] = id,
-        ["object"] = "chat.completion.chunk",
-        ["created"] = created,
-        ["model"] = model,
-        ["choices"] = delta is null ? new JsonArray() : new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finishReason }),
-    };
-
-    private static async Task WriteEventAsync(HttpContext context, JsonObject json)
-    {
-        await context.Response.WriteAsync("data: " + json.ToJsonString() + "\n\n", context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsync(wire.Frame(json), context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static async Task WriteErrorAsync(HttpContext context, ServerBehavior behavior)
-    {
-        context.Response.StatusCode = behavior.StatusCode;
-        if (behavior.RetryAfterSeconds is { } seconds)
-        {
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        context.Response.ContentType = "application/json";
-        var error = new JsonObject
-        {
-            ["error"] = new JsonObject
-            {
-                ["message"] = $"Scripted error {behavior.StatusCode}",
-                ["type"] = behavior.StatusCode == 429 ? "rate_limit_exceeded" : behavior.StatusCode >= 500 ? "server_error" : "invalid_request_error",
-                ["code"] = null,
-            },
-        };
-        await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static JsonObject Usage(ServerBehavior behavior, JsonObject request)
-    {
-        var (prompt, completion) = behavior.Billing?.Invoke(request) ?? (behavior.PromptTokens, behavior.CompletionTokens);
-        return new()
-        {
-            ["prompt_tokens"] = prompt,
-            ["completion_tokens"] = completion,
-            ["total_tokens"] = prompt + completion,
-        };
     }
 
     private static List<string> Split(string text, int chunks)
