@@ -196,9 +196,8 @@ public sealed class RouteHealth
     /// Returns whether the route has gone unmeasured for <see cref="ProbeInterval"/> (since its last sample or probe) and, when
     /// <paramref name="claim"/> is set, claims the probe: one caller per due probe.
     /// </summary>
-    internal bool TryClaimProbe(bool claim)
+    internal bool TryClaimProbe(bool claim, long now)
     {
-        long now = _timeProvider.GetTimestamp();
         long probed = Volatile.Read(ref _probeTimestamp);
         long measured = Math.Max(Math.Max(_latency.LastTimestamp, _ttft.LastTimestamp), probed);
         if (now - measured < _probeIntervalTicks)
@@ -208,6 +207,9 @@ public sealed class RouteHealth
 
         return !claim || Interlocked.CompareExchange(ref _probeTimestamp, now, probed) == probed;
     }
+
+    /// <summary>Gets the router clock's timestamp now (every route of a router shares its clock).</summary>
+    internal long Now => _timeProvider.GetTimestamp();
 
     /// <summary>Gets the attempts started on the route (for probe pacing; cheaper than a snapshot).</summary>
     internal long Attempts => Volatile.Read(ref _attempts);

@@ -44,7 +44,7 @@ public sealed class MaxLatencyFilter : IRoutingPolicy
                 continue;
             }
 
-            if (_probes.MayProbe(selection, out long attempts) && _probes.TryProbe(selection, i, attempts))
+            if (_probes.MayProbe(selection, out var window) && _probes.TryProbe(selection, i, window))
             {
                 continue;
             }

@@ -76,11 +76,11 @@ public sealed class LowestLatencyRanker : IRoutingPolicy
             }
         }
 
-        if (best >= 0 && _probes.MayProbe(selection, out long attempts))
+        if (best >= 0 && _probes.MayProbe(selection, out var window))
         {
             for (int i = 0; i < selection.Count; i++)
             {
-                if (i != leader && !selection.IsExcluded(i) && _probes.TryProbe(selection, i, attempts))
+                if (i != leader && !selection.IsExcluded(i) && _probes.TryProbe(selection, i, window))
                 {
                     selection.SetScore(i, this, ProbeScore);
                     break;
