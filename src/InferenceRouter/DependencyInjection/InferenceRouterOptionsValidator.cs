@@ -1,9 +1,11 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace InferenceRouter;
 
 /// <summary>Validates the router's options at startup: every problem, each naming the setting and the fix.</summary>
-internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistrations registrations) : IValidateOptions<InferenceRouterOptions>
+internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistrations registrations, IServiceProvider services) : IValidateOptions<InferenceRouterOptions>
 {
     public ValidateOptionsResult Validate(string? name, InferenceRouterOptions options)
     {
@@ -15,6 +17,16 @@ internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistratio
             if (!string.IsNullOrWhiteSpace(routeName) && !seen.Add(routeName))
             {
                 errors.Add($"Two routes are named '{routeName}'; route names must be unique (case-insensitive) across configuration and code.");
+            }
+        }
+
+        // Keyed routes need their client registered; say so at startup rather than at the first call.
+        var keyed = services.GetService<IServiceProviderIsKeyedService>();
+        foreach (var route in options.Routes.Where(r => r.Provider == RouteProviderKind.Keyed && !string.IsNullOrWhiteSpace(r.ServiceKey)))
+        {
+            if (keyed is not null && !keyed.IsKeyedService(typeof(IChatClient), route.ServiceKey))
+            {
+                errors.Add($"Route '{route.Name}' uses the IChatClient registered with key '{route.ServiceKey}', and none is: register it with services.AddKeyedChatClient(\"{route.ServiceKey}\", …), or fix ServiceKey.");
             }
         }
 

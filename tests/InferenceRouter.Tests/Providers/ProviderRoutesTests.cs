@@ -129,7 +129,8 @@ public class ProviderRoutesTests
         var missing = new ServiceCollection();
         missing.AddInferenceRouter(configuration.GetSection("InferenceRouter"));
         await using var broken = missing.BuildServiceProvider();
-        FluentActions.Invoking(() => broken.GetRequiredService<IChatClient>()).Should().Throw<InvalidOperationException>().WithMessage("*'in-house'*key 'house'*AddKeyedChatClient*");
+        FluentActions.Invoking(() => broken.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceRouterOptions>>().Value)
+            .Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*'in-house'*key 'house'*AddKeyedChatClient*");
     }
 
     [Fact]
