@@ -80,10 +80,39 @@ public static class RoutingEvaluation
         return ([.. all.Where(e => trainSubjects.Contains(e.Subject))], [.. all.Where(e => !trainSubjects.Contains(e.Subject))]);
     }
 
+    /// <summary>Embeds the prompts, or reads the vectors of an earlier run of the same prompts (minutes on two cores) from beside the tool.</summary>
     private static async Task<float[][]> EmbedAsync(OnnxEmbeddingGenerator generator, List<RoutingExample> examples)
     {
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\u0000", examples.Select(e => e.Prompt)))));
+        var path = Path.Combine(AppContext.BaseDirectory, "embedding-cache", hash[..16] + ".bin");
+        if (File.Exists(path))
+        {
+            using var reader = new BinaryReader(File.OpenRead(path));
+            int count = reader.ReadInt32(), dimensions = reader.ReadInt32();
+            var cached = new float[count][];
+            for (int i = 0; i < count; i++)
+            {
+                cached[i] = new float[dimensions];
+                reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cached[i].AsSpan()));
+            }
+
+            return cached;
+        }
+
         var embeddings = await generator.GenerateAsync(examples.Select(e => e.Prompt));
-        return [.. embeddings.Select(e => e.Vector.ToArray())];
+        float[][] vectors = [.. embeddings.Select(e => e.Vector.ToArray())];
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var writer = new BinaryWriter(File.Create(path)))
+        {
+            writer.Write(vectors.Length);
+            writer.Write(vectors.Length == 0 ? 0 : vectors[0].Length);
+            foreach (var vector in vectors)
+            {
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan()));
+            }
+        }
+
+        return vectors;
     }
 
     /// <summary>The similarity-weighted mean strong-minus-weak gain of the nearest recorded prompts.</summary>
