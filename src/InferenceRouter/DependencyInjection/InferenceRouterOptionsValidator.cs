@@ -26,7 +26,7 @@ internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistratio
         {
             if (keyed is not null && !keyed.IsKeyedService(typeof(IChatClient), route.ServiceKey))
             {
-                errors.Add($"Route '{route.Name}' uses the IChatClient registered with key '{route.ServiceKey}', and none is: register it with services.AddKeyedChatClient(\"{route.ServiceKey}\", …), or fix ServiceKey.");
+                errors.Add(route.MissingKeyedClientMessage);
             }
         }
 

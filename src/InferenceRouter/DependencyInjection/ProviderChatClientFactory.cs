@@ -37,9 +37,7 @@ public static class ProviderChatClientFactory
             case RouteProviderKind.Ollama:
                 return CreateOllama(route, httpClient, networkTimeout);
             case RouteProviderKind.Keyed:
-                return (services as IKeyedServiceProvider)?.GetKeyedService<IChatClient>(route.ServiceKey) ?? throw new InvalidOperationException(
-                    $"Route '{route.Name}' uses the IChatClient registered with key '{route.ServiceKey}', and none is: register it with " +
-                    $"services.AddKeyedChatClient(\"{route.ServiceKey}\", …) (or AddKeyedSingleton<IChatClient>), or fix ServiceKey.");
+                return (services as IKeyedServiceProvider)?.GetKeyedService<IChatClient>(route.ServiceKey) ?? throw new InvalidOperationException(route.MissingKeyedClientMessage);
         }
 
         var options = new OpenAIClientOptions

@@ -108,6 +108,10 @@ public sealed class RouteOptions
     /// <summary>Gets or sets a value indicating whether the route starts drained: the router skips it until an operator restores it (<see cref="RouterChatClient.RestoreRoute"/>).</summary>
     public bool Drained { get; set; }
 
+    /// <summary>Says that a <see cref="RouteProviderKind.Keyed"/> route's client is not registered, and how to fix it.</summary>
+    internal string MissingKeyedClientMessage =>
+        $"Route '{Name}' uses the IChatClient registered with key '{ServiceKey}', and none is: register it with services.AddKeyedChatClient(\"{ServiceKey}\", …) (or AddKeyedSingleton<IChatClient>), or fix ServiceKey.";
+
     /// <summary>Gets a value indicating whether the endpoint is on this machine (a local server, where keys are optional).</summary>
     internal bool IsLoopbackEndpoint => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.IsLoopback;
 
