@@ -63,6 +63,16 @@ public sealed class InferenceRouterBuilder
         return this;
     }
 
+    /// <summary>Registers a policy built from the service provider when the router is first resolved (for policies that need services).</summary>
+    /// <param name="policyFactory">Creates the policy.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder AddPolicy(Func<IServiceProvider, IRoutingPolicy> policyFactory)
+    {
+        ArgumentNullException.ThrowIfNull(policyFactory);
+        _registrations.PolicyFactories.Add(policyFactory);
+        return this;
+    }
+
     /// <summary>Changes the router's options after configuration is bound.</summary>
     /// <param name="configure">Changes the options.</param>
     /// <returns>This builder.</returns>

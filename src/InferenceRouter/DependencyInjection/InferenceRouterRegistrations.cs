@@ -8,4 +8,7 @@ internal sealed class InferenceRouterRegistrations
     public List<(RouteDescriptor Descriptor, Func<IServiceProvider, IChatClient> Factory)> Routes { get; } = [];
 
     public List<IRoutingPolicy> Policies { get; } = [];
+
+    /// <summary>Gets policies built from the service provider with the router (they need services, e.g. the quality predictor).</summary>
+    public List<Func<IServiceProvider, IRoutingPolicy>> PolicyFactories { get; } = [];
 }

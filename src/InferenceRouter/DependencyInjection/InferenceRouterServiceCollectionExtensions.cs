@@ -93,10 +93,15 @@ public static class InferenceRouterServiceCollectionExtensions
             routes.Add(new ChatRoute(descriptor, factory(services)));
         }
 
+        if (services.GetService<QualityPredictor>() is { } predictor && routes.FirstOrDefault(r => r.Descriptor.QualityTier >= predictor.TierCount) is { } beyond)
+        {
+            throw new InvalidOperationException($"Route '{beyond.Name}' has QualityTier {beyond.Descriptor.QualityTier}, but Quality:TierCount is {predictor.TierCount}; raise TierCount to {beyond.Descriptor.QualityTier + 1} or lower the route's tier.");
+        }
+
         var router = new RouterChatClient(
             routes,
             options,
-            registrations.Policies,
+            [.. registrations.Policies, .. registrations.PolicyFactories.Select(f => f(services))],
             services.GetService<ILoggerFactory>(),
             services.GetService<IMeterFactory>(),
             services.GetService<TimeProvider>());

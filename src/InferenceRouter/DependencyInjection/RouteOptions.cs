@@ -61,6 +61,9 @@ public sealed class RouteOptions
     /// <summary>Gets or sets a value indicating whether the endpoint runs on this device (e.g. Ollama on localhost).</summary>
     public bool IsLocal { get; set; }
 
+    /// <summary>Gets or sets the route's quality tier: 0 for the cheapest, higher for stronger (see <see cref="RouteDescriptor.QualityTier"/>).</summary>
+    public int? QualityTier { get; set; }
+
     /// <summary>Gets the API key to use: <see cref="ApiKey"/>, else the environment variable's value.</summary>
     /// <returns>The key, or <see langword="null"/>.</returns>
     public string? ResolveApiKey()
@@ -103,6 +106,7 @@ public sealed class RouteOptions
         Tags = new Dictionary<string, string>(Tags, StringComparer.OrdinalIgnoreCase),
         Weight = Weight,
         IsLocal = IsLocal,
+        QualityTier = QualityTier,
     };
 
     /// <summary>Gets or sets a value indicating whether the route starts drained: the router skips it until an operator restores it (<see cref="RouterChatClient.RestoreRoute"/>).</summary>

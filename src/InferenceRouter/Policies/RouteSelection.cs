@@ -144,6 +144,21 @@ public sealed class RouteSelection
         _verdicts?.Add(new PolicyVerdict(_routes[index].Name, policy.Name, "score", score));
     }
 
+    /// <summary>Sets candidate <paramref name="index"/>'s score and, when explaining, why.</summary>
+    /// <param name="index">The route's index.</param>
+    /// <param name="policy">The ranking policy.</param>
+    /// <param name="score">The score; NaN is not allowed.</param>
+    /// <param name="reason">Why, shown by <see cref="RouterChatClient.Explain"/> (build it only when <see cref="IsExplaining"/>: this runs on every call).</param>
+    public void SetScore(int index, IRoutingPolicy policy, double score, string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        SetScore(index, policy, score);
+        if (_verdicts is not null)
+        {
+            _verdicts[^1] = _verdicts[^1] with { Verdict = reason };
+        }
+    }
+
     /// <summary>Counts every input token the provider bills (<see cref="PromptTokens.Count"/>) with the route's tokenizer (cached per tokenizer for this call).</summary>
     /// <param name="route">The route whose tokenizer to use.</param>
     /// <returns>The input tokens: exact for the route's tokenizer, or an upper bound.</returns>

@@ -21,6 +21,9 @@ public static class RoutingPolicies
     /// <summary>The less busy of two random routes first.</summary>
     public const string PowerOfTwoChoices = "power-of-two-choices";
 
+    /// <summary>The cheapest quality tier predicted to clear the bar first (<see cref="CreateQuality"/>; needs a <see cref="QualityPredictor"/>).</summary>
+    public const string Quality = "quality";
+
     /// <summary>The name of the default policy: the standard filters, then <see cref="Priority"/>.</summary>
     public const string Default = "default";
 
@@ -36,6 +39,13 @@ public static class RoutingPolicies
     /// <returns>New filter instances, cheapest first.</returns>
     public static IRoutingPolicy[] CreateStandardFilters(double latencyProbeRate = 0.05) =>
         [new CapabilityFilter(), new TagFilter(), new MaxLatencyFilter(latencyProbeRate), new ContextWindowFilter(), new MaxCostFilter()];
+
+    /// <summary>Creates the <see cref="Quality"/> policy: the standard filters, then a <see cref="QualityRanker"/>.</summary>
+    /// <param name="predictor">The predictor whose bar the policy applies.</param>
+    /// <param name="latencyExplorationRate">As for <see cref="Create"/>.</param>
+    /// <returns>The policy; register it with <c>AddPolicy</c>.</returns>
+    public static IRoutingPolicy CreateQuality(QualityPredictor predictor, double latencyExplorationRate = 0.05) =>
+        new CompositeRoutingPolicy(Quality, [.. CreateStandardFilters(latencyExplorationRate), new QualityRanker(predictor)]);
 
     /// <summary>Creates the built-in policy named <paramref name="name"/> (case-insensitive).</summary>
     /// <param name="name">One of <see cref="BuiltInNames"/>.</param>

@@ -49,6 +49,12 @@ public sealed class RouteDescriptor
     /// </summary>
     public ITokenCounter? TokenCounter { get; init; }
 
+    /// <summary>
+    /// Gets the route's quality tier for quality-aware routing: 0 for the cheapest, higher for stronger (e.g. local 0, small 1, large 2).
+    /// Routes without one are tried after every tiered route by the <c>quality</c> policy.
+    /// </summary>
+    public int? QualityTier { get; init; }
+
     internal static IReadOnlyDictionary<string, string> EmptyTags { get; } = new Dictionary<string, string>(0, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Returns whether the route has tag <paramref name="key"/> with value <paramref name="value"/> (any value when <paramref name="value"/> is null or empty).</summary>
@@ -93,6 +99,11 @@ public sealed class RouteDescriptor
         if (!(Weight > 0) || double.IsInfinity(Weight))
         {
             yield return $"Route '{Name}' has Weight {Weight}; weights must be positive finite numbers.";
+        }
+
+        if (QualityTier is < 0 or > 15)
+        {
+            yield return $"Route '{Name}' has QualityTier {QualityTier}; give 0 for the cheapest tier up to 15, or leave it unset.";
         }
     }
 

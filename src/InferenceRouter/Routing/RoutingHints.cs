@@ -40,6 +40,9 @@ public sealed record RoutingHints
     /// <summary>Gets a value indicating whether the call must stay on this device: only local routes may serve it, never a remote one (private data).</summary>
     public bool LocalOnly { get; init; }
 
+    /// <summary>Gets the call's quality prediction, which the <c>quality</c> policy routes by (set by <see cref="QualityChatClient"/>).</summary>
+    public QualityPrediction? Quality { get; init; }
+
     /// <summary>Combines hints: values set in <paramref name="call"/> win over <paramref name="ambient"/>; capabilities and tags add up.</summary>
     /// <param name="ambient">The outer hints.</param>
     /// <param name="call">The inner, more specific hints.</param>
@@ -68,6 +71,7 @@ public sealed record RoutingHints
             Tenant = call.Tenant ?? ambient.Tenant,
             User = call.User ?? ambient.User,
             LocalOnly = call.LocalOnly || ambient.LocalOnly,
+            Quality = call.Quality ?? ambient.Quality,
         };
     }
 

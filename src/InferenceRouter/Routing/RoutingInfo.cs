@@ -13,6 +13,7 @@ public sealed class RoutingInfo
         Provider = route.ProviderName;
         ModelId = modelId ?? route.Descriptor.ModelId;
         IsLocal = route.Descriptor.IsLocal;
+        QualityTier = route.Descriptor.QualityTier;
         Attempts = attempts;
         Hedged = hedged;
         TimeToFirstToken = timeToFirstToken;
@@ -59,6 +60,9 @@ public sealed class RoutingInfo
 
     /// <summary>Gets a value indicating whether the answering route runs on this device.</summary>
     public bool IsLocal { get; }
+
+    /// <summary>Gets the quality tier of the route that answered (<see cref="RouteDescriptor.QualityTier"/>), for recording outcomes.</summary>
+    public int? QualityTier { get; }
 
     /// <summary>Gets every attempt, in the order they started; the last successful one answered.</summary>
     public IReadOnlyList<RouteAttempt> Attempts { get; }

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace InferenceRouter;
+
+/// <summary>Source-generated log messages of quality-aware routing.</summary>
+internal static partial class QualityLog
+{
+    [LoggerMessage(EventId = 701, Level = LogLevel.Error, Message = "Quality state '{Path}' did not load; routing on the prior until outcomes are recorded: {Reason}")]
+    public static partial void StateNotLoaded(ILogger logger, string path, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Quality state '{Path}' was not saved: {Reason}")]
+    public static partial void StateNotSaved(ILogger logger, string path, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Embedding a prompt for quality prediction failed ({ErrorType}); predicting from the prior")]
+    public static partial void EmbeddingFailed(ILogger logger, string errorType, Exception exception);
+}

@@ -1,0 +1,379 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// Predicts, per prompt, how well each quality tier will answer, and turns a <see cref="QualityBar"/> into the cheapest tier that
+/// clears it. It starts from a <see cref="QualityPrior"/> and learns from outcomes the app records (<see cref="RecordOutcomeAsync(string, int, double, CancellationToken)"/>),
+/// without a restart; what it learned saves to and loads from a small file.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Per tier t (0 = cheapest, of T), the prior expects quality μₜ − (1 − t/(T−1))·(d − d̄): a prompt the prior finds harder than usual (d
+/// above its mean d̄) costs the cheaper tiers more. μₜ is the tier's mean recorded score. Recorded outcomes near the prompt (the nearest
+/// cells of similar prompts, similarity-weighted) then correct each tier by how far their scores were from what the prior expected of
+/// them, weighed against <see cref="QualityPredictorOptions.PriorWeight"/> outcomes' worth of prior: with no nearby evidence the
+/// prediction is the prior's.
+/// </para>
+/// <para>Thread-safe. Predictions take no write lock and allocate one small result; recording and calibration are off the call path.</para>
+/// </remarks>
+public sealed partial class QualityPredictor : IDisposable
+{
+    private readonly QualityPredictorOptions _options;
+    private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
+    private readonly ILogger _logger;
+    private readonly QualityBar _bar;
+    private readonly object _recordLock = new();
+    private readonly Random _random = new(1);
+    private readonly List<(double Difficulty, float[]? Vector)> _sample = [];
+    private readonly double[] _tierCounts;
+    private readonly double[] _tierSums;
+    private readonly string? _embeddingModel;
+    private volatile QualityEvidence? _evidence;
+    private volatile Calibration _calibration;
+    private long _outcomes;
+    private long _seen;
+    private bool _disposed;
+
+    /// <summary>Creates a predictor.</summary>
+    /// <param name="options">The options; null for defaults.</param>
+    /// <param name="embeddingGenerator">Embeds prompts so outcomes of similar prompts count; null for the prior's text features only.</param>
+    /// <param name="logger">Logs state files that cannot load and embeddings that fail.</param>
+    /// <param name="prior">The prior; null for <see cref="QualityPrior.Default"/>.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message says how to fix them.</exception>
+    public QualityPredictor(QualityPredictorOptions? options = null, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null, ILogger<QualityPredictor>? logger = null, QualityPrior? prior = null)
+    {
+        _options = options ?? new QualityPredictorOptions();
+        var problems = _options.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        _generator = embeddingGenerator;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _bar = _options.GetBar();
+        Prior = prior ?? QualityPrior.Default;
+        TierCount = _options.TierCount;
+        _tierCounts = new double[TierCount];
+        _tierSums = new double[TierCount];
+        _embeddingModel = embeddingGenerator?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId;
+        _calibration = Calibrate();
+        if (_options.StatePath is { } path && File.Exists(path))
+        {
+            try
+            {
+                using var stream = File.OpenRead(path);
+                Load(stream, $"The quality state file '{path}'");
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                LoadError = e.Message;
+                QualityLog.StateNotLoaded(_logger, path, e.Message, e);
+            }
+        }
+    }
+
+    /// <summary>Gets the prior predictions start from.</summary>
+    public QualityPrior Prior { get; }
+
+    /// <summary>Gets how many quality tiers there are.</summary>
+    public int TierCount { get; }
+
+    /// <summary>Gets the bar decisions must clear.</summary>
+    public QualityBar Bar => _bar;
+
+    /// <summary>Gets how many outcomes were recorded (loaded ones included).</summary>
+    public long OutcomeCount => Interlocked.Read(ref _outcomes);
+
+    /// <summary>Gets the gain threshold the bar is calibrated to now.</summary>
+    public double Threshold => _calibration.Threshold;
+
+    /// <summary>Gets why <see cref="QualityPredictorOptions.StatePath"/> did not load at start (the predictor then runs on the prior), or null.</summary>
+    public string? LoadError { get; private set; }
+
+    /// <summary>Gets the bytes learned state holds: evidence cells and the calibration sample.</summary>
+    public long EstimatedBytes
+    {
+        get
+        {
+            lock (_recordLock)
+            {
+                return (_evidence?.EstimatedBytes ?? 0) + _sample.Sum(s => ((long)(s.Vector?.Length ?? 0) * sizeof(float)) + 40);
+            }
+        }
+    }
+
+    /// <summary>Predicts each tier's quality for the prompt of <paramref name="messages"/> (its last user message), embedding it when an embedding generator was given.</summary>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="cancellationToken">Cancels the embedding.</param>
+    /// <returns>The prediction. An embedding failure is logged and the prediction falls back to the prior; it never fails the call.</returns>
+    public async ValueTask<QualityPrediction> PredictAsync(IEnumerable<ChatMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        string prompt = PromptOf(messages);
+        return Predict(prompt, await EmbedAsync(prompt, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Predicts each tier's quality for <paramref name="prompt"/> with a vector the caller already has.</summary>
+    /// <param name="prompt">The prompt's text.</param>
+    /// <param name="embedding">Its embedding from this predictor's generator, or empty for the prior alone.</param>
+    /// <returns>The prediction.</returns>
+    public QualityPrediction Predict(string prompt, ReadOnlySpan<float> embedding)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        var calibration = _calibration;
+        var quality = new double[TierCount];
+        double difficulty = Difficulty(prompt, embedding);
+        double evidence = Estimate(difficulty, embedding, quality);
+        return new QualityPrediction(difficulty, evidence, quality, calibration.Threshold, _bar);
+    }
+
+    /// <summary>Records how well tier <paramref name="tier"/> answered <paramref name="prompt"/>; later predictions use it at once.</summary>
+    /// <param name="prompt">The prompt (the last user message).</param>
+    /// <param name="tier">The tier of the route that answered.</param>
+    /// <param name="score">1 for good (thumbs up, test passed), 0 for bad, or an evaluator's score in between.</param>
+    /// <param name="cancellationToken">Cancels the embedding.</param>
+    /// <returns>A task that completes when the outcome counts.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tier"/> or <paramref name="score"/> is out of range.</exception>
+    public async Task RecordOutcomeAsync(string prompt, int tier, double score, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        CheckOutcome(tier, score);
+        RecordOutcome(prompt, await EmbedAsync(prompt, cancellationToken).ConfigureAwait(false), tier, score);
+    }
+
+    /// <summary>Records how well the route that produced <paramref name="response"/> answered <paramref name="messages"/>.</summary>
+    /// <param name="messages">The conversation sent.</param>
+    /// <param name="response">The router's response (its <see cref="RoutingInfo.QualityTier"/> names the tier).</param>
+    /// <param name="score">1 for good, 0 for bad, or a score in between.</param>
+    /// <param name="cancellationToken">Cancels the embedding.</param>
+    /// <returns>A task that completes when the outcome counts.</returns>
+    /// <exception cref="InvalidOperationException">The response came from the cache, or its route declares no quality tier.</exception>
+    public Task RecordOutcomeAsync(IEnumerable<ChatMessage> messages, ChatResponse response, double score, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(response);
+        var info = response.GetRoutingInfo();
+        if (info?.QualityTier is not { } tier)
+        {
+            throw new InvalidOperationException(info?.CacheHit is not null
+                ? "The response came from the cache, so no tier answered it; record outcomes of routed responses only."
+                : $"The response's route '{info?.Route ?? "(none)"}' declares no QualityTier; set RouteDescriptor.QualityTier (or Routes:<name>:QualityTier) or record with RecordOutcomeAsync(prompt, tier, score).");
+        }
+
+        return RecordOutcomeAsync(PromptOf(messages), tier, score, cancellationToken);
+    }
+
+    /// <summary>Records an outcome with a vector the caller already has (empty: it moves the tier's mean only).</summary>
+    /// <param name="prompt">The prompt.</param>
+    /// <param name="embedding">Its embedding, or empty.</param>
+    /// <param name="tier">The tier that answered.</param>
+    /// <param name="score">In [0, 1].</param>
+    public void RecordOutcome(string prompt, ReadOnlySpan<float> embedding, int tier, double score)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        CheckOutcome(tier, score);
+        bool recalibrate;
+        lock (_recordLock)
+        {
+            if (!embedding.IsEmpty && _evidence is { } existing && embedding.Length != existing.Dimensions)
+            {
+                throw new ArgumentException($"The embedding has {embedding.Length} dimensions; this predictor's evidence has {existing.Dimensions}. Use one embedding model.", nameof(embedding));
+            }
+
+            _tierCounts[tier] += 1;
+            _tierSums[tier] += score;
+            double difficulty = Difficulty(prompt, embedding);
+            if (!embedding.IsEmpty)
+            {
+                (_evidence ??= new QualityEvidence(embedding.Length, TierCount, _options.MaxCells, _options.CellSimilarity)).Add(embedding, tier, score, difficulty);
+            }
+
+            Sample(difficulty, embedding);
+
+            long outcomes = Interlocked.Increment(ref _outcomes);
+            recalibrate = outcomes - _calibration.Outcomes >= Math.Max(16, _calibration.Outcomes / 20);
+        }
+
+        if (recalibrate)
+        {
+            _calibration = Calibrate();
+        }
+    }
+
+    /// <summary>Saves what was learned to <see cref="QualityPredictorOptions.StatePath"/> (atomically: a temporary file, then a rename).</summary>
+    /// <exception cref="InvalidOperationException">No state path is configured.</exception>
+    public void Save()
+    {
+        var path = _options.StatePath ?? throw new InvalidOperationException("Quality:StatePath is not set; set it, or save to a stream with Save(stream).");
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        using (var stream = File.Create(temporary))
+        {
+            Save(stream);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Writes what was learned (cells, tier totals, calibration sample) as JSON.</summary>
+    /// <param name="stream">Where to write.</param>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        QualityStateDocument document;
+        lock (_recordLock)
+        {
+            var evidence = _evidence;
+            document = new QualityStateDocument
+            {
+                Format = QualityStateDocument.CurrentFormat,
+                EmbeddingModel = _embeddingModel,
+                Dimensions = evidence?.Dimensions ?? 0,
+                TierCount = TierCount,
+                Outcomes = _outcomes,
+                TierCounts = [.. _tierCounts],
+                TierSums = [.. _tierSums],
+                Cells = evidence?.Export().Select(c => new QualityCellDocument
+                {
+                    Centroid = MemoryMarshal.AsBytes(c.Centroid.AsSpan()).ToArray(),
+                    Counts = [.. c.Counts],
+                    Sums = [.. c.Sums],
+                    Difficulties = [.. c.Difficulties],
+                }).ToList() ?? [],
+                Calibration = [.. _sample.Select(s => new QualitySampleDocument { Difficulty = s.Difficulty, Vector = s.Vector is null ? null : MemoryMarshal.AsBytes(s.Vector.AsSpan()).ToArray() })],
+            };
+        }
+
+        JsonSerializer.Serialize(stream, document, QualityJsonContext.Default.QualityStateDocument);
+    }
+
+    /// <summary>Replaces what was learned with the state in <paramref name="stream"/>; on any error the current state is kept.</summary>
+    /// <param name="stream">JSON written by <see cref="Save(Stream)"/>.</param>
+    /// <exception cref="InvalidDataException">The stream is not a state this predictor can use (corrupt, other tiers, other embedding model); the message says which.</exception>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Load(stream, "The quality state");
+    }
+
+    /// <summary>Saves to <see cref="QualityPredictorOptions.StatePath"/> when one is set.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_options.StatePath is not null && OutcomeCount > 0)
+        {
+            try
+            {
+                Save();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                QualityLog.StateNotSaved(_logger, _options.StatePath, e.Message, e);
+            }
+        }
+    }
+
+    internal static string PromptOf(IEnumerable<ChatMessage> messages)
+    {
+        string? last = null;
+        foreach (var message in messages)
+        {
+            if (message.Role == ChatRole.User)
+            {
+                last = message.Text;
+            }
+        }
+
+        return last ?? string.Join("\n", messages.Select(m => m.Text));
+    }
+
+    private double Difficulty(string prompt, ReadOnlySpan<float> embedding) =>
+        Prior.PredictDifficulty(prompt, Prior.EmbeddingModel is not null && Prior.EmbeddingModel == _embeddingModel ? embedding : default);
+
+    /// <summary>Fills each tier's quality and returns the weighted count of nearby outcomes.</summary>
+    private double Estimate(double difficulty, ReadOnlySpan<float> embedding, Span<double> quality)
+    {
+        Span<double> counts = stackalloc double[TierCount];
+        Span<double> sums = stackalloc double[TierCount];
+        Span<double> difficulties = stackalloc double[TierCount];
+        double evidence = 0;
+        if (_evidence is { } cells && embedding.Length == cells.Dimensions)
+        {
+            evidence = cells.Gather(embedding, _options.NeighbourCells, (float)_options.MinSimilarity, counts, sums, difficulties);
+        }
+
+        double k0 = _options.PriorWeight;
+        for (int tier = 0; tier < TierCount; tier++)
+        {
+            // The tier's recorded mean, shrunk toward 0.5 while there are few outcomes; the prior moves it by the prompt's difficulty.
+            double mean = (Volatile.Read(ref _tierSums[tier]) + (k0 * 0.5)) / (Volatile.Read(ref _tierCounts[tier]) + k0);
+            double slope = 1 - ((double)tier / (TierCount - 1));
+            double prior = mean - (slope * (difficulty - Prior.MeanDifficulty));
+
+            // Nearby outcomes correct the prior by how far they were from what it expected of them (their residuals).
+            double expected = (counts[tier] * mean) - (slope * (difficulties[tier] - (counts[tier] * Prior.MeanDifficulty)));
+            quality[tier] = Math.Clamp(prior + ((sums[tier] - expected) / (k0 + counts[tier])), 0, 1);
+        }
+
+        return evidence;
+    }
+
+    private async ValueTask<float[]?> EmbedAsync(string prompt, CancellationToken cancellationToken)
+    {
+        if (_generator is null || prompt.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var embeddings = await _generator.GenerateAsync([prompt], cancellationToken: cancellationToken).ConfigureAwait(false);
+            return embeddings[0].Vector.ToArray();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            QualityLog.EmbeddingFailed(_logger, e.GetType().Name, e);
+            return null;
+        }
+    }
+
+    private void CheckOutcome(int tier, double score)
+    {
+        if (tier < 0 || tier >= TierCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tier), tier, $"Tiers run from 0 (cheapest) to {TierCount - 1}; set Quality:TierCount to use more.");
+        }
+
+        if (!(score is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(score), score, "A score is in [0, 1]: 1 for a good answer, 0 for a bad one.");
+        }
+    }
+
+    /// <summary>Keeps a uniform sample of recorded prompts (reservoir sampling) to calibrate the bar on.</summary>
+    private void Sample(double difficulty, ReadOnlySpan<float> embedding)
+    {
+        _seen++;
+        float[]? vector = embedding.IsEmpty ? null : embedding.ToArray();
+        if (_sample.Count < _options.CalibrationSampleSize)
+        {
+            _sample.Add((difficulty, vector));
+        }
+        else if (_random.NextInt64(_seen) is var slot && slot < _sample.Count)
+        {
+            _sample[(int)slot] = (difficulty, vector);
+        }
+    }
+}
