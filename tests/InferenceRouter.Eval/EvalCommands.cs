@@ -11,7 +11,7 @@ public static class EvalCommands
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: eval sts --file <stsb.csv> | cache --pairs <pairs.csv> [--sweep] [--feedback] [--limit N] | cache --mock <mock.json> | index --pairs <pairs.csv> | routing --train <dir|csv>... --test <dir|csv>... | routing --data <dir> --split warm|cold");
+            Console.Error.WriteLine("usage: eval sts --file <stsb.csv> | cache --pairs <pairs.csv> [--sweep] [--feedback] [--limit N] | cache --mock <mock.json> | index --pairs <pairs.csv> | routing --train <dir|csv>... --test <dir|csv>... | routing --data <dir> --split warm|cold | routing-prior --data <dir|csv>... --out <json>");
             return 2;
         }
 
@@ -30,6 +30,8 @@ public static class EvalCommands
                 return await CacheCommandAsync(args);
             case "index":
                 return await IndexRecallAsync(args);
+            case "routing-prior":
+                return await QualityPriorTraining.RunAsync(args);
             case "routing":
                 return await RoutingEvaluation.RunAsync(args);
             default:

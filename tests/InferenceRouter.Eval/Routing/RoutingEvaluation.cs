@@ -42,14 +42,47 @@ public static class RoutingEvaluation
         var testVectors = await EmbedAsync(generator, test);
         Console.WriteLine($"embedded {train.Count + test.Count} prompts in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
 
+        var quality = QualityRouting(generator, train, trainVectors, test, testVectors);
+        Console.WriteLine($"{"quality-predictor",-17} {RoutingMetrics.Measure(test, quality)}");
+        var prior = QualityRouting(generator, [], [], test, testVectors, QualityPriorTraining.ToPrior(QualityPriorTraining.Train(train, trainVectors, "all-MiniLM-L6-v2", "train")));
+        Console.WriteLine($"{"prior-only",-17} {RoutingMetrics.Measure(test, prior)}");
         var knn = testVectors.Select(v => NearestGain(v, trainVectors, train)).ToList();
-        Console.WriteLine($"{"knn-embedding",-14} {RoutingMetrics.Measure(test, knn)}");
+        Console.WriteLine($"{"knn-embedding",-17} {RoutingMetrics.Measure(test, knn)}");
 
         var random = new Random(seed);
         var runs = Enumerable.Range(0, 20).Select(_ => RoutingMetrics.Measure(test, [.. test.Select(_ => random.NextDouble())])).ToList();
-        Console.WriteLine($"{"random",-14} {RoutingMetrics.Mean(runs)}");
-        Console.WriteLine($"{"prompt-length",-14} {RoutingMetrics.Measure(test, [.. test.Select(e => (double)e.Prompt.Length)])}");
+        Console.WriteLine($"{"random",-17} {RoutingMetrics.Mean(runs)}");
+        Console.WriteLine($"{"prompt-length",-17} {RoutingMetrics.Measure(test, [.. test.Select(e => (double)e.Prompt.Length)])}");
         return 0;
+    }
+
+    /// <summary>
+    /// The shipped predictor as an app would run it: a prior trained on the <c>--train</c> rows (never on test rows), then every
+    /// <c>--train</c> row recorded as two outcomes (weak = tier 0, strong = tier 1). Scores are the predicted gain of the strong tier.
+    /// </summary>
+    private static List<double> QualityRouting(OnnxEmbeddingGenerator generator, List<RoutingExample> train, float[][] trainVectors, List<RoutingExample> test, float[][] testVectors, QualityPrior? prior = null)
+    {
+        prior ??= QualityPriorTraining.ToPrior(QualityPriorTraining.Train(train, trainVectors, "all-MiniLM-L6-v2", "train"));
+        var options = new QualityPredictorOptions();
+        if (Environment.GetEnvironmentVariable("QUALITY_TUNE") is { } tune)
+        {
+            var v = tune.Split(',').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            (options.PriorWeight, options.NeighbourCells, options.CellSimilarity, options.MaxCells, options.MinSimilarity) = (v[0], (int)v[1], v[2], (int)v[3], v[4]);
+        }
+
+        using var predictor = new QualityPredictor(options, generator, prior: prior);
+        for (int i = 0; i < train.Count; i++)
+        {
+            predictor.RecordOutcome(train[i].Prompt, trainVectors[i], 0, train[i].WeakCorrect ? 1 : 0);
+            predictor.RecordOutcome(train[i].Prompt, trainVectors[i], 1, train[i].StrongCorrect ? 1 : 0);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var scores = test.Select((e, i) => predictor.Predict(e.Prompt, testVectors[i]).GainOver(0)).ToList();
+        var perPrompt = Stopwatch.GetElapsedTime(started).TotalMicroseconds / test.Count;
+        var strongShare = test.Select((e, i) => predictor.Predict(e.Prompt, testVectors[i]).ChosenTier).Average();
+        Console.WriteLine($"  predictor: {predictor.OutcomeCount} outcomes, {perPrompt:F0} µs per prediction without embedding, {predictor.EstimatedBytes / 1024} KiB; bar '{predictor.Bar}' sent {strongShare:P1} of test calls to the strong tier");
+        return scores;
     }
 
     /// <summary>Warm: each subject's rows shuffled and halved. Cold: subjects shuffled and halved, never split by row.</summary>
@@ -80,39 +113,45 @@ public static class RoutingEvaluation
         return ([.. all.Where(e => trainSubjects.Contains(e.Subject))], [.. all.Where(e => !trainSubjects.Contains(e.Subject))]);
     }
 
-    /// <summary>Embeds the prompts, or reads the vectors of an earlier run of the same prompts (minutes on two cores) from beside the tool.</summary>
-    private static async Task<float[][]> EmbedAsync(OnnxEmbeddingGenerator generator, List<RoutingExample> examples)
+    /// <summary>
+    /// Embeds the prompts, reading the vectors of prompts embedded by earlier runs (minutes on two cores) from a store beside the tool:
+    /// records of a prompt's SHA-256 and its vector, appended as new prompts are embedded.
+    /// </summary>
+    internal static async Task<float[][]> EmbedAsync(OnnxEmbeddingGenerator generator, List<RoutingExample> examples)
     {
-        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\u0000", examples.Select(e => e.Prompt)))));
-        var path = Path.Combine(AppContext.BaseDirectory, "embedding-cache", hash[..16] + ".bin");
+        var path = Path.Combine(AppContext.BaseDirectory, "embedding-cache", "prompts.bin");
+        int dimensions = generator.Dimensions;
+        var known = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (File.Exists(path))
         {
             using var reader = new BinaryReader(File.OpenRead(path));
-            int count = reader.ReadInt32(), dimensions = reader.ReadInt32();
-            var cached = new float[count][];
-            for (int i = 0; i < count; i++)
+            while (reader.BaseStream.Position + 32 + (dimensions * sizeof(float)) <= reader.BaseStream.Length)
             {
-                cached[i] = new float[dimensions];
-                reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cached[i].AsSpan()));
+                var key = Convert.ToHexString(reader.ReadBytes(32));
+                var vector = new float[dimensions];
+                reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan()));
+                known[key] = vector;
             }
-
-            return cached;
         }
 
-        var embeddings = await generator.GenerateAsync(examples.Select(e => e.Prompt));
-        float[][] vectors = [.. embeddings.Select(e => e.Vector.ToArray())];
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using (var writer = new BinaryWriter(File.Create(path)))
+        static string Key(string prompt) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(prompt)));
+        var missing = examples.Select(e => e.Prompt).Where(p => !known.ContainsKey(Key(p))).Distinct().ToList();
+        if (missing.Count > 0)
         {
-            writer.Write(vectors.Length);
-            writer.Write(vectors.Length == 0 ? 0 : vectors[0].Length);
-            foreach (var vector in vectors)
+            var embeddings = await generator.GenerateAsync(missing);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using var writer = new BinaryWriter(new FileStream(path, FileMode.Append));
+            for (int i = 0; i < missing.Count; i++)
             {
+                var vector = embeddings[i].Vector.ToArray();
+                var key = Key(missing[i]);
+                known[key] = vector;
+                writer.Write(Convert.FromHexString(key));
                 writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan()));
             }
         }
 
-        return vectors;
+        return [.. examples.Select(e => known[Key(e.Prompt)])];
     }
 
     /// <summary>The similarity-weighted mean strong-minus-weak gain of the nearest recorded prompts.</summary>
@@ -140,7 +179,7 @@ public static class RoutingEvaluation
         return weights == 0 ? 0 : sum / weights;
     }
 
-    private static List<string> Values(string[] args, string name)
+    internal static List<string> Values(string[] args, string name)
     {
         var values = new List<string>();
         for (int i = Array.IndexOf(args, name) + 1; i > 0 && i < args.Length && !args[i].StartsWith("--", StringComparison.Ordinal); i++)
