@@ -6,22 +6,29 @@ public sealed partial class QualityPredictor
     private Calibration Calibrate()
     {
         long outcomes = OutcomeCount;
-        (double Difficulty, float[]? Vector)[] points;
+        (float[] Features, float[]? Vector)[] sample;
         lock (_recordLock)
         {
-            points = _sample.Count > 0 ? [.. _sample] : [.. Prior.Quantiles.ToArray().Select(d => (d, (float[]?)null))];
+            sample = [.. _sample];
         }
 
+        // Difficulties are recomputed: the app's model may have learned since a prompt was sampled.
+        (double Difficulty, float[]? Vector)[] points = sample.Length > 0
+            ? [.. sample.Select(p => (Difficulty(p.Features, p.Vector), p.Vector))]
+            : [.. Prior.Quantiles.ToArray().Select(d => (d, (float[]?)null))];
+
+        // The centre difficulties move around: the mean over the app's prompts under the current model (the prior's own before any).
+        double meanDifficulty = sample.Length > 0 ? points.Average(p => p.Difficulty) : Prior.MeanDifficulty;
         var qualities = new double[points.Length][];
         var margins = new double[points.Length];
         for (int i = 0; i < points.Length; i++)
         {
             var quality = qualities[i] = new double[TierCount];
-            Estimate(points[i].Difficulty, points[i].Vector, quality);
+            Estimate(points[i].Difficulty, meanDifficulty, points[i].Vector, quality);
             margins[i] = quality[^1] - quality[..^1].Max();  // the strongest tier answers only when its gain over every cheaper tier passes the threshold
         }
 
-        return new Calibration(CalibratedThreshold(_bar, qualities, margins), outcomes);
+        return new Calibration(CalibratedThreshold(_bar, qualities, margins), meanDifficulty, outcomes);
     }
 
     /// <summary>The threshold the bar asks for over these predictions.</summary>
@@ -77,5 +84,5 @@ public sealed partial class QualityPredictor
         return quality.Length - 1;
     }
 
-    private sealed record Calibration(double Threshold, long Outcomes);
+    private sealed record Calibration(double Threshold, double MeanDifficulty, long Outcomes);
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,8 +11,9 @@ namespace InferenceRouter;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Per tier t (0 = cheapest, of T), the prior expects quality μₜ − (1 − t/(T−1))·(d − d̄): a prompt the prior finds harder than usual (d
-/// above its mean d̄) costs the cheaper tiers more. μₜ is the tier's mean recorded score. Recorded outcomes near the prompt (the nearest
+/// Per tier t (0 = cheapest, of T), the prior expects quality μₜ − (1 − t/(T−1))·(d − d̄): a prompt harder than usual (its difficulty d
+/// above the mean d̄ over the app's recorded prompts) costs the cheaper tiers more. μₜ is the tier's mean recorded score; d comes from
+/// the app's own difficulty model once it has learned one from outcomes of the cheapest tier, else from the prior. Recorded outcomes near the prompt (the nearest
 /// cells of similar prompts, similarity-weighted) then correct each tier by how far their scores were from what the prior expected of
 /// them, weighed against <see cref="QualityPredictorOptions.PriorWeight"/> outcomes' worth of prior: with no nearby evidence the
 /// prediction is the prior's.
@@ -29,11 +28,14 @@ public sealed partial class QualityPredictor : IDisposable
     private readonly QualityBar _bar;
     private readonly object _recordLock = new();
     private readonly Random _random = new(1);
-    private readonly List<(double Difficulty, float[]? Vector)> _sample = [];
+    private readonly List<(float[] Features, float[]? Vector)> _sample = [];
     private readonly double[] _tierCounts;
     private readonly double[] _tierSums;
     private readonly string? _embeddingModel;
     private volatile QualityEvidence? _evidence;
+    private volatile float[]? _learned;
+    private QualityLearner? _learner;
+    private long _learnedAt;
     private volatile Calibration _calibration;
     private long _outcomes;
     private long _seen;
@@ -103,7 +105,7 @@ public sealed partial class QualityPredictor : IDisposable
         {
             lock (_recordLock)
             {
-                return (_evidence?.EstimatedBytes ?? 0) + _sample.Sum(s => ((long)(s.Vector?.Length ?? 0) * sizeof(float)) + 40);
+                return (_evidence?.EstimatedBytes ?? 0) + ((_learner?.GramLength ?? 0) * sizeof(double)) + _sample.Sum(s => ((long)((s.Vector?.Length ?? 0) + s.Features.Length) * sizeof(float)) + 48);
             }
         }
     }
@@ -128,8 +130,10 @@ public sealed partial class QualityPredictor : IDisposable
         ArgumentNullException.ThrowIfNull(prompt);
         var calibration = _calibration;
         var quality = new double[TierCount];
-        double difficulty = Difficulty(prompt, embedding);
-        double evidence = Estimate(difficulty, embedding, quality);
+        Span<float> features = stackalloc float[PromptFeatures.Count];
+        PromptFeatures.Extract(prompt, features);
+        double difficulty = Difficulty(features, embedding);
+        double evidence = Estimate(difficulty, calibration.MeanDifficulty, embedding, quality);
         return new QualityPrediction(difficulty, evidence, quality, calibration.Threshold, _bar);
     }
 
@@ -186,18 +190,22 @@ public sealed partial class QualityPredictor : IDisposable
                 throw new ArgumentException($"The embedding has {embedding.Length} dimensions; this predictor's evidence has {existing.Dimensions}. Use one embedding model.", nameof(embedding));
             }
 
+            var features = new float[PromptFeatures.Count];
+            PromptFeatures.Extract(prompt, features);
             _tierCounts[tier] += 1;
             _tierSums[tier] += score;
-            double difficulty = Difficulty(prompt, embedding);
+            double difficulty = Difficulty(features, embedding);
             if (!embedding.IsEmpty)
             {
                 (_evidence ??= new QualityEvidence(embedding.Length, TierCount, _options.MaxCells, _options.CellSimilarity)).Add(embedding, tier, score, difficulty);
             }
 
-            Sample(difficulty, embedding);
+            bool refitted = tier == 0 && Learn(features, embedding, score);
+
+            Sample(features, embedding);
 
             long outcomes = Interlocked.Increment(ref _outcomes);
-            recalibrate = outcomes - _calibration.Outcomes >= Math.Max(16, _calibration.Outcomes / 20);
+            recalibrate = refitted || outcomes - _calibration.Outcomes >= Math.Max(16, _calibration.Outcomes / 20);
         }
 
         if (recalibrate)
@@ -220,38 +228,6 @@ public sealed partial class QualityPredictor : IDisposable
         }
 
         File.Move(temporary, path, overwrite: true);
-    }
-
-    /// <summary>Writes what was learned (cells, tier totals, calibration sample) as JSON.</summary>
-    /// <param name="stream">Where to write.</param>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        QualityStateDocument document;
-        lock (_recordLock)
-        {
-            var evidence = _evidence;
-            document = new QualityStateDocument
-            {
-                Format = QualityStateDocument.CurrentFormat,
-                EmbeddingModel = _embeddingModel,
-                Dimensions = evidence?.Dimensions ?? 0,
-                TierCount = TierCount,
-                Outcomes = _outcomes,
-                TierCounts = [.. _tierCounts],
-                TierSums = [.. _tierSums],
-                Cells = evidence?.Export().Select(c => new QualityCellDocument
-                {
-                    Centroid = MemoryMarshal.AsBytes(c.Centroid.AsSpan()).ToArray(),
-                    Counts = [.. c.Counts],
-                    Sums = [.. c.Sums],
-                    Difficulties = [.. c.Difficulties],
-                }).ToList() ?? [],
-                Calibration = [.. _sample.Select(s => new QualitySampleDocument { Difficulty = s.Difficulty, Vector = s.Vector is null ? null : MemoryMarshal.AsBytes(s.Vector.AsSpan()).ToArray() })],
-            };
-        }
-
-        JsonSerializer.Serialize(stream, document, QualityJsonContext.Default.QualityStateDocument);
     }
 
     /// <summary>Replaces what was learned with the state in <paramref name="stream"/>; on any error the current state is kept.</summary>
@@ -299,11 +275,48 @@ public sealed partial class QualityPredictor : IDisposable
         return last ?? string.Join("\n", messages.Select(m => m.Text));
     }
 
-    private double Difficulty(string prompt, ReadOnlySpan<float> embedding) =>
-        Prior.PredictDifficulty(prompt, Prior.EmbeddingModel is not null && Prior.EmbeddingModel == _embeddingModel ? embedding : default);
+    private bool PriorReadsEmbedding => Prior.EmbeddingModel is not null && Prior.EmbeddingModel == _embeddingModel;
+
+    /// <summary>How likely the cheapest tier is to fail: the app's learned model once it has one for vectors like this, else the prior.</summary>
+    private double Difficulty(ReadOnlySpan<float> features, ReadOnlySpan<float> embedding)
+    {
+        if (_learned is { } learned && learned.Length == PromptFeatures.Count + embedding.Length)
+        {
+            double difficulty = System.Numerics.Tensors.TensorPrimitives.Dot(features, learned.AsSpan(0, PromptFeatures.Count));
+            if (!embedding.IsEmpty)
+            {
+                difficulty += System.Numerics.Tensors.TensorPrimitives.Dot(embedding, learned.AsSpan(PromptFeatures.Count));
+            }
+
+            return Math.Clamp(difficulty, 0, 1);
+        }
+
+        return Prior.PredictDifficulty(features, PriorReadsEmbedding ? embedding : default);
+    }
+
+    /// <summary>Feeds an outcome of the cheapest tier to the app's difficulty model; refits it every 5% more outcomes (at least 16).</summary>
+    /// <returns>Whether it refitted (then the bar is recalibrated).</returns>
+    private bool Learn(float[] features, ReadOnlySpan<float> embedding, double score)
+    {
+        _learner ??= new QualityLearner(Prior.StartingWeights(embedding.Length, PriorReadsEmbedding));
+        if (_learner.Length != PromptFeatures.Count + embedding.Length)
+        {
+            return false;  // an outcome without the vector the model was started with (or the reverse) cannot be a row of it
+        }
+
+        _learner.Add([.. features, .. embedding], 1 - score);
+        if (_learner.Count - _learnedAt < Math.Max(16, _learnedAt / 20))
+        {
+            return false;
+        }
+
+        _learned = _learner.Fit();
+        _learnedAt = _learner.Count;
+        return true;
+    }
 
     /// <summary>Fills each tier's quality and returns the weighted count of nearby outcomes.</summary>
-    private double Estimate(double difficulty, ReadOnlySpan<float> embedding, Span<double> quality)
+    private double Estimate(double difficulty, double meanDifficulty, ReadOnlySpan<float> embedding, Span<double> quality)
     {
         Span<double> counts = stackalloc double[TierCount];
         Span<double> sums = stackalloc double[TierCount];
@@ -320,10 +333,10 @@ public sealed partial class QualityPredictor : IDisposable
             // The tier's recorded mean, shrunk toward 0.5 while there are few outcomes; the prior moves it by the prompt's difficulty.
             double mean = (Volatile.Read(ref _tierSums[tier]) + (k0 * 0.5)) / (Volatile.Read(ref _tierCounts[tier]) + k0);
             double slope = 1 - ((double)tier / (TierCount - 1));
-            double prior = mean - (slope * (difficulty - Prior.MeanDifficulty));
+            double prior = mean - (slope * (difficulty - meanDifficulty));
 
             // Nearby outcomes correct the prior by how far they were from what it expected of them (their residuals).
-            double expected = (counts[tier] * mean) - (slope * (difficulties[tier] - (counts[tier] * Prior.MeanDifficulty)));
+            double expected = (counts[tier] * mean) - (slope * (difficulties[tier] - (counts[tier] * meanDifficulty)));
             quality[tier] = Math.Clamp(prior + ((sums[tier] - expected) / (k0 + counts[tier])), 0, 1);
         }
 
@@ -363,17 +376,17 @@ public sealed partial class QualityPredictor : IDisposable
     }
 
     /// <summary>Keeps a uniform sample of recorded prompts (reservoir sampling) to calibrate the bar on.</summary>
-    private void Sample(double difficulty, ReadOnlySpan<float> embedding)
+    private void Sample(float[] features, ReadOnlySpan<float> embedding)
     {
         _seen++;
         float[]? vector = embedding.IsEmpty ? null : embedding.ToArray();
         if (_sample.Count < _options.CalibrationSampleSize)
         {
-            _sample.Add((difficulty, vector));
+            _sample.Add((features, vector));
         }
         else if (_random.NextInt64(_seen) is var slot && slot < _sample.Count)
         {
-            _sample[(int)slot] = (difficulty, vector);
+            _sample[(int)slot] = (features, vector);
         }
     }
 }

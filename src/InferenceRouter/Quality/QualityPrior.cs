@@ -85,6 +85,12 @@ public sealed class QualityPrior
     {
         Span<float> features = stackalloc float[PromptFeatures.Count];
         PromptFeatures.Extract(prompt, features);
+        return PredictDifficulty(features, embedding);
+    }
+
+    /// <summary>The difficulty from features already extracted.</summary>
+    internal double PredictDifficulty(ReadOnlySpan<float> features, ReadOnlySpan<float> embedding)
+    {
         double difficulty = System.Numerics.Tensors.TensorPrimitives.Dot<float>(features, _featureWeights);
         if (_embeddingWeights is not null && embedding.Length == _embeddingWeights.Length)
         {
@@ -92,6 +98,19 @@ public sealed class QualityPrior
         }
 
         return Math.Clamp(difficulty, 0, 1);
+    }
+
+    /// <summary>The prior's weights over text features then <paramref name="dimensions"/> embedding values (zero where it cannot read them), where the app's own model starts.</summary>
+    internal float[] StartingWeights(int dimensions, bool readsEmbedding)
+    {
+        var weights = new float[PromptFeatures.Count + dimensions];
+        _featureWeights.CopyTo(weights, 0);
+        if (readsEmbedding && _embeddingWeights is not null && _embeddingWeights.Length == dimensions)
+        {
+            _embeddingWeights.CopyTo(weights, PromptFeatures.Count);
+        }
+
+        return weights;
     }
 
     internal static QualityPrior Load(Stream stream, string origin)

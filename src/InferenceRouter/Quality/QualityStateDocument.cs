@@ -22,6 +22,25 @@ internal sealed class QualityStateDocument
     public List<QualityCellDocument>? Cells { get; set; }
 
     public List<QualitySampleDocument>? Calibration { get; set; }
+
+    /// <summary>The app's difficulty model: outcomes learned, and XᵀX (packed lower triangle) and Xᵀy as little-endian float64, base64.</summary>
+    public long LearnedOutcomes { get; set; }
+
+    public byte[]? LearnedGram { get; set; }
+
+    public byte[]? LearnedMoments { get; set; }
+
+    /// <summary>The weights in use (fitted at <see cref="LearnedAt"/> outcomes), as little-endian float32, base64.</summary>
+    public byte[]? LearnedWeights { get; set; }
+
+    public long LearnedAt { get; set; }
+
+    /// <summary>The calibration in use (the bar's threshold and the mean difficulty it centres on), made at <see cref="CalibratedAt"/> outcomes.</summary>
+    public double? Threshold { get; set; }
+
+    public double? MeanDifficulty { get; set; }
+
+    public long CalibratedAt { get; set; }
 }
 
 /// <summary>One saved cell: its centroid (little-endian float32, base64) and per-tier outcome counts, score sums and prior difficulty sums.</summary>
@@ -36,10 +55,10 @@ internal sealed class QualityCellDocument
     public List<double>? Difficulties { get; set; }
 }
 
-/// <summary>One saved calibration prompt: its prior difficulty and vector.</summary>
+/// <summary>One saved calibration prompt: its text features and vector (little-endian float32, base64).</summary>
 internal sealed class QualitySampleDocument
 {
-    public double Difficulty { get; set; }
+    public byte[]? Features { get; set; }
 
     public byte[]? Vector { get; set; }
 }

@@ -42,9 +42,17 @@ public static class RoutingEvaluation
         var testVectors = await EmbedAsync(generator, test);
         Console.WriteLine($"embedded {train.Count + test.Count} prompts in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
 
-        var quality = QualityRouting(generator, train, trainVectors, test, testVectors);
+        // --prior-data: the prior is trained elsewhere (as the shipped one is), so recorded outcomes must carry the app's own domain.
+        QualityPrior? shippedLike = null;
+        if (Values(args, "--prior-data") is { Count: > 0 } priorPaths)
+        {
+            var priorExamples = RoutingDataset.Load(priorPaths);
+            shippedLike = QualityPriorTraining.ToPrior(QualityPriorTraining.Train(priorExamples, await EmbedAsync(generator, priorExamples), "all-MiniLM-L6-v2", "prior-data"));
+        }
+
+        var quality = QualityRouting(generator, train, trainVectors, test, testVectors, shippedLike);
         Console.WriteLine($"{"quality-predictor",-17} {RoutingMetrics.Measure(test, quality)}");
-        var prior = QualityRouting(generator, [], [], test, testVectors, QualityPriorTraining.ToPrior(QualityPriorTraining.Train(train, trainVectors, "all-MiniLM-L6-v2", "train")));
+        var prior = QualityRouting(generator, [], [], test, testVectors, shippedLike ?? QualityPriorTraining.ToPrior(QualityPriorTraining.Train(train, trainVectors, "all-MiniLM-L6-v2", "train")));
         Console.WriteLine($"{"prior-only",-17} {RoutingMetrics.Measure(test, prior)}");
         var knn = testVectors.Select(v => NearestGain(v, trainVectors, train)).ToList();
         Console.WriteLine($"{"knn-embedding",-17} {RoutingMetrics.Measure(test, knn)}");
