@@ -71,14 +71,7 @@ public static class RoutingEvaluation
     private static List<double> QualityRouting(OnnxEmbeddingGenerator generator, List<RoutingExample> train, float[][] trainVectors, List<RoutingExample> test, float[][] testVectors, QualityPrior? prior = null)
     {
         prior ??= QualityPriorTraining.ToPrior(QualityPriorTraining.Train(train, trainVectors, "all-MiniLM-L6-v2", "train"));
-        var options = new QualityPredictorOptions();
-        if (Environment.GetEnvironmentVariable("QUALITY_TUNE") is { } tune)
-        {
-            var v = tune.Split(',').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            (options.PriorWeight, options.NeighbourCells, options.CellSimilarity, options.MaxCells, options.MinSimilarity) = (v[0], (int)v[1], v[2], (int)v[3], v[4]);
-        }
-
-        using var predictor = new QualityPredictor(options, generator, prior: prior);
+        using var predictor = new QualityPredictor(new QualityPredictorOptions(), generator, prior: prior);
         for (int i = 0; i < train.Count; i++)
         {
             predictor.RecordOutcome(train[i].Prompt, trainVectors[i], 0, train[i].WeakCorrect ? 1 : 0);
@@ -89,6 +82,18 @@ public static class RoutingEvaluation
         var scores = test.Select((e, i) => predictor.Predict(e.Prompt, testVectors[i]).GainOver(0)).ToList();
         var perPrompt = Stopwatch.GetElapsedTime(started).TotalMicroseconds / test.Count;
         var strongShare = test.Select((e, i) => predictor.Predict(e.Prompt, testVectors[i]).ChosenTier).Average();
+        if (train.Count > 0)
+        {
+            // End to end, embedding included, one prompt at a time as calls arrive (the first call loads nothing: the model is warm).
+            var timings = test.Take(50).Select(e =>
+            {
+                var begun = Stopwatch.GetTimestamp();
+                predictor.PredictAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, e.Prompt)]).AsTask().GetAwaiter().GetResult();
+                return Stopwatch.GetElapsedTime(begun).TotalMilliseconds;
+            }).Order().ToList();
+            Console.WriteLine($"  with the embedding: p50 {timings[25]:F1} ms, p90 {timings[45]:F1} ms per prompt (50 test prompts)");
+        }
+
         Console.WriteLine($"  predictor: {predictor.OutcomeCount} outcomes, {perPrompt:F0} µs per prediction without embedding, {predictor.EstimatedBytes / 1024} KiB; bar '{predictor.Bar}' sent {strongShare:P1} of test calls to the strong tier");
         return scores;
     }
