@@ -48,10 +48,13 @@ else
 
     services.AddInferenceRouter(section, router =>
     {
-        router.AddRoute(new RouteDescriptor("fast-pricey") { Provider = "local-demo", ModelId = "demo-large", Pricing = new RoutePricing(5m, 15m), Capabilities = RouteCapabilities.All }, fast.CreateChatClient("demo-large"));
-        router.AddRoute(new RouteDescriptor("slow-cheap") { Provider = "local-demo", ModelId = "demo-small", Pricing = new RoutePricing(0.1m, 0.4m), Capabilities = RouteCapabilities.All }, cheap.CreateChatClient("demo-small"));
+        router.AddRoute(new RouteDescriptor("fast-pricey") { Provider = "local-demo", ModelId = "demo-large", Pricing = new RoutePricing(5m, 15m), Capabilities = RouteCapabilities.All, QualityTier = 1 }, fast.CreateChatClient("demo-large"));
+        router.AddRoute(new RouteDescriptor("slow-cheap") { Provider = "local-demo", ModelId = "demo-small", Pricing = new RoutePricing(0.1m, 0.4m), Capabilities = RouteCapabilities.All, QualityTier = 0 }, cheap.CreateChatClient("demo-small"));
         router.AddRoute(new RouteDescriptor("flaky-mid") { Provider = "local-demo", ModelId = "demo-medium", Pricing = new RoutePricing(1m, 3m), Capabilities = RouteCapabilities.All }, flaky.CreateChatClient("demo-medium"));
         router.AddLocalOnnxRoutes();
+
+        // Quality tiers: demo-small is tier 0, demo-large tier 1; at most 30% of calls may need the large one.
+        router.AddQualityRouting(quality => quality.StrongShare = 0.3);
 
         // Two demo tenants: "intern" is rejected past a tiny limit; "startup" is downgraded to what its daily budget can take.
         router.ConfigureBudgets(budgets =>
@@ -163,6 +166,35 @@ if (servers.Count > 0)
     var downgraded = await client.GetResponseAsync("Write a long essay.", big.ForTenant("startup"));
     var how = downgraded.GetRoutingInfo()!;
     Console.WriteLine($"  startup, downgraded: answered by {how.Route} for {downgraded.GetCost()!.Amount:0.######} USD after {string.Join(", ", how.Attempts.Select(a => $"{a.Route}: {a.Outcome}"))}");
+}
+
+if (servers.Count > 0)
+{
+    // Quality-aware routing: the cheapest tier predicted to answer well (docs/quality-routing.md). Here from the shipped prior alone,
+    // on the prompt's text; an app records outcomes (predictor.RecordOutcomeAsync) and the predictor learns its own traffic.
+    var predictor = provider.GetRequiredService<QualityPredictor>();
+    using var quality = new QualityChatClient(client, predictor);
+    Console.WriteLine();
+    Console.WriteLine($"Quality routing ({predictor.Bar}):");
+    string[] questions =
+    [
+        "Say hello in five words.",
+        "Statement 1 | Every integral domain has a field of quotients. Statement 2 | A polynomial of degree n over a ring can have at most n zeros counting multiplicity.\nA. True, True\nB. False, False\nC. True, False\nD. False, True",
+    ];
+    foreach (var question in questions)
+    {
+        var prediction = await predictor.PredictAsync([new ChatMessage(ChatRole.User, question)]);
+        var response = await quality.GetResponseAsync(question, new ChatOptions { MaxOutputTokens = 64 });
+        Console.WriteLine($"  {(question.Length > 48 ? question[..45] + "..." : question),-48} predicted gain of the large tier {prediction.GainOver(0):F3} " +
+            $"(threshold {prediction.Threshold:F3}) -> {response.GetRoutingInfo()!.Route}");
+    }
+
+    Console.WriteLine("  Why? (the quality ranker's verdicts for the second prompt)");
+    var why = await quality.ExplainAsync([new ChatMessage(ChatRole.User, questions[1])]);
+    foreach (var verdict in why.Routes.SelectMany(r => r.Verdicts.Where(v => v.Policy == RoutingPolicies.Quality).Select(v => (r.Route, v))))
+    {
+        Console.WriteLine($"    {verdict.Route,-12} {verdict.v}");
+    }
 }
 
 var report = await provider.GetRequiredService<BudgetManager>().GetReportAsync();

@@ -36,7 +36,9 @@ public static class QualityRoutingBuilderExtensions
         builder.Services.TryAddSingleton(sp => new QualityPredictor(
             sp.GetRequiredService<IOptions<QualityPredictorOptions>>().Value,
             sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
-            sp.GetService<ILogger<QualityPredictor>>()));
+            sp.GetService<ILogger<QualityPredictor>>(),
+            prior: null,
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.AddPolicy(sp => RoutingPolicies.CreateQuality(
             sp.GetRequiredService<QualityPredictor>(),
             sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value.LatencyExplorationRate));

@@ -26,6 +26,7 @@ public sealed partial class QualityPredictor : IDisposable
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
     private readonly ILogger _logger;
     private readonly QualityBar _bar;
+    private readonly QualityTelemetry _telemetry;
     private readonly object _recordLock = new();
     private readonly Random _random = new(1);
     private readonly List<(float[] Features, float[]? Vector)> _sample = [];
@@ -46,8 +47,14 @@ public sealed partial class QualityPredictor : IDisposable
     /// <param name="embeddingGenerator">Embeds prompts so outcomes of similar prompts count; null for the prior's text features only.</param>
     /// <param name="logger">Logs state files that cannot load and embeddings that fail.</param>
     /// <param name="prior">The prior; null for <see cref="QualityPrior.Default"/>.</param>
+    /// <param name="meterFactory">Creates the <c>InferenceRouter</c> meter (predictions and outcomes by tier); null for a private one.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message says how to fix them.</exception>
-    public QualityPredictor(QualityPredictorOptions? options = null, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null, ILogger<QualityPredictor>? logger = null, QualityPrior? prior = null)
+    public QualityPredictor(
+        QualityPredictorOptions? options = null,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null,
+        ILogger<QualityPredictor>? logger = null,
+        QualityPrior? prior = null,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         _options = options ?? new QualityPredictorOptions();
         var problems = _options.Validate().ToList();
@@ -57,6 +64,7 @@ public sealed partial class QualityPredictor : IDisposable
         }
 
         _generator = embeddingGenerator;
+        _telemetry = new QualityTelemetry(meterFactory);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _bar = _options.GetBar();
         Prior = prior ?? QualityPrior.Default;
@@ -134,7 +142,9 @@ public sealed partial class QualityPredictor : IDisposable
         PromptFeatures.Extract(prompt, features);
         double difficulty = Difficulty(features, embedding);
         double evidence = Estimate(difficulty, calibration.MeanDifficulty, embedding, quality);
-        return new QualityPrediction(difficulty, evidence, quality, calibration.Threshold, _bar);
+        var prediction = new QualityPrediction(difficulty, evidence, quality, calibration.Threshold, _bar);
+        _telemetry.Predicted(prediction.ChosenTier);
+        return prediction;
     }
 
     /// <summary>Records how well tier <paramref name="tier"/> answered <paramref name="prompt"/>; later predictions use it at once.</summary>
@@ -208,6 +218,7 @@ public sealed partial class QualityPredictor : IDisposable
             recalibrate = refitted || outcomes - _calibration.Outcomes >= Math.Max(16, _calibration.Outcomes / 20);
         }
 
+        _telemetry.Recorded(tier);
         if (recalibrate)
         {
             _calibration = Calibrate();
@@ -248,6 +259,7 @@ public sealed partial class QualityPredictor : IDisposable
         }
 
         _disposed = true;
+        _telemetry.Dispose();
         if (_options.StatePath is not null && OutcomeCount > 0)
         {
             try

@@ -48,4 +48,10 @@ public static class InferenceRouterTelemetry
 
     /// <summary>The histogram of the best semantic candidate's similarity, by outcome.</summary>
     public const string CacheSimilarityInstrument = "inference_router.cache.similarity";
+
+    /// <summary>Counter: quality predictions by the tier they chose (<c>inference_router.quality.tier</c>).</summary>
+    public const string QualityPredictionsInstrument = "inference_router.quality.predictions";
+
+    /// <summary>Counter: recorded outcomes by tier.</summary>
+    public const string QualityOutcomesInstrument = "inference_router.quality.outcomes";
 }

@@ -72,11 +72,14 @@ public static class RoutingEvaluation
     {
         prior ??= QualityPriorTraining.ToPrior(QualityPriorTraining.Train(train, trainVectors, "all-MiniLM-L6-v2", "train"));
         using var predictor = new QualityPredictor(new QualityPredictorOptions(), generator, prior: prior);
+        var recording = Stopwatch.GetTimestamp();
         for (int i = 0; i < train.Count; i++)
         {
             predictor.RecordOutcome(train[i].Prompt, trainVectors[i], 0, train[i].WeakCorrect ? 1 : 0);
             predictor.RecordOutcome(train[i].Prompt, trainVectors[i], 1, train[i].StrongCorrect ? 1 : 0);
         }
+
+        var recorded = Stopwatch.GetElapsedTime(recording).TotalMilliseconds / Math.Max(1, 2 * train.Count);
 
         var started = Stopwatch.GetTimestamp();
         var scores = test.Select((e, i) => predictor.Predict(e.Prompt, testVectors[i]).GainOver(0)).ToList();
@@ -94,7 +97,7 @@ public static class RoutingEvaluation
             Console.WriteLine($"  with the embedding: p50 {timings[25]:F1} ms, p90 {timings[45]:F1} ms per prompt (50 test prompts)");
         }
 
-        Console.WriteLine($"  predictor: {predictor.OutcomeCount} outcomes, {perPrompt:F0} µs per prediction without embedding, {predictor.EstimatedBytes / 1024} KiB; bar '{predictor.Bar}' sent {strongShare:P1} of test calls to the strong tier");
+        Console.WriteLine($"  predictor: {predictor.OutcomeCount} outcomes ({recorded:F2} ms each to record, refits and recalibrations included), {perPrompt:F0} µs per prediction without embedding, {predictor.EstimatedBytes / 1024} KiB; bar '{predictor.Bar}' sent {strongShare:P1} of test calls to the strong tier");
         return scores;
     }
 

@@ -1,4 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace InferenceRouter.Tests.Quality;
 
@@ -207,6 +210,22 @@ public class QualityPredictorTests
         var middle = predictor.Predict("x", Topic(1, random));
         middle.ChooseTier([true, false, true]).Should().Be(2, "with no small route, the prompt escalates rather than drops to a tier that fails it");
         middle.ChooseTier([false, false, false]).Should().Be(-1);
+    }
+
+    [Fact]
+    public void Predictions_and_outcomes_are_counted_by_tier()
+    {
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        using var predictions = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.QualityPredictionsInstrument);
+        using var outcomes = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.QualityOutcomesInstrument);
+        using var predictor = new QualityPredictor(new QualityPredictorOptions { MaxGain = 0.5 }, meterFactory: meters);
+
+        predictor.RecordOutcome("q", default, 1, 1);
+        predictor.RecordOutcome("q", default, 1, 0);
+        predictor.Predict("q", default);
+
+        outcomes.GetMeasurementSnapshot().Select(m => m.Tags["inference_router.quality.tier"]).Should().Equal(1, 1);
+        predictions.GetMeasurementSnapshot().Should().ContainSingle().Which.Tags["inference_router.quality.tier"].Should().Be(0, "a gain under 0.5 keeps the cheap tier");
     }
 
     [Fact]
