@@ -1,0 +1,40 @@
+namespace InferenceRouter;
+
+/// <summary>Options for <see cref="RedisBudgetLedger"/>.</summary>
+public sealed class RedisBudgetLedgerOptions
+{
+    /// <summary>
+    /// Gets or sets the prefix of every key, used as the Redis Cluster hash tag (<c>{prefix}</c>) so each script stays on one slot.
+    /// Apps that share a budget use the same prefix; apps that must not, different ones. Default: <c>inference-router</c>.
+    /// </summary>
+    public string KeyPrefix { get; set; } = "inference-router";
+
+    /// <summary>Gets or sets the longest a ledger operation may wait for Redis before it fails (a slow Redis never adds seconds to a call). Default: 1 s.</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets how long a finished or expired reservation, and a closed calendar window's account, are kept after they end, so a
+    /// settlement that arrives late still replaces the expiry charge and a report still sees the window. Default: 7 days.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
+    /// <returns>The problems; empty when valid.</returns>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.IndexOfAny(['{', '}']) >= 0)
+        {
+            yield return $"KeyPrefix '{KeyPrefix}' must be non-empty and have no braces (it becomes the keys' hash tag).";
+        }
+
+        if (OperationTimeout <= TimeSpan.Zero)
+        {
+            yield return $"OperationTimeout is {OperationTimeout}; give a positive time (e.g. 00:00:01).";
+        }
+
+        if (Retention <= TimeSpan.Zero)
+        {
+            yield return $"Retention is {Retention}; give a positive time (e.g. 7.00:00:00).";
+        }
+    }
+}

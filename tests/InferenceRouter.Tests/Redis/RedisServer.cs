@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace InferenceRouter.Tests.Redis;
+
+/// <summary>
+/// A real <c>redis-server</c> on a free loopback port with its own temporary directory and AOF on, stopped (and its files deleted) on
+/// dispose. Tests that need one are <see cref="RedisFactAttribute"/>s: skipped, saying how to install it, when it is not on PATH.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private readonly string _directory;
+    private Process? _process;
+
+    private RedisServer(string directory, int port)
+    {
+        _directory = directory;
+        Port = port;
+    }
+
+    /// <summary>Gets the path of <c>redis-server</c>, or null.</summary>
+    public static string? Executable { get; } = FindExecutable();
+
+    public int Port { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
+        var server = new RedisServer(directory, FreePort());
+        await server.RestartAsync();
+        return server;
+    }
+
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(ConnectionString);
+
+    /// <summary>Stops the server the hard way (SIGKILL): what AOF wrote survives, as after a crash.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+    }
+
+    /// <summary>Starts (again) on the same port and directory, and waits until it answers PING.</summary>
+    public async Task RestartAsync()
+    {
+        Kill();
+        _process = Process.Start(new ProcessStartInfo(Executable ?? throw new InvalidOperationException("redis-server is not on PATH."))
+        {
+            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                using var stream = client.GetStream();
+                await stream.WriteAsync("PING\r\n"u8.ToArray());
+                var buffer = new byte[16];
+                int read = await stream.ReadAsync(buffer);
+                if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (SocketException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException($"redis-server did not answer on port {Port}.");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string? FindExecutable() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "redis-server"))
+            .FirstOrDefault(File.Exists);
+}
+
+/// <summary>A fact that needs <c>redis-server</c>: skipped, saying how to install it, when it is not on PATH.</summary>
+public sealed class RedisFactAttribute : FactAttribute
+{
+    public RedisFactAttribute()
+    {
+        Skip = RedisServer.Executable is null ? "needs redis-server on PATH (Debian/Ubuntu: apt-get install -y redis-server; .ci/run installs it)" : null;
+    }
+}
