@@ -8,7 +8,7 @@ namespace InferenceRouter;
 /// <remarks>
 /// Keys (all under one hash tag, so a script stays on one Redis Cluster slot): <c>{p}:a:…</c> an account (hash: limit, spent, reserved,
 /// rolling and slot lengths, and the key's parts), <c>…:s</c> its rolling-window slots (hash: slot index → units), <c>{p}:r:&lt;id&gt;</c>
-/// a reservation (hash: units, state o/x/d/r = open/expired/done/released, created, expires, expired-at, its accounts), <c>{p}:open</c>
+/// a reservation (hash: units, state o/x/d/r = open/expired/done/released, created, expires, expired-at, settled cost, its accounts), <c>{p}:open</c>
 /// open reservations by expiry (sorted set). Every script first charges reservations whose expiry has passed (at most 64 per run), so
 /// spend held by a crashed process is charged by whichever process touches the ledger next.
 /// </remarks>
@@ -156,7 +156,11 @@ internal static class RedisBudgetScripts
           table.insert(result, b[2])
           table.insert(result, b[3])
         end
-        redis.call('HSET', KEYS[2], 's', releasing and 'r' or 'd')
+        if releasing then
+          redis.call('HSET', KEYS[2], 's', 'r')
+        else
+          redis.call('HSET', KEYS[2], 's', 'd', 'k', cost)
+        end
         redis.call('ZREM', KEYS[1], id)
         return result
         """;

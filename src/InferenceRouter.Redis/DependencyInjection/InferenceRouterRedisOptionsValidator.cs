@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace InferenceRouter;
+
+/// <summary>Validates <see cref="InferenceRouterRedisOptions"/> at start, naming the bad value and the fix.</summary>
+internal sealed class InferenceRouterRedisOptionsValidator : IValidateOptions<InferenceRouterRedisOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InferenceRouterRedisOptions options)
+    {
+        var problems = options.Budgets.Validate().Select(p => "Redis:Budgets:" + p).ToList();
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            problems.Add("Redis has no connection string: set InferenceRouter:Redis:ConnectionString or ConnectionStrings:Redis (e.g. \"localhost:6379\").");
+        }
+        else
+        {
+            try
+            {
+                ConfigurationOptions.Parse(options.ConnectionString);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"Redis:ConnectionString is not a StackExchange.Redis connection string ({e.Message}).");
+            }
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace InferenceRouter;
+
+/// <summary>Shares the router's state across app instances through Redis.</summary>
+public static class RedisInferenceRouterBuilderExtensions
+{
+    /// <summary>
+    /// Makes every app instance share one budget ledger in Redis (<see cref="RedisBudgetLedger"/>): limits hold across the fleet. The
+    /// connection string comes from <paramref name="configure"/>, <c>InferenceRouter:Redis:ConnectionString</c> or
+    /// <c>ConnectionStrings:Redis</c>, checked at start. The app starts even when Redis is down (calls then fail closed, within
+    /// <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>).
+    /// </summary>
+    /// <param name="builder">The router builder.</param>
+    /// <param name="configure">Changes the options after configuration is bound.</param>
+    /// <returns>The builder.</returns>
+    public static InferenceRouterBuilder UseRedis(this InferenceRouterBuilder builder, Action<InferenceRouterRedisOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<InferenceRouterRedisOptions>();
+        if (builder.Configuration is { } configuration)
+        {
+            options.Bind(configuration.GetSection(InferenceRouterRedisOptions.SectionName));
+        }
+
+        options.PostConfigure<IServiceProvider>((o, services) => o.ConnectionString ??= services.GetService<IConfiguration>()?.GetConnectionString("Redis"));
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceRouterRedisOptions>, InferenceRouterRedisOptionsValidator>());
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var redis = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.ConnectionString!);
+            redis.AbortOnConnectFail = false;  // start without Redis; operations fail closed until it is back
+            return ConnectionMultiplexer.Connect(redis);
+        });
+        builder.Services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.Budgets,
+            sp.GetService<TimeProvider>())));
+        return builder;
+    }
+}

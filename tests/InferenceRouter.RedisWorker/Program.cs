@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using InferenceRouter;
+using Microsoft.Extensions.AI;
+using StackExchange.Redis;
+
+// One app instance for the scale-out tests: budgeted calls for one shared tenant through RedisBudgetLedger, concurrently, with random
+// output sizes, streaming and cancellations, against a provider that bills a random share of the output limit it is sent.
+// Prints "progress N" as calls finish and "done answered=… rejected=… cancelled=… unavailable=…" at the end.
+string Arg(string name) => args[Array.IndexOf(args, name) + 1];
+int calls = int.Parse(Arg("--calls"));
+int seed = int.Parse(Arg("--seed"));
+var options = new BudgetOptions
+{
+    UseDefaultPriceCatalog = false,
+    ReservationTimeout = TimeSpan.FromMilliseconds(int.Parse(Arg("--reservation-ms"))),
+};
+options.Prices["fake-model"] = new ModelPrice { InputPerMillion = 1m, OutputPerMillion = 4m };
+options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Amount = decimal.Parse(Arg("--limit"), System.Globalization.CultureInfo.InvariantCulture) });
+
+using var redis = await ConnectionMultiplexer.ConnectAsync(Arg("--redis"));
+var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = Arg("--prefix"), OperationTimeout = TimeSpan.FromMilliseconds(500) });
+using var budget = new BudgetManager(options, ledger);
+var route = new ChatRoute(new RouteDescriptor("fake") { ModelId = "fake-model", MaxOutputTokens = 2_000, Capabilities = RouteCapabilities.All }, new BillingClient());
+using IChatClient client = new BudgetChatClient(new RouterChatClient([route]), budget);
+
+int answered = 0, rejected = 0, cancelled = 0, unavailable = 0, finished = 0;
+await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+{
+    var random = new Random(seed * 1_000_003 + i);
+    var chatOptions = new ChatOptions { MaxOutputTokens = random.Next(3) == 0 ? null : random.Next(1, 1_000) }.ForTenant("shared");
+    using var cancellation = new CancellationTokenSource();
+    if (random.NextDouble() < 0.1)
+    {
+        cancellation.CancelAfter(random.Next(0, 3));
+    }
+
+    try
+    {
+        if (random.Next(2) == 0)
+        {
+            await client.GetResponseAsync("Hello?", chatOptions, cancellation.Token);
+        }
+        else
+        {
+            await foreach (var update in client.GetStreamingResponseAsync("Hello?", chatOptions, cancellation.Token))
+            {
+            }
+        }
+
+        Interlocked.Increment(ref answered);
+    }
+    catch (BudgetExceededException)
+    {
+        Interlocked.Increment(ref rejected);
+    }
+    catch (OperationCanceledException)
+    {
+        Interlocked.Increment(ref cancelled);
+    }
+    catch (Exception e) when (e is BudgetLedgerUnavailableException || e.InnerException is BudgetLedgerUnavailableException)
+    {
+        Interlocked.Increment(ref unavailable);
+    }
+
+    if (Interlocked.Increment(ref finished) % 100 == 0)
+    {
+        Console.WriteLine($"progress {finished}");
+    }
+});
+
+Console.WriteLine($"done answered={answered} rejected={rejected} cancelled={cancelled} unavailable={unavailable}");
+
+/// <summary>Bills one input token and a random share of the output limit it is sent, streaming or not; ignores cancellation once started.</summary>
+internal sealed class BillingClient : IChatClient
+{
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = Usage(options) });
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        yield return new ChatResponseUpdate(ChatRole.Assistant, "o");
+        yield return new ChatResponseUpdate { Contents = [new UsageContent(Usage(options))] };
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+
+    private static UsageDetails Usage(ChatOptions? options)
+    {
+        int limit = options?.MaxOutputTokens ?? throw new InvalidOperationException("The router always sends the output limit it reserved.");
+        int output = Random.Shared.Next(0, limit + 1);
+        return new UsageDetails { InputTokenCount = 1, OutputTokenCount = output, TotalTokenCount = output + 1 };
+    }
+}

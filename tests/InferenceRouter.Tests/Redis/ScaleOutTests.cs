@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace InferenceRouter.Tests.Redis;
+
+/// <summary>
+/// Three OS processes (tests/InferenceRouter.RedisWorker) share one tenant budget through Redis: concurrent calls with random output
+/// sizes, streaming and cancellations; one process killed with SIGKILL mid-run, or Redis itself restarted mid-run. After every run the
+/// ledger is reconciled against Redis: nothing reserved, spend within the limit and exactly the sum of settled costs plus the charges of
+/// reservations that expired (the killed process's).
+/// </summary>
+public class ScaleOutTests
+{
+    private const decimal Limit = 6m;
+    private const int ReservationMs = 2_000;
+
+    [RedisFact]
+    public async Task Three_processes_never_overspend_one_budget_and_a_killed_one_loses_no_spend()
+    {
+        await using var server = await RedisServer.StartAsync();
+        string prefix = "scale-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(1, 3).Select(i => Worker.Start(server, prefix, calls: 3_400, seed: i)).ToList();
+
+        await workers[1].ProgressAsync(1_000);
+        workers[1].Kill();
+        var summaries = await Task.WhenAll(workers[0].DoneAsync(), workers[2].DoneAsync());
+
+        summaries.Should().OnlyContain(s => s.Contains("rejected=") && !s.Contains("rejected=0 "), "the budget ran out, so the limit was tested: {0}", string.Join(" | ", summaries));
+        await ReconcileAsync(server, prefix);
+    }
+
+    [RedisFact]
+    public async Task Redis_restarted_mid_run_fails_calls_closed_and_the_totals_still_reconcile()
+    {
+        await using var server = await RedisServer.StartAsync();
+        string prefix = "restart-" + Guid.NewGuid().ToString("N")[..8];
+        var workers = Enumerable.Range(1, 3).Select(i => Worker.Start(server, prefix, calls: 2_500, seed: 10 + i)).ToList();
+
+        await workers[0].ProgressAsync(300);
+        server.Kill();
+        await Task.Delay(1_000);
+        await server.RestartAsync();
+        var summaries = await Task.WhenAll(workers.Select(w => w.DoneAsync()));
+
+        summaries.Should().Contain(s => !s.Contains("unavailable=0"), "calls made while Redis was down were refused: {0}", string.Join(" | ", summaries));
+        await ReconcileAsync(server, prefix);
+    }
+
+    /// <summary>Waits out the reservations' lifetime, charges the expired ones, then checks the account against every reservation in Redis.</summary>
+    private static async Task ReconcileAsync(RedisServer server, string prefix)
+    {
+        await Task.Delay(ReservationMs + 500);
+        using var redis = await server.ConnectAsync();
+        await new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = prefix }).ChargeExpiredAsync();
+        var database = redis.GetDatabase();
+        var keys = redis.GetServers().Single().Keys(pattern: "{" + prefix + "}:*").Select(k => (string)k!).ToList();
+
+        long settled = 0, expired = 0;
+        int open = 0;
+        foreach (var key in keys.Where(k => k.Contains(":r:", StringComparison.Ordinal)))
+        {
+            var fields = (await database.HashGetAllAsync(key)).ToDictionary(e => (string)e.Name!, e => (string)e.Value!);
+            switch (fields["s"])
+            {
+                case "d": settled += long.Parse(fields["k"], CultureInfo.InvariantCulture); break;
+                case "x": expired += long.Parse(fields["u"], CultureInfo.InvariantCulture); break;
+                case "o": open++; break;
+            }
+        }
+
+        var tenant = keys.Single(k => k.Contains(":a:", StringComparison.Ordinal) && k.Contains("tenant", StringComparison.OrdinalIgnoreCase) && !k.EndsWith(":s", StringComparison.Ordinal));
+        long spent = (long)await database.HashGetAsync(tenant, "spent");
+        long reserved = (long)await database.HashGetAsync(tenant, "reserved");
+        long limit = (long)await database.HashGetAsync(tenant, "limit");
+
+        open.Should().Be(0);
+        reserved.Should().Be(0, "every reservation became a charge or a release");
+        spent.Should().Be(settled + expired, "spend is exactly the settled costs plus what expired reservations held");
+        spent.Should().BeLessThanOrEqualTo(limit, "the limit held across the three processes");
+        spent.Should().BeGreaterThan(limit / 2, "the processes spent most of the budget");
+    }
+
+    /// <summary>One worker process, its output read as it runs.</summary>
+    private sealed class Worker
+    {
+        private readonly Process _process;
+        private readonly TaskCompletionSource<string> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _progress;
+
+        private Worker(Process process)
+        {
+            _process = process;
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    _done.TrySetException(new InvalidOperationException("The worker ended without a summary."));
+                }
+                else if (e.Data.StartsWith("progress ", StringComparison.Ordinal))
+                {
+                    Volatile.Write(ref _progress, int.Parse(e.Data[9..], CultureInfo.InvariantCulture));
+                }
+                else if (e.Data.StartsWith("done ", StringComparison.Ordinal))
+                {
+                    _done.TrySetResult(e.Data);
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public static Worker Start(RedisServer server, string prefix, int calls, int seed)
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "InferenceRouter.RedisWorker.dll");
+            var start = new ProcessStartInfo("dotnet")
+            {
+                ArgumentList =
+                {
+                    dll, "--redis", server.ConnectionString, "--prefix", prefix, "--calls", calls.ToString(CultureInfo.InvariantCulture),
+                    "--seed", seed.ToString(CultureInfo.InvariantCulture), "--limit", Limit.ToString(CultureInfo.InvariantCulture),
+                    "--reservation-ms", ReservationMs.ToString(CultureInfo.InvariantCulture),
+                },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            return new Worker(Process.Start(start)!);
+        }
+
+        public Task ProgressAsync(int calls) => Eventually.TrueAsync(() => Volatile.Read(ref _progress) >= calls || _done.Task.IsCompleted, $"a worker finished {calls} calls", 120);
+
+        /// <summary>SIGKILL: no finally blocks, no flush; whatever it had reserved is left open in Redis.</summary>
+        public void Kill() => _process.Kill(entireProcessTree: true);
+
+        public async Task<string> DoneAsync()
+        {
+            var summary = await _done.Task.WaitAsync(TimeSpan.FromMinutes(3));
+            await _process.WaitForExitAsync();
+            return summary;
+        }
+    }
+}

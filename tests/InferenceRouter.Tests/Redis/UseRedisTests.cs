@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace InferenceRouter.Tests.Redis;
+
+/// <summary><c>UseRedis()</c>: the shared ledger from configuration, checked at start.</summary>
+public class UseRedisTests
+{
+    [RedisFact]
+    public async Task Two_hosts_configured_with_ConnectionStrings_Redis_share_one_tenant_budget()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = server.ConnectionString,
+            ["InferenceRouter:Redis:Budgets:KeyPrefix"] = "shared-app",
+            ["InferenceRouter:Budgets:UseDefaultPriceCatalog"] = "false",
+            ["InferenceRouter:Budgets:Prices:test-model:InputPerMillion"] = "1000",
+            ["InferenceRouter:Budgets:Prices:test-model:OutputPerMillion"] = "1000",
+            ["InferenceRouter:Budgets:Limits:0:Scope"] = "Tenant",
+            ["InferenceRouter:Budgets:Limits:0:Amount"] = "0.05",
+        }).Build();
+
+        ServiceProvider Host()
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<IConfiguration>(configuration);
+            var answering = new TestChatClient
+            {
+                GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 10 } }),
+            };
+            services.AddInferenceRouter(configuration.GetSection("InferenceRouter"), r => r
+                    .AddRoute(new RouteDescriptor("only") { ModelId = "test-model", MaxOutputTokens = 10 }, answering)
+                    .UseRedis())
+                .UseBudgets();
+            return services.BuildServiceProvider();
+        }
+
+        await using var first = Host();
+        await using var second = Host();
+        var options = new ChatOptions { MaxOutputTokens = 10 }.ForTenant("acme");
+
+        // Each call reserves at most (prompt + 10) tokens × 0.001 and spends 0.02: two calls fit 0.05, the third (on the other host) does not.
+        await first.GetRequiredService<IChatClient>().GetResponseAsync("Hi", options);
+        await second.GetRequiredService<IChatClient>().GetResponseAsync("Hi", options);
+        await second.GetRequiredService<IChatClient>().Awaiting(c => c.GetResponseAsync("Hi", options)).Should().ThrowAsync<BudgetExceededException>();
+
+        first.GetRequiredService<IBudgetLedger>().Should().BeOfType<RedisBudgetLedger>();
+        var balances = await first.GetRequiredService<IBudgetLedger>().GetBalancesAsync();
+        balances.Single(b => b.Key.ScopeValue == "acme").Spent.Should().Be(0.04m, "both hosts' calls count against one budget");
+        using var redis = await server.ConnectAsync();
+        redis.GetServers().Single().Keys(pattern: "{shared-app}:a:*").Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public void A_missing_or_bad_connection_string_fails_at_start_saying_where_to_set_it()
+    {
+        var services = new ServiceCollection();
+        services.AddInferenceRouter(r => r.AddRoute(new RouteDescriptor("only"), TestChatClient.Answering("x")).UseRedis()).UseBudgets();
+        using var provider = services.BuildServiceProvider();
+
+        provider.Invoking(p => p.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value).Should().Throw<OptionsValidationException>()
+            .WithMessage("*InferenceRouter:Redis:ConnectionString or ConnectionStrings:Redis*");
+
+        var prefixed = new ServiceCollection();
+        prefixed.AddInferenceRouter(r => r.AddRoute(new RouteDescriptor("only"), TestChatClient.Answering("x")).UseRedis(o =>
+        {
+            o.ConnectionString = "localhost:1";
+            o.Budgets.KeyPrefix = "bad{tag}";
+        }));
+        using var second = prefixed.BuildServiceProvider();
+        second.Invoking(p => p.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value).Should().Throw<OptionsValidationException>().WithMessage("*KeyPrefix 'bad{tag}'*braces*");
+    }
+}
