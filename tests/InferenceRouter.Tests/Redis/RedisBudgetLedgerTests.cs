@@ -1,3 +1,4 @@
+using InferenceRouter.TestServer;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 

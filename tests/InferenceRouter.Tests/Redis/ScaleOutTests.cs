@@ -1,3 +1,4 @@
+using InferenceRouter.TestServer;
 using System.Diagnostics;
 using System.Globalization;
 using StackExchange.Redis;

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using StackExchange.Redis;
 
-namespace InferenceRouter.Tests.Redis;
+namespace InferenceRouter.TestServer;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port with its own temporary directory and AOF on, stopped (and its files deleted) on
-/// dispose. Tests that need one are <see cref="RedisFactAttribute"/>s: skipped, saying how to install it, when it is not on PATH.
+/// dispose. Tests that need one skip, saying how to install it, when <see cref="Executable"/> is null.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -23,10 +22,14 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Gets the path of <c>redis-server</c>, or null.</summary>
     public static string? Executable { get; } = FindExecutable();
 
+    /// <summary>Gets the loopback port it listens on (the same across restarts).</summary>
     public int Port { get; }
 
+    /// <summary>Gets a StackExchange.Redis connection string for it.</summary>
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
 
+    /// <summary>Starts a server in a new temporary directory.</summary>
+    /// <returns>The running server.</returns>
     public static async Task<RedisServer> StartAsync()
     {
         var directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
@@ -34,8 +37,6 @@ public sealed class RedisServer : IAsyncDisposable
         await server.RestartAsync();
         return server;
     }
-
-    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(ConnectionString);
 
     /// <summary>Stops the server the hard way (SIGKILL): what AOF wrote survives, as after a crash.</summary>
     public void Kill()
@@ -84,6 +85,8 @@ public sealed class RedisServer : IAsyncDisposable
         throw new InvalidOperationException($"redis-server did not answer on port {Port}.");
     }
 
+    /// <summary>Kills the server and deletes its directory.</summary>
+    /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync()
     {
         Kill();
@@ -110,13 +113,4 @@ public sealed class RedisServer : IAsyncDisposable
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, "redis-server"))
             .FirstOrDefault(File.Exists);
-}
-
-/// <summary>A fact that needs <c>redis-server</c>: skipped, saying how to install it, when it is not on PATH.</summary>
-public sealed class RedisFactAttribute : FactAttribute
-{
-    public RedisFactAttribute()
-    {
-        Skip = RedisServer.Executable is null ? "needs redis-server on PATH (Debian/Ubuntu: apt-get install -y redis-server; .ci/run installs it)" : null;
-    }
 }
