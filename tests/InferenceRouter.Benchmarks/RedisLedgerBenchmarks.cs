@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
 using InferenceRouter.TestServer;
 using StackExchange.Redis;
 
@@ -54,10 +52,5 @@ public class RedisLedgerBenchmarks
     {
         var reservation = await _memory.ReserveAsync(Accounts, 0.01m, DateTimeOffset.UtcNow.AddMinutes(5));
         return await _memory.SettleAsync(reservation, 0.004m);
-    }
-
-    private sealed class PercentileConfig : ManualConfig
-    {
-        public PercentileConfig() => AddColumn(StatisticColumn.P50, StatisticColumn.P95, StatisticColumn.Max);
     }
 }

@@ -11,4 +11,10 @@ public sealed class InferenceRouterRedisOptions
 
     /// <summary>Gets the shared budget ledger's options (<c>InferenceRouter:Redis:Budgets</c>).</summary>
     public RedisBudgetLedgerOptions Budgets { get; } = new();
+
+    /// <summary>Gets or sets a value indicating whether the semantic cache's entries are shared too (<see cref="RedisCacheStore"/>). Default: true.</summary>
+    public bool ShareCache { get; set; } = true;
+
+    /// <summary>Gets the shared cache store's options (<c>InferenceRouter:Redis:Cache</c>).</summary>
+    public RedisCacheStoreOptions Cache { get; } = new();
 }

@@ -10,7 +10,9 @@ namespace InferenceRouter;
 public static class RedisInferenceRouterBuilderExtensions
 {
     /// <summary>
-    /// Makes every app instance share one budget ledger in Redis (<see cref="RedisBudgetLedger"/>): limits hold across the fleet. The
+    /// Makes every app instance share one budget ledger in Redis (<see cref="RedisBudgetLedger"/>): limits hold across the fleet; and,
+    /// unless <see cref="InferenceRouterRedisOptions.ShareCache"/> is off, one semantic cache (<see cref="RedisCacheStore"/>, used by
+    /// <c>UseSemanticCache()</c>): an answer cached by one instance is a hit on the others. The
     /// connection string comes from <paramref name="configure"/>, <c>InferenceRouter:Redis:ConnectionString</c> or
     /// <c>ConnectionStrings:Redis</c>, checked at start. The app starts even when Redis is down (calls then fail closed, within
     /// <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>).
@@ -45,6 +47,12 @@ public static class RedisInferenceRouterBuilderExtensions
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.Budgets,
             sp.GetService<TimeProvider>())));
+        builder.Services.TryAddSingleton<ICacheStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
+            // Not shared: no store from DI, so UseSemanticCache() makes its own in-memory one with its own size limits.
+            return options.ShareCache ? new RedisCacheStore(sp.GetRequiredService<IConnectionMultiplexer>(), options.Cache, sp.GetService<TimeProvider>()) : null!;
+        });
         return builder;
     }
 }

@@ -19,4 +19,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(305, LogLevel.Debug, "Answer not stored: route {Route} answered as a fallback (StoreFallbackAnswers is off).")]
     public static partial void FallbackNotStored(ILogger logger, string route);
+
+    [LoggerMessage(306, LogLevel.Warning, "Loading the shared cache's entries into the index failed ({ErrorType}); they are misses here until stored again.")]
+    public static partial void SharedLoadFailed(ILogger logger, string errorType, Exception exception);
 }

@@ -33,6 +33,8 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     private readonly ILogger _logger;
     private readonly CacheTelemetry _telemetry;
     private readonly ConcurrentDictionary<string, VectorIndex> _indexes = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _loadCancellation = new();
+    private readonly Task _loading = Task.CompletedTask;
     private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private readonly RouterChatClient? _router;
     private readonly bool _embeddingsOnDevice;
@@ -70,6 +72,12 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         Store.EntryRemoved += OnEntryRemoved;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SemanticCacheChatClient>() ?? NullLogger.Instance;
         _telemetry = new CacheTelemetry(meterFactory);
+        if (Store is ISharedCacheStore shared)
+        {
+            // Entries other instances store join this instance's index as they arrive; those stored before it started are loaded once.
+            shared.EntryAdded += OnEntryAdded;
+            _loading = LoadSharedAsync(shared);
+        }
     }
 
     /// <summary>Gets the store entries live in.</summary>
@@ -159,6 +167,11 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
 
         entry.RequireAtLeast(similarity + LearnedThresholdStep);
+        if (Store is ISharedCacheStore shared)
+        {
+            await shared.UpdateAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+
         return true;
     }
 
@@ -182,6 +195,12 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         if (disposing)
         {
             Store.EntryRemoved -= OnEntryRemoved;
+            if (Store is ISharedCacheStore shared)
+            {
+                shared.EntryAdded -= OnEntryAdded;
+                _loadCancellation.Cancel();
+            }
+
             _telemetry.Dispose();
         }
 
@@ -458,6 +477,33 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             }
 
             _indexes.TryRemove(KeyValuePair.Create(entry.Partition, index));
+        }
+    }
+
+    /// <summary>Gets the load of a shared store's existing entries into the index (completed at once for a store of this instance's own).</summary>
+    internal Task Loading => _loading;
+
+    private void OnEntryAdded(CacheEntry entry)
+    {
+        if (entry.Vector is { } vector && vector.Length > 0)
+        {
+            AddToIndex(entry, vector.ToArray());
+        }
+    }
+
+    private async Task LoadSharedAsync(ISharedCacheStore shared)
+    {
+        try
+        {
+            await foreach (var entry in shared.ReadAllAsync(_loadCancellation.Token).ConfigureAwait(false))
+            {
+                OnEntryAdded(entry);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The cache must never fail the app: entries not loaded are misses until they are stored again.
+            CacheLog.SharedLoadFailed(_logger, e.GetType().Name, e);
         }
     }
 

@@ -11,6 +11,7 @@ namespace InferenceRouter.Tests.Redis;
 /// ledger is reconciled against Redis: nothing reserved, spend within the limit and exactly the sum of settled costs plus the charges of
 /// reservations that expired (the killed process's).
 /// </summary>
+[Collection(WorkerProcessesCollection.Name)]
 public class ScaleOutTests
 {
     private const decimal Limit = 6m;
@@ -140,4 +141,11 @@ public class ScaleOutTests
             return summary;
         }
     }
+}
+
+/// <summary>The worker processes use every core: run alone, so timing-sensitive tests elsewhere never starve.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class WorkerProcessesCollection
+{
+    public const string Name = "worker processes";
 }

@@ -55,6 +55,35 @@ public class UseRedisTests
         redis.GetServers().Single().Keys(pattern: "{shared-app}:a:*").Should().NotBeEmpty();
     }
 
+    [RedisFact]
+    public async Task Two_hosts_share_the_semantic_cache_unless_told_not_to()
+    {
+        await using var server = await RedisServer.StartAsync();
+
+        ServiceProvider Host(string name, bool share)
+        {
+            var services = new ServiceCollection();
+            services.AddInferenceRouter(r => r.AddRoute(new RouteDescriptor("only"), TestChatClient.Answering("from " + name)).UseRedis(o =>
+            {
+                o.ConnectionString = server.ConnectionString;
+                o.ShareCache = share;
+            })).UseSemanticCache();
+            return services.BuildServiceProvider();
+        }
+
+        await using var first = Host("first", share: true);
+        await using var second = Host("second", share: true);
+        await using var alone = Host("alone", share: false);
+        (await first.GetRequiredService<IChatClient>().GetResponseAsync("What is 2 + 2?")).Text.Should().Be("from first");
+
+        // The second host builds its pipeline only now, after the entry was stored: it reads it from Redis.
+        var shared = await second.GetRequiredService<IChatClient>().GetResponseAsync("What is 2 + 2?");
+        shared.Text.Should().Be("from first");
+        shared.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact);
+        alone.GetService<ICacheStore>().Should().BeNull("ShareCache is off: UseSemanticCache keeps its own in-memory store");
+        (await alone.GetRequiredService<IChatClient>().GetResponseAsync("What is 2 + 2?")).Text.Should().Be("from alone");
+    }
+
     [Fact]
     public void A_missing_or_bad_connection_string_fails_at_start_saying_where_to_set_it()
     {

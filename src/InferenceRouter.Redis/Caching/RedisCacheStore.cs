@@ -1,0 +1,332 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// A semantic-cache store shared by every app instance with the same <see cref="RedisCacheStoreOptions.KeyPrefix"/>: an answer cached by
+/// one instance is a hit on the others. Each entry (answer, vector, partition, expiry, learned threshold) is one Redis string that
+/// expires with the entry; additions, removals and learned thresholds are announced on a pub/sub channel, so every instance keeps its
+/// in-process vector index and its local copy of the entries in step.
+/// </summary>
+/// <remarks>
+/// Reads are served from the local copy (no round trip on a hit); an entry not seen yet is read from Redis. Every Redis operation is
+/// bounded by <see cref="RedisCacheStoreOptions.OperationTimeout"/>, and a failure is a miss or an unstored answer, never a failed call.
+/// Thread-safe.
+/// </remarks>
+public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
+{
+    private readonly IDatabase _database;
+    private readonly ISubscriber _subscriber;
+    private readonly RedisCacheStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly string _prefix;
+    private readonly RedisChannel _channel;
+    private readonly string _instance = Guid.NewGuid().ToString("N");
+    private readonly ConcurrentDictionary<string, CacheEntry> _local = new(StringComparer.Ordinal);
+    private readonly ChannelMessageQueue _messages;
+
+    /// <summary>Creates the store over a connection the app owns (it is not disposed here) and subscribes to the other instances' changes.</summary>
+    /// <param name="redis">The connection.</param>
+    /// <param name="options">The options; null for defaults.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public RedisCacheStore(IConnectionMultiplexer redis, RedisCacheStoreOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        _options = options ?? new RedisCacheStoreOptions();
+        var problems = _options.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        _database = redis.GetDatabase();
+        _subscriber = redis.GetSubscriber();
+        _time = timeProvider ?? TimeProvider.System;
+        _prefix = "{" + _options.KeyPrefix + "}";
+        _channel = RedisChannel.Literal(_prefix + ":cache-events");
+        _messages = _subscriber.Subscribe(_channel);
+        _messages.OnMessage(OnMessageAsync);  // one at a time, in order
+    }
+
+    /// <inheritdoc/>
+    public event Action<CacheEntry>? EntryRemoved;
+
+    /// <inheritdoc/>
+    public event Action<CacheEntry>? EntryAdded;
+
+    /// <summary>Gets how many entries this instance holds locally.</summary>
+    public int Count => _local.Count;
+
+    /// <inheritdoc/>
+    public async ValueTask<CacheEntry?> GetAsync(string key, bool peek = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!_local.TryGetValue(key, out var entry))
+        {
+            entry = await ReadAsync(key, cancellationToken).ConfigureAwait(false);
+            if (entry is null)
+            {
+                return null;
+            }
+
+            entry = Adopt(entry, announce: true);
+        }
+
+        if (entry.ExpiresAt <= _time.GetUtcNow())
+        {
+            Forget(key);
+            return null;
+        }
+
+        if (!peek)
+        {
+            entry.CountHit();
+        }
+
+        return entry;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (_local.TryGetValue(entry.Key, out var replaced) && !ReferenceEquals(replaced, entry))
+        {
+            Forget(entry.Key);
+        }
+
+        _local[entry.Key] = entry;
+        await WriteAsync(entry, "+", cancellationToken).ConfigureAwait(false);
+        TrimLocal();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask UpdateAsync(CacheEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return WriteAsync(entry, "~", cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        bool removed = Forget(key);
+        try
+        {
+            removed |= await _database.KeyDeleteAsync(EntryKey(key)).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            await _subscriber.PublishAsync(_channel, $"-|{_instance}|{key}").WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            // Removed here; the others keep it until it expires.
+        }
+
+        return removed;
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<CacheEntry> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var server = _database.Multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica);
+        if (server is null)
+        {
+            yield break;
+        }
+
+        await foreach (var key in server.KeysAsync(_database.Database, _prefix + ":c:*", pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            string cacheKey = ((string)key!)[(_prefix.Length + 3)..];
+            if (!_local.ContainsKey(cacheKey) && await ReadAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                yield return Adopt(entry, announce: false);
+            }
+        }
+    }
+
+    /// <summary>Stops following the other instances' changes.</summary>
+    public void Dispose() => _messages.Unsubscribe();
+
+    private async Task OnMessageAsync(ChannelMessage message)
+    {
+        var parts = ((string)message.Message!).Split('|', 3);
+        if (parts.Length != 3 || parts[1] == _instance)
+        {
+            return;
+        }
+
+        switch (parts[0])
+        {
+            case "-":
+                Forget(parts[2]);
+                break;
+            case "+":
+            case "~":
+                if (await ReadAsync(parts[2], CancellationToken.None).ConfigureAwait(false) is { } entry)
+                {
+                    if (parts[0] == "~" && _local.TryGetValue(parts[2], out var known))
+                    {
+                        known.RequireAtLeast(entry.LearnedMinSimilarity);  // learned state joins the copy the index already holds
+                    }
+                    else
+                    {
+                        Adopt(entry, announce: true);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Makes <paramref name="entry"/> this instance's copy (replacing an older one) and, when asked, tells the index.</summary>
+    private CacheEntry Adopt(CacheEntry entry, bool announce)
+    {
+        if (_local.TryGetValue(entry.Key, out var previous))
+        {
+            if (previous.CreatedAt >= entry.CreatedAt)
+            {
+                previous.RequireAtLeast(entry.LearnedMinSimilarity);
+                return previous;
+            }
+
+            Forget(entry.Key);
+        }
+
+        _local[entry.Key] = entry;
+        if (announce)
+        {
+            EntryAdded?.Invoke(entry);
+        }
+
+        TrimLocal();
+        return entry;
+    }
+
+    private bool Forget(string key)
+    {
+        if (_local.TryRemove(key, out var removed))
+        {
+            EntryRemoved?.Invoke(removed);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Keeps the local copy within <see cref="RedisCacheStoreOptions.MaxLocalEntries"/>: expired entries first, then the oldest.</summary>
+    private void TrimLocal()
+    {
+        if (_local.Count <= _options.MaxLocalEntries)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var entry in _local.Values.OrderBy(e => e.ExpiresAt > now).ThenBy(e => e.CreatedAt).Take(_local.Count - _options.MaxLocalEntries + (_options.MaxLocalEntries / 10)))
+        {
+            Forget(entry.Key);
+        }
+    }
+
+    private async ValueTask WriteAsync(CacheEntry entry, string change, CancellationToken cancellationToken)
+    {
+        var ttl = entry.ExpiresAt - _time.GetUtcNow();
+        if (ttl <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(RedisCacheEntryDocument.From(entry), RedisJsonContext.Default.RedisCacheEntryDocument);
+            await _database.StringSetAsync(EntryKey(entry.Key), json, ttl).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            await _subscriber.PublishAsync(_channel, $"{change}|{_instance}|{entry.Key}").WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            // Not shared: this instance still has it; the others ask the model themselves.
+        }
+    }
+
+    private async ValueTask<CacheEntry?> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var value = await _database.StringGetAsync(EntryKey(key)).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            return value.IsNull ? null : JsonSerializer.Deserialize((byte[])value!, RedisJsonContext.Default.RedisCacheEntryDocument)?.ToEntry();
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException or JsonException or ArgumentException)
+        {
+            return null;  // unreachable or unreadable: a miss
+        }
+    }
+
+    private RedisKey EntryKey(string key) => _prefix + ":c:" + key;
+}
+
+/// <summary>The JSON form of a <see cref="CacheEntry"/> in Redis: all of its state, the vector as little-endian float32 (base64).</summary>
+internal sealed class RedisCacheEntryDocument
+{
+    public string? Key { get; set; }
+
+    public string? Partition { get; set; }
+
+    public string? Prompt { get; set; }
+
+    public byte[]? Vector { get; set; }
+
+    public List<CachedMessage>? Messages { get; set; }
+
+    public string? ModelId { get; set; }
+
+    public string? FinishReason { get; set; }
+
+    public long? InputTokens { get; set; }
+
+    public long? OutputTokens { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public string? Route { get; set; }
+
+    public string? RouteModelId { get; set; }
+
+    public double LearnedMinSimilarity { get; set; }
+
+    public static RedisCacheEntryDocument From(CacheEntry entry) => new()
+    {
+        Key = entry.Key,
+        Partition = entry.Partition,
+        Prompt = entry.Prompt,
+        Vector = entry.Vector is { } vector ? MemoryMarshal.AsBytes(vector.Span).ToArray() : null,
+        Messages = [.. entry.Response.Messages],
+        ModelId = entry.Response.ModelId,
+        FinishReason = entry.Response.FinishReason,
+        InputTokens = entry.Response.InputTokens,
+        OutputTokens = entry.Response.OutputTokens,
+        CreatedAt = entry.CreatedAt,
+        ExpiresAt = entry.ExpiresAt,
+        Route = entry.Route,
+        RouteModelId = entry.RouteModelId,
+        LearnedMinSimilarity = entry.LearnedMinSimilarity,
+    };
+
+    public CacheEntry ToEntry()
+    {
+        if (Key is null || Partition is null || Prompt is null || Messages is null || (Vector is not null && Vector.Length % sizeof(float) != 0))
+        {
+            throw new ArgumentException("A cached entry in Redis is missing parts.");
+        }
+
+        ReadOnlyMemory<float>? vector = Vector is null ? null : MemoryMarshal.Cast<byte, float>(Vector).ToArray();
+        var entry = new CacheEntry(Key, Partition, Prompt, vector, new CachedChatResponse(Messages, ModelId, FinishReason, InputTokens, OutputTokens), CreatedAt, ExpiresAt, Route, RouteModelId);
+        entry.RequireAtLeast(LearnedMinSimilarity);
+        return entry;
+    }
+}

@@ -1,0 +1,34 @@
+namespace InferenceRouter;
+
+/// <summary>Options for <see cref="RedisCacheStore"/>.</summary>
+public sealed class RedisCacheStoreOptions
+{
+    /// <summary>Gets or sets the prefix of every key and of the change channel (the keys' hash tag). Instances that share a cache use the same one. Default: <c>inference-router</c>.</summary>
+    public string KeyPrefix { get; set; } = "inference-router";
+
+    /// <summary>Gets or sets the longest a cache read or write may wait for Redis (then it is a miss, or the answer is not shared). Default: 200 ms.</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Gets or sets how many entries an instance keeps locally (with their vectors in its index); the oldest go first. Default: 100,000.</summary>
+    public int MaxLocalEntries { get; set; } = 100_000;
+
+    /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
+    /// <returns>The problems; empty when valid.</returns>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.IndexOfAny(['{', '}']) >= 0)
+        {
+            yield return $"KeyPrefix '{KeyPrefix}' must be non-empty and have no braces (it becomes the keys' hash tag).";
+        }
+
+        if (OperationTimeout <= TimeSpan.Zero)
+        {
+            yield return $"OperationTimeout is {OperationTimeout}; give a positive time (e.g. 00:00:00.200).";
+        }
+
+        if (MaxLocalEntries < 1)
+        {
+            yield return $"MaxLocalEntries is {MaxLocalEntries}; keep at least 1 (e.g. 100000).";
+        }
+    }
+}

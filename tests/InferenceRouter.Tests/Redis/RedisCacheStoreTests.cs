@@ -1,0 +1,111 @@
+using InferenceRouter.TestServer;
+using InferenceRouter.Tests.Caching;
+using StackExchange.Redis;
+using static InferenceRouter.Tests.Routes;
+
+namespace InferenceRouter.Tests.Redis;
+
+/// <summary>Two (or three) app instances, each with its own connection, store and semantic cache, sharing entries through a real redis-server.</summary>
+[Collection(EmbeddingCollection.Name)]
+public class RedisCacheStoreTests(EmbeddingFixture embeddings)
+{
+    private sealed class Instance : IAsyncDisposable
+    {
+        private Instance(ConnectionMultiplexer redis, RedisCacheStore store, SemanticCacheChatClient cache, TestChatClient model)
+        {
+            Redis = redis;
+            Store = store;
+            Cache = cache;
+            Model = model;
+        }
+
+        public ConnectionMultiplexer Redis { get; }
+
+        public RedisCacheStore Store { get; }
+
+        public SemanticCacheChatClient Cache { get; }
+
+        public TestChatClient Model { get; }
+
+        public static async Task<Instance> StartAsync(RedisServer server, EmbeddingFixture embeddings, string name)
+        {
+            var redis = await server.ConnectAsync();
+            var store = new RedisCacheStore(redis, new RedisCacheStoreOptions { KeyPrefix = "cache-test" });
+            var model = TestChatClient.Answering("answer from " + name);
+            return new Instance(redis, store, new SemanticCacheChatClient(model, embeddings.Generator, store), model);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Cache.Dispose();
+            Store.Dispose();
+            await Redis.DisposeAsync();
+        }
+    }
+
+    [RedisFact]
+    public async Task An_answer_cached_by_one_instance_is_an_exact_and_a_semantic_hit_on_another_and_tenants_stay_apart()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var a = await Instance.StartAsync(server, embeddings, "a");
+        await using var b = await Instance.StartAsync(server, embeddings, "b");
+
+        (await a.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"))).Text.Should().Be("answer from a");
+        await Eventually.TrueAsync(() => b.Store.Count == 1, "b heard of a's entry");
+
+        var paraphrase = await b.Cache.GetResponseAsync(Prompt("How do I learn Python quickly?"));
+        paraphrase.Text.Should().Be("answer from a");
+        paraphrase.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Semantic);
+        var same = await b.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"));
+        same.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact);
+        b.Model.Calls.Should().Be(0, "b never asked its model");
+
+        var otherTenant = await b.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"), new ChatOptions().ForTenant("globex"));
+        otherTenant.Text.Should().Be("answer from b", "another tenant's partition holds nothing of a's");
+    }
+
+    [RedisFact]
+    public async Task A_removal_and_a_learned_threshold_on_one_instance_are_seen_by_the_others_and_a_new_instance_loads_what_exists()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var a = await Instance.StartAsync(server, embeddings, "a");
+        await using var b = await Instance.StartAsync(server, embeddings, "b");
+        await a.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"));
+        await a.Cache.GetResponseAsync(Prompt("What is the capital of France?"));
+        await Eventually.TrueAsync(() => b.Store.Count == 2, "b heard of both entries");
+
+        // A third instance started now loads what is stored into its index.
+        await using var c = await Instance.StartAsync(server, embeddings, "c");
+        await c.Cache.Loading;
+        (await c.Cache.GetResponseAsync(Prompt("How do I learn Python quickly?"))).GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Semantic);
+        c.Model.Calls.Should().Be(0);
+
+        // b finds a paraphrase hit unhelpful: the entry now asks for a closer match, on every instance.
+        var hit = await b.Cache.GetResponseAsync(Prompt("How do I learn Python quickly?"));
+        hit.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Semantic);
+        (await b.Cache.ReportOutcomeAsync(hit.GetRoutingInfo()!, helpful: false)).Should().BeTrue();
+        var entryOnA = await a.Store.GetAsync(hit.GetRoutingInfo()!.CacheKey!, peek: true);
+        await Eventually.TrueAsync(() => entryOnA!.LearnedMinSimilarity > 0.9, "a learned b's threshold");
+        int calls = a.Model.Calls;
+        (await a.Cache.GetResponseAsync(Prompt("How do I learn Python quickly?"))).GetRoutingInfo()?.CacheHit.Should().BeNull("the paraphrase no longer passes the learned threshold on a either");
+        a.Model.Calls.Should().Be(calls + 1);
+
+        // a finds an exact hit wrong: the entry goes, everywhere.
+        var france = await a.Cache.GetResponseAsync(Prompt("What is the capital of France?"));
+        (await a.Cache.ReportOutcomeAsync(france.GetRoutingInfo()!, helpful: false)).Should().BeTrue();
+        await Eventually.TrueAsync(() => b.Store.GetAsync(france.GetRoutingInfo()!.CacheKey!, peek: true).AsTask().Result is null, "b dropped the removed entry");
+        (await b.Cache.GetResponseAsync(Prompt("What is the capital of France?"))).Text.Should().Be("answer from b");
+    }
+
+    [RedisFact]
+    public async Task When_redis_is_down_the_cache_is_a_miss_never_a_failed_call()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var a = await Instance.StartAsync(server, embeddings, "a");
+        server.Kill();
+
+        (await a.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"))).Text.Should().Be("answer from a");
+        (await a.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"))).GetRoutingInfo()?.CacheHit.Should().Be(CacheTier.Exact, "this instance still has its own answer");
+        a.Model.Calls.Should().Be(1);
+    }
+}
