@@ -27,6 +27,7 @@ public class RedisCacheBenchmarks
         _b = ConnectionMultiplexer.Connect(_server.ConnectionString);
         _storeA = new RedisCacheStore(_a);
         _storeB = new RedisCacheStore(_b);
+        Task.WhenAll(_storeA.Subscribed, _storeB.Subscribed).GetAwaiter().GetResult();
         _vector = [.. Enumerable.Range(0, 384).Select(i => (float)Math.Sin(i))];
         _storeB.SetAsync(Entry("known")).AsTask().GetAwaiter().GetResult();
     }

@@ -19,6 +19,8 @@ public sealed class RedisServer : IAsyncDisposable
         Port = port;
     }
 
+    private bool Exited => _process is { HasExited: true };
+
     /// <summary>Gets the path of <c>redis-server</c>, or null.</summary>
     public static string? Executable { get; } = FindExecutable();
 
@@ -32,10 +34,21 @@ public sealed class RedisServer : IAsyncDisposable
     /// <returns>The running server.</returns>
     public static async Task<RedisServer> StartAsync()
     {
-        var directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
-        var server = new RedisServer(directory, FreePort());
-        await server.RestartAsync();
-        return server;
+        // A free port can be taken by another test between choosing it and binding it: then redis-server exits, and a new port is tried.
+        for (int attempt = 1; ; attempt++)
+        {
+            var directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
+            var server = new RedisServer(directory, FreePort());
+            try
+            {
+                await server.RestartAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 5)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Stops the server the hard way (SIGKILL): what AOF wrote survives, as after a crash.</summary>
@@ -62,6 +75,11 @@ public sealed class RedisServer : IAsyncDisposable
         _process.BeginOutputReadLine();
         for (int attempt = 0; attempt < 100; attempt++)
         {
+            if (Exited)
+            {
+                throw new InvalidOperationException($"redis-server exited at start (port {Port} taken?).");
+            }
+
             try
             {
                 using var client = new TcpClient();
@@ -70,7 +88,7 @@ public sealed class RedisServer : IAsyncDisposable
                 await stream.WriteAsync("PING\r\n"u8.ToArray());
                 var buffer = new byte[16];
                 int read = await stream.ReadAsync(buffer);
-                if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
+                if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal) && !Exited)
                 {
                     return;
                 }

@@ -27,7 +27,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     private readonly RedisChannel _channel;
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, CacheEntry> _local = new(StringComparer.Ordinal);
-    private readonly ChannelMessageQueue _messages;
+    private readonly RedisChannelListener _listener;
 
     /// <summary>Creates the store over a connection the app owns (it is not disposed here) and subscribes to the other instances' changes.</summary>
     /// <param name="redis">The connection.</param>
@@ -48,8 +48,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _prefix = "{" + _options.KeyPrefix + "}";
         _channel = RedisChannel.Literal(_prefix + ":cache-events");
-        _messages = _subscriber.Subscribe(_channel);
-        _messages.OnMessage(OnMessageAsync);  // one at a time, in order
+        _listener = new RedisChannelListener(_subscriber, _channel, OnMessageAsync);
     }
 
     /// <inheritdoc/>
@@ -148,8 +147,11 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         }
     }
 
+    /// <summary>Gets a task that completes once this store follows the other instances' changes (it subscribes in the background).</summary>
+    internal Task Subscribed => _listener.Subscribed;
+
     /// <summary>Stops following the other instances' changes.</summary>
-    public void Dispose() => _messages.Unsubscribe();
+    public void Dispose() => _listener.Dispose();
 
     private async Task OnMessageAsync(ChannelMessage message)
     {

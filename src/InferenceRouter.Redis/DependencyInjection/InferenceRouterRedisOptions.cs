@@ -15,6 +15,12 @@ public sealed class InferenceRouterRedisOptions
     /// <summary>Gets or sets a value indicating whether the semantic cache's entries are shared too (<see cref="RedisCacheStore"/>). Default: true.</summary>
     public bool ShareCache { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether route health is shared too (<see cref="RedisRouteHealthSync"/>, under the ledger's key
+    /// prefix): a Retry-After, an opened circuit or a drain seen by one instance is honoured by the others. Default: false (opt in).
+    /// </summary>
+    public bool ShareHealth { get; set; }
+
     /// <summary>Gets the shared cache store's options (<c>InferenceRouter:Redis:Cache</c>).</summary>
     public RedisCacheStoreOptions Cache { get; } = new();
 }

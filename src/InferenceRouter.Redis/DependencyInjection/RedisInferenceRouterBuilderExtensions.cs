@@ -12,7 +12,8 @@ public static class RedisInferenceRouterBuilderExtensions
     /// <summary>
     /// Makes every app instance share one budget ledger in Redis (<see cref="RedisBudgetLedger"/>): limits hold across the fleet; and,
     /// unless <see cref="InferenceRouterRedisOptions.ShareCache"/> is off, one semantic cache (<see cref="RedisCacheStore"/>, used by
-    /// <c>UseSemanticCache()</c>): an answer cached by one instance is a hit on the others. The
+    /// <c>UseSemanticCache()</c>): an answer cached by one instance is a hit on the others; and, when
+    /// <see cref="InferenceRouterRedisOptions.ShareHealth"/> is on, route health (<see cref="RedisRouteHealthSync"/>). The
     /// connection string comes from <paramref name="configure"/>, <c>InferenceRouter:Redis:ConnectionString</c> or
     /// <c>ConnectionStrings:Redis</c>, checked at start. The app starts even when Redis is down (calls then fail closed, within
     /// <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>).
@@ -53,6 +54,27 @@ public static class RedisInferenceRouterBuilderExtensions
             // Not shared: no store from DI, so UseSemanticCache() makes its own in-memory one with its own size limits.
             return options.ShareCache ? new RedisCacheStore(sp.GetRequiredService<IConnectionMultiplexer>(), options.Cache, sp.GetService<TimeProvider>()) : null!;
         });
+        builder.Services.TryAddSingleton<RedisHealthSharing>();
+        builder.OnRouterCreated((sp, router) =>
+        {
+            var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
+            if (options.ShareHealth)
+            {
+                sp.GetRequiredService<RedisHealthSharing>().Start(sp.GetRequiredService<IConnectionMultiplexer>(), router, options.Budgets.KeyPrefix);
+            }
+        });
         return builder;
+    }
+
+    /// <summary>Holds the router's health sharing for the container's lifetime (disposed with it).</summary>
+    internal sealed class RedisHealthSharing : IDisposable
+    {
+        private RedisRouteHealthSync? _sync;
+
+        public Task Subscribed => _sync?.Subscribed ?? Task.CompletedTask;
+
+        public void Start(IConnectionMultiplexer redis, RouterChatClient router, string keyPrefix) => _sync ??= new RedisRouteHealthSync(redis, router, keyPrefix);
+
+        public void Dispose() => _sync?.Dispose();
     }
 }

@@ -73,6 +73,16 @@ public sealed class InferenceRouterBuilder
         return this;
     }
 
+    /// <summary>Runs <paramref name="callback"/> once the router is built, e.g. to attach something to it (extension packages use this).</summary>
+    /// <param name="callback">Receives the service provider and the router.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder OnRouterCreated(Action<IServiceProvider, RouterChatClient> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        _registrations.RouterCreated.Add(callback);
+        return this;
+    }
+
     /// <summary>Changes the router's options after configuration is bound.</summary>
     /// <param name="configure">Changes the options.</param>
     /// <returns>This builder.</returns>

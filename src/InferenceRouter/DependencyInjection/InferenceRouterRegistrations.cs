@@ -11,4 +11,7 @@ internal sealed class InferenceRouterRegistrations
 
     /// <summary>Gets policies built from the service provider with the router (they need services, e.g. the quality predictor).</summary>
     public List<Func<IServiceProvider, IRoutingPolicy>> PolicyFactories { get; } = [];
+
+    /// <summary>Gets what runs once the router is built (extension packages attach to it here).</summary>
+    public List<Action<IServiceProvider, RouterChatClient>> RouterCreated { get; } = [];
 }

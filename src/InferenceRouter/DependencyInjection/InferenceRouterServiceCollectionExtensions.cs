@@ -118,6 +118,11 @@ public static class InferenceRouterServiceCollectionExtensions
             }
         }
 
+        foreach (var callback in registrations.RouterCreated)
+        {
+            callback(services, router);
+        }
+
         return router;
     }
 }

@@ -122,6 +122,7 @@ public sealed partial class RouterChatClient
                 var capped = wait < _options.MaxRetryAfter ? wait : _options.MaxRetryAfter;
                 health.SetRetryAfter(_time.GetUtcNow() + capped);
                 RouterLog.RetryAfter(_logger, route.Name, capped.TotalMilliseconds);
+                Signal(new RouteHealthSignal(route.Name, RouteHealthSignalKind.RetryAfter, _time.GetUtcNow() + capped));
             }
 
             MarkFailed(activity, error);

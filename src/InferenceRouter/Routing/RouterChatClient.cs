@@ -143,6 +143,53 @@ public sealed partial class RouterChatClient : IChatClient
         if (route.Health.SetDrained(true))
         {
             RouterLog.RouteDrained(_logger, route.Name);
+            Signal(new RouteHealthSignal(route.Name, RouteHealthSignalKind.Drained));
+        }
+    }
+
+    /// <summary>
+    /// Raised when this router learns something about a route that other routers should honour: a Retry-After, an opened circuit, a
+    /// drain or a restore (not for signals applied with <see cref="ApplyHealthSignal"/>, so sharing never echoes).
+    /// </summary>
+    /// <remarks>Raised on the thread that learned it (a call's, or the operator's); handlers must be quick and must not throw.</remarks>
+    public event Action<RouteHealthSignal>? HealthSignaled;
+
+    private void Signal(RouteHealthSignal signal)
+    {
+        try
+        {
+            HealthSignaled?.Invoke(signal);
+        }
+        catch (Exception e)
+        {
+            // Sharing health is best effort: a failing handler never fails a call or an operator's drain.
+            RouterLog.HealthSignalFailed(_logger, signal.Route, e.GetType().Name, e);
+        }
+    }
+
+    /// <summary>Honours a signal learned elsewhere: waits out a Retry-After or an open circuit elsewhere (the route is skipped until then), drains or restores.</summary>
+    /// <param name="signal">The signal; one naming a route this router does not have is ignored (instances may differ).</param>
+    /// <returns>Whether it changed anything.</returns>
+    public bool ApplyHealthSignal(RouteHealthSignal signal)
+    {
+        if (signal.Route is null || !_routesByName.TryGetValue(signal.Route, out var route))
+        {
+            return false;
+        }
+
+        switch (signal.Kind)
+        {
+            case RouteHealthSignalKind.RetryAfter or RouteHealthSignalKind.CircuitOpened when signal.Until is { } until && until > _time.GetUtcNow():
+                // Capped as a provider's own Retry-After is: a bad or hostile signal cannot park a route for long.
+                var cap = _time.GetUtcNow() + _options.MaxRetryAfter;
+                route.Health.SetRetryAfter(until < cap ? until : cap);
+                return true;
+            case RouteHealthSignalKind.Drained:
+                return route.Health.SetDrained(true);
+            case RouteHealthSignalKind.Restored:
+                return route.Health.SetDrained(false);
+            default:
+                return false;
         }
     }
 
@@ -155,6 +202,7 @@ public sealed partial class RouterChatClient : IChatClient
         if (route.Health.SetDrained(false))
         {
             RouterLog.RouteRestored(_logger, route.Name);
+            Signal(new RouteHealthSignal(route.Name, RouteHealthSignalKind.Restored));
         }
     }
 
@@ -334,6 +382,10 @@ public sealed partial class RouterChatClient : IChatClient
                 {
                     health.SetCircuitState(args.IsManual ? RouteCircuitState.Isolated : RouteCircuitState.Open, args.BreakDuration);
                     RouterLog.CircuitOpened(_logger, route, args.BreakDuration);
+                    if (!args.IsManual && args.BreakDuration < TimeSpan.MaxValue)
+                    {
+                        Signal(new RouteHealthSignal(route, RouteHealthSignalKind.CircuitOpened, _time.GetUtcNow() + args.BreakDuration));
+                    }
                     return default;
                 },
                 OnHalfOpened = _ =>

@@ -62,4 +62,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(19, LogLevel.Information, "Route {Route} restored: it takes calls again.")]
     public static partial void RouteRestored(ILogger logger, string route);
+
+    [LoggerMessage(20, LogLevel.Warning, "A HealthSignaled handler failed for route {Route} ({ErrorType}); the signal was not shared.")]
+    public static partial void HealthSignalFailed(ILogger logger, string route, string errorType, Exception exception);
 }

@@ -32,6 +32,7 @@ public class RedisCacheStoreTests(EmbeddingFixture embeddings)
             var redis = await server.ConnectAsync();
             var store = new RedisCacheStore(redis, new RedisCacheStoreOptions { KeyPrefix = "cache-test" });
             var model = TestChatClient.Answering("answer from " + name);
+            await store.Subscribed;
             return new Instance(redis, store, new SemanticCacheChatClient(model, embeddings.Generator, store), model);
         }
 
@@ -107,5 +108,24 @@ public class RedisCacheStoreTests(EmbeddingFixture embeddings)
         (await a.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"))).Text.Should().Be("answer from a");
         (await a.Cache.GetResponseAsync(Prompt("How can I learn Python quickly?"))).GetRoutingInfo()?.CacheHit.Should().Be(CacheTier.Exact, "this instance still has its own answer");
         a.Model.Calls.Should().Be(1);
+    }
+
+    [RedisFact]
+    public async Task A_store_built_while_redis_is_down_does_not_fail_and_follows_changes_once_it_is_back()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var redis = await server.ConnectAsync();
+        server.Kill();
+
+        using var store = new RedisCacheStore(redis, new RedisCacheStoreOptions { KeyPrefix = "late" });
+        (await store.GetAsync("anything")).Should().BeNull("an unreachable store is a miss");
+
+        await server.RestartAsync();
+        await store.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
+        await using var other = await Instance.StartAsync(server, embeddings, "other");
+        using var writer = new RedisCacheStore(other.Redis, new RedisCacheStoreOptions { KeyPrefix = "late" });
+        await writer.Subscribed;
+        await writer.SetAsync(new CacheEntry("k", "p", "q", null, new CachedChatResponse([new CachedMessage("assistant", "a")], null, null, null, null), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)));
+        await Eventually.TrueAsync(() => store.Count == 1, "the late store heard of the entry");
     }
 }
