@@ -22,9 +22,9 @@ public sealed class RedisBudgetLedgerOptions
     /// <returns>The problems; empty when valid.</returns>
     public IEnumerable<string> Validate()
     {
-        if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.IndexOfAny(['{', '}']) >= 0)
+        if (RedisKeyPrefix.Problem(KeyPrefix) is { } problem)
         {
-            yield return $"KeyPrefix '{KeyPrefix}' must be non-empty and have no braces (it becomes the keys' hash tag).";
+            yield return problem;
         }
 
         if (OperationTimeout <= TimeSpan.Zero)
