@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace InferenceRouter;
@@ -12,12 +15,21 @@ namespace InferenceRouter;
 /// </summary>
 /// <remarks>
 /// Every call waits at most <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>; when Redis is slow or down the operation throws
-/// <see cref="BudgetLedgerUnavailableException"/> and the call fails closed (no call goes unbudgeted). All keys share one hash tag, so the
+/// <see cref="BudgetLedgerUnavailableException"/> and the call fails closed (no call goes unbudgeted), unless
+/// <see cref="RedisBudgetLedgerOptions.FailOpenCap"/> is set: then reservations are made in a local ledger where each account may hold at
+/// most the cap, and what they settle is charged to Redis (once, by reservation id) as soon as it answers again. All keys share one hash tag, so the
 /// ledger lives on one Redis Cluster slot. Configure Redis with AOF persistence (<c>appendonly yes</c>) so a restart loses no spend.
 /// Thread-safe.
 /// </remarks>
-public sealed class RedisBudgetLedger : IBudgetLedger
+public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
 {
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentQueue<OfflineCharge> _pending = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private readonly ITimer? _flushTimer;
+    private volatile InMemoryBudgetLedger? _offline;
+    private readonly ILogger _logger;
+    private int _failingOpen;
     private readonly IDatabase _database;
     private readonly RedisBudgetLedgerOptions _options;
     private readonly TimeProvider _time;
@@ -28,8 +40,9 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     /// <param name="redis">The connection.</param>
     /// <param name="options">The options; null for defaults.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default. Instances sharing a ledger need clocks that agree (expiry is judged by the caller's clock).</param>
+    /// <param name="logger">Logs failing open and reconciling.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public RedisBudgetLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null)
+    public RedisBudgetLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null, ILogger<RedisBudgetLedger>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         _options = options ?? new RedisBudgetLedgerOptions();
@@ -41,9 +54,18 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
         _database = redis.GetDatabase();
         _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _prefix = "{" + _options.KeyPrefix + "}";
         _open = _prefix + ":open";
+        if (_options.FailOpenCap is not null)
+        {
+            _offline = new InMemoryBudgetLedger(timeProvider: _time);
+            _flushTimer = _time.CreateTimer(static state => _ = ((RedisBudgetLedger)state!).ChargeOfflineSpendQuietlyAsync(), this, FlushInterval, FlushInterval);
+        }
     }
+
+    /// <summary>Gets how many settlements made while Redis was unreachable are still to be charged to it.</summary>
+    public int PendingOfflineCharges => _pending.Count;
 
     /// <inheritdoc/>
     public async ValueTask<BudgetReservation> ReserveAsync(BudgetAccount[] accounts, decimal amount, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
@@ -67,21 +89,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         values[3] = now.ToUnixTimeMilliseconds();
         values[4] = expiresAt.ToUnixTimeMilliseconds();
         values[5] = (long)_options.Retention.TotalMilliseconds;
-        for (int i = 0; i < accounts.Length; i++)
-        {
-            var account = accounts[i];
-            keys[2 + i] = AccountKey(account.Key);
-            long rollingMs = (long)account.RollingPeriod.TotalMilliseconds;
-            int at = 6 + (7 * i);
-            values[at] = BudgetUnits.From(account.Limit);
-            values[at + 1] = rollingMs;
-            values[at + 2] = rollingMs == 0 ? 0 : Math.Max(rollingMs / 100, 1000);  // 100 slots per window, as in memory
-            values[at + 3] = account.WindowEnd?.ToUnixTimeMilliseconds() ?? 0;
-            values[at + 4] = account.Key.Limit;
-            values[at + 5] = account.Key.ScopeValue;
-            values[at + 6] = account.Key.WindowStart.UtcTicks;
-        }
-
+        AddAccounts(accounts, keys, values, 6);
         RedisResult[] result;
         try
         {
@@ -92,6 +100,11 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             // The reserve may still reach Redis (queued while it was away). Release the id behind it: on the same connection the release
             // runs after it, and if it runs first it leaves a tombstone the reserve respects. Either way nothing stays held.
             _ = CompensateAsync(id, keys);
+            if (e is BudgetLedgerUnavailableException && _offline is { } offline)
+            {
+                return await ReserveOfflineAsync(offline, accounts, amount, expiresAt, cancellationToken).ConfigureAwait(false);
+            }
+
             throw;
         }
 
@@ -114,6 +127,18 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     public async ValueTask<BudgetSettlement> SettleAsync(BudgetReservation reservation, decimal cost, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cost);
+        if (reservation is OfflineReservation offline)
+        {
+            var settled = await offline.Ledger.SettleAsync(offline.Inner, cost, cancellationToken).ConfigureAwait(false);
+            if (settled.Applied)
+            {
+                _pending.Enqueue(new OfflineCharge(offline.Id, offline.Accounts, cost));
+                _ = ChargeOfflineSpendQuietlyAsync();
+            }
+
+            return settled;
+        }
+
         var result = await FinishAsync(reservation, BudgetUnits.From(cost), cancellationToken).ConfigureAwait(false);
         if ((int)result[0] == 0)
         {
@@ -131,7 +156,124 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
     /// <inheritdoc/>
     public async ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default) =>
-        (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+        reservation is OfflineReservation offline
+            ? await offline.Ledger.ReleaseAsync(offline.Inner, cancellationToken).ConfigureAwait(false)
+            : (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+
+    /// <summary>Charges to Redis what was settled while it was unreachable (fail open), in order, each once; stops at the first failure.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>How many were charged now.</returns>
+    public async Task<int> ChargeOfflineSpendAsync(CancellationToken cancellationToken = default)
+    {
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            int charged = 0;
+            while (_pending.TryPeek(out var charge))
+            {
+                var keys = new RedisKey[charge.Accounts.Count + 2];
+                keys[0] = _open;
+                keys[1] = ReservationKey(charge.Id);
+                var values = new RedisValue[5 + (7 * charge.Accounts.Count)];
+                values[0] = _prefix;
+                values[1] = charge.Id;
+                values[2] = BudgetUnits.From(charge.Cost);
+                values[3] = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                values[4] = (long)_options.Retention.TotalMilliseconds;
+                AddAccounts(charge.Accounts, keys, values, 5);
+                await EvaluateAsync(RedisBudgetScripts.ChargeOffline, keys, values, cancellationToken).ConfigureAwait(false);
+                _pending.TryDequeue(out _);
+                charged++;
+            }
+
+            if (charged > 0)
+            {
+                RedisBudgetLog.Reconciled(_logger, charged);
+                Volatile.Write(ref _failingOpen, 0);
+            }
+
+            // Reconciled: the next outage starts with the whole cap again (reservations still open keep their own ledger).
+            if (charged > 0 && _offline is { OutstandingReservations: 0 } drained)
+            {
+                _offline = new InMemoryBudgetLedger(timeProvider: _time);
+                drained.Dispose();
+            }
+
+            return charged;
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    /// <summary>Stops the offline-charge retries.</summary>
+    public void Dispose()
+    {
+        _flushTimer?.Dispose();
+        _offline?.Dispose();
+    }
+
+    private async Task ChargeOfflineSpendQuietlyAsync()
+    {
+        if (_pending.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            await ChargeOfflineSpendAsync().ConfigureAwait(false);
+        }
+        catch (BudgetLedgerUnavailableException)
+        {
+            // Still away: the timer tries again.
+        }
+    }
+
+    private async ValueTask<BudgetReservation> ReserveOfflineAsync(InMemoryBudgetLedger offline, BudgetAccount[] accounts, decimal amount, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        decimal cap = _options.FailOpenCap!.Value;
+        if (Interlocked.Exchange(ref _failingOpen, 1) == 0)
+        {
+            RedisBudgetLog.FailingOpen(_logger, cap);
+        }
+
+        var capped = accounts.Select(a => a with { Limit = Math.Min(a.Limit, cap) }).ToArray();
+        var inner = await offline.ReserveAsync(capped, amount, expiresAt, cancellationToken).ConfigureAwait(false);
+        return inner.IsGranted
+            ? new OfflineReservation(offline, inner, accounts, amount, expiresAt)
+            : new BudgetReservation("denied", accounts, amount, inner.CreatedAt, expiresAt, inner.Denied, inner.DeniedIndex);
+    }
+
+    /// <summary>Writes each account's key and its seven values (limit, rolling and slot lengths, window end, key parts) from <paramref name="at"/>.</summary>
+    private void AddAccounts(IReadOnlyList<BudgetAccount> accounts, RedisKey[] keys, RedisValue[] values, int at)
+    {
+        for (int i = 0; i < accounts.Count; i++, at += 7)
+        {
+            var account = accounts[i];
+            keys[2 + i] = AccountKey(account.Key);
+            long rollingMs = (long)account.RollingPeriod.TotalMilliseconds;
+            values[at] = BudgetUnits.From(account.Limit);
+            values[at + 1] = rollingMs;
+            values[at + 2] = rollingMs == 0 ? 0 : Math.Max(rollingMs / 100, 1000);  // 100 slots per window, as in memory
+            values[at + 3] = account.WindowEnd?.ToUnixTimeMilliseconds() ?? 0;
+            values[at + 4] = account.Key.Limit;
+            values[at + 5] = account.Key.ScopeValue;
+            values[at + 6] = account.Key.WindowStart.UtcTicks;
+        }
+    }
+
+    /// <summary>A reservation made in the local ledger while Redis was unreachable.</summary>
+    private sealed class OfflineReservation(InMemoryBudgetLedger ledger, BudgetReservation inner, IReadOnlyList<BudgetAccount> accounts, decimal amount, DateTimeOffset expiresAt)
+        : BudgetReservation("offline-" + Guid.NewGuid().ToString("N"), accounts, amount, inner.CreatedAt, expiresAt)
+    {
+        public InMemoryBudgetLedger Ledger { get; } = ledger;
+
+        public BudgetReservation Inner { get; } = inner;
+    }
+
+    private sealed record OfflineCharge(string Id, IReadOnlyList<BudgetAccount> Accounts, decimal Cost);
 
     /// <summary>Charges every reservation whose expiry has passed (each operation also charges up to 64 on its way).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>

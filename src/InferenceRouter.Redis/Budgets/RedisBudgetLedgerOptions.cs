@@ -18,6 +18,12 @@ public sealed class RedisBudgetLedgerOptions
     /// </summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Gets or sets what each account may spend on this instance while Redis is unreachable (fail open), or null to refuse budgeted
+    /// calls then (fail closed, the default). Spend made while open is kept locally and charged to Redis when it answers again.
+    /// </summary>
+    public decimal? FailOpenCap { get; set; }
+
     /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
     /// <returns>The problems; empty when valid.</returns>
     public IEnumerable<string> Validate()
@@ -30,6 +36,11 @@ public sealed class RedisBudgetLedgerOptions
         if (OperationTimeout <= TimeSpan.Zero)
         {
             yield return $"OperationTimeout is {OperationTimeout}; give a positive time (e.g. 00:00:01).";
+        }
+
+        if (FailOpenCap is < 0)
+        {
+            yield return $"FailOpenCap is {FailOpenCap}; give an amount of zero or more, or leave it unset to fail closed.";
         }
 
         if (Retention <= TimeSpan.Zero)

@@ -165,6 +165,32 @@ internal static class RedisBudgetScripts
         return result
         """;
 
+    /// <summary>
+    /// KEYS: open, reservation (the fail-open reservation's record), accounts…. ARGV: prefix, id, cost, now, retention, then per account
+    /// the same seven values as <see cref="Reserve"/>. Charges spend made while Redis was unreachable, once: 1 when applied, 0 when it
+    /// already was.
+    /// </summary>
+    public const string ChargeOffline = Common + """
+
+        local prefix, id, cost, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+        if redis.call('EXISTS', KEYS[2]) == 1 then
+          return 0
+        end
+        charge_expired(KEYS[1], prefix, now)
+        local count = #KEYS - 2
+        local fields = {'u', cost, 's', 'd', 'k', cost, 'c', now, 'e', now, 'n', count, 'offline', 1}
+        for i = 1, count do
+          local a, at = KEYS[2 + i], 5 + (i - 1) * 7
+          redis.call('HSET', a, 'limit', ARGV[at + 1], 'rm', ARGV[at + 2], 'sm', ARGV[at + 3], 'ln', ARGV[at + 5], 'sv', ARGV[at + 6], 'ws', ARGV[at + 7])
+          add_spent(a, cost, now)
+          table.insert(fields, 'a' .. i)
+          table.insert(fields, a)
+        end
+        redis.call('HSET', KEYS[2], unpack(fields))
+        redis.call('PEXPIRE', KEYS[2], retention)
+        return 1
+        """;
+
     /// <summary>KEYS: open. ARGV: prefix, now. Charges every expired reservation (in batches of 64) and returns how many.</summary>
     public const string Sweep = Common + """
 

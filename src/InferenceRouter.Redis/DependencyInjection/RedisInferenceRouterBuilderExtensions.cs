@@ -47,7 +47,8 @@ public static class RedisInferenceRouterBuilderExtensions
         builder.Services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.Budgets,
-            sp.GetService<TimeProvider>())));
+            sp.GetService<TimeProvider>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisBudgetLedger>>())));
         builder.Services.TryAddSingleton<ICacheStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;

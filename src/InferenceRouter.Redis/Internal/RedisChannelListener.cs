@@ -24,7 +24,14 @@ internal sealed class RedisChannelListener : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _queue?.Unsubscribe();
+        try
+        {
+            _queue?.Unsubscribe();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or RedisException or TimeoutException)
+        {
+            // The connection went first (a container disposes in its own order): the subscription went with it.
+        }
     }
 
     private async Task SubscribeAsync(ISubscriber subscriber, RedisChannel channel, Func<ChannelMessage, Task> handler)

@@ -175,4 +175,42 @@ public class RedisBudgetLedgerTests
         (await ledger.SettleAsync(open, 0.5m)).Applied.Should().BeTrue("the open reservation survived the restart (AOF)");
         (await SpentAsync(ledger, "month")).Should().Be(2m);
     }
+
+    [RedisFact]
+    public async Task Failing_open_admits_spend_up_to_the_cap_while_redis_is_down_and_charges_it_once_when_it_is_back()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var redis = await server.ConnectAsync();
+        using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { FailOpenCap = 1m, OperationTimeout = TimeSpan.FromMilliseconds(300) });
+        BudgetAccount[] accounts = [Account("tenant", 10m, "acme")];
+        await ledger.SettleAsync(await ledger.ReserveAsync(accounts, 2m, DateTimeOffset.UtcNow.AddMinutes(5)), 1.5m);
+
+        server.Kill();
+        var offline = await ledger.ReserveAsync(accounts, 0.6m, DateTimeOffset.UtcNow.AddMinutes(5));
+        offline.IsGranted.Should().BeTrue("fail open: the local ledger admits up to the cap");
+        (await ledger.ReserveAsync(accounts, 0.6m, DateTimeOffset.UtcNow.AddMinutes(5))).IsGranted.Should().BeFalse("0.6 + 0.6 is over the 1.00 cap, whatever the shared limit");
+        (await ledger.SettleAsync(offline, 0.5m)).Applied.Should().BeTrue();
+        (await ledger.SettleAsync(offline, 0.5m)).Applied.Should().BeFalse("settling twice changes nothing, offline too");
+        var released = await ledger.ReserveAsync(accounts, 0.4m, DateTimeOffset.UtcNow.AddMinutes(5));
+        released.IsGranted.Should().BeTrue();
+        (await ledger.ReleaseAsync(released)).Should().BeTrue();
+        ledger.PendingOfflineCharges.Should().Be(1);
+
+        await server.RestartAsync();
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await ledger.ChargeOfflineSpendAsync();
+            }
+            catch (BudgetLedgerUnavailableException)
+            {
+            }
+
+            return ledger.PendingOfflineCharges == 0;
+        }, "the offline settlement reached Redis");
+        await ledger.ChargeOfflineSpendAsync();
+        (await SpentAsync(ledger, "tenant")).Should().Be(2.0m, "1.50 settled online + 0.50 settled offline, each charged once; the release charged nothing");
+        (await ledger.ReserveAsync(accounts, 1m, DateTimeOffset.UtcNow.AddMinutes(5))).IsGranted.Should().BeTrue("back online, the shared limit applies again");
+    }
 }

@@ -84,4 +84,21 @@ public class RedisRouteHealthSyncTests
         (await second.GetRequiredService<IChatClient>().GetResponseAsync("Hi")).Text.Should().Be("b");
         routers[2].GetRoute("a").Health.IsDrained.Should().BeFalse("ShareHealth is off on this host");
     }
+
+    [RedisFact]
+    public async Task Disposing_after_the_connection_is_gone_does_not_throw()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var redis = await server.ConnectAsync();
+        using var router = new RouterChatClient([Of("a", TestChatClient.Answering("a"))]);
+        var sync = new RedisRouteHealthSync(redis, router);
+        var store = new RedisCacheStore(redis);
+        await Task.WhenAll(sync.Subscribed, store.Subscribed);
+
+        // A container disposes in its own order: the connection may go first.
+        await redis.DisposeAsync();
+
+        FluentActions.Invoking(sync.Dispose).Should().NotThrow();
+        FluentActions.Invoking(store.Dispose).Should().NotThrow();
+    }
 }
