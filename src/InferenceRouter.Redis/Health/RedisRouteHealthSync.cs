@@ -6,7 +6,7 @@ namespace InferenceRouter;
 /// <summary>
 /// Shares route health between app instances over a Redis pub/sub channel: a Retry-After, an opened circuit, a drain or a restore that
 /// one router learns (<see cref="RouterChatClient.HealthSignaled"/>) is applied by every other router with the same key prefix
-/// (<see cref="RouterChatClient.ApplyHealthSignal"/>), typically within milliseconds.
+/// (<see cref="RouterChatClient.ApplyHealthSignal"/>) as soon as the message arrives.
 /// </summary>
 /// <remarks>
 /// Best effort and local-first: each router keeps its own health; a signal that cannot be sent (Redis down) is simply not shared, and

@@ -42,17 +42,20 @@ public sealed class QualityPrediction
     /// <summary>Returns the cheapest tier that clears the bar among <paramref name="available"/> (all tiers when null).</summary>
     /// <param name="available">Which tiers have a route left (index = tier), or null.</param>
     /// <returns>The tier; the strongest available when none clears the bar, or -1 when none is available.</returns>
-    public int ChooseTier(ReadOnlySpan<bool> available)
+    public int ChooseTier(ReadOnlySpan<bool> available) => Choose(_quality, Threshold, available);
+
+    /// <summary>The cheapest available tier the strongest gains at most <paramref name="threshold"/> over; else the strongest available, or -1.</summary>
+    internal static int Choose(ReadOnlySpan<double> quality, double threshold, ReadOnlySpan<bool> available)
     {
         int strongest = -1;
-        for (int tier = 0; tier < _quality.Length; tier++)
+        for (int tier = 0; tier < quality.Length; tier++)
         {
             if (!available.IsEmpty && (tier >= available.Length || !available[tier]))
             {
                 continue;
             }
 
-            if (GainOver(tier) <= Threshold)
+            if (quality[^1] - quality[tier] <= threshold)
             {
                 return tier;
             }

@@ -59,7 +59,7 @@ public sealed partial class QualityPredictor
             double kept = 0;
             foreach (var quality in qualities)
             {
-                kept += quality[Choose(quality, threshold)];
+                kept += quality[QualityPrediction.Choose(quality, threshold, default)];
             }
 
             if (kept >= bar.Value * strongest)
@@ -69,19 +69,6 @@ public sealed partial class QualityPredictor
         }
 
         return sorted[0] - 1e-9;
-    }
-
-    private static int Choose(double[] quality, double threshold)
-    {
-        for (int tier = 0; tier < quality.Length - 1; tier++)
-        {
-            if (quality[^1] - quality[tier] <= threshold)
-            {
-                return tier;
-            }
-        }
-
-        return quality.Length - 1;
     }
 
     private sealed record Calibration(double Threshold, double MeanDifficulty, long Outcomes);
