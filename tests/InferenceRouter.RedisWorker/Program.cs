@@ -5,8 +5,10 @@ using StackExchange.Redis;
 
 // One app instance for the scale-out tests: budgeted calls for one shared tenant through RedisBudgetLedger, concurrently, with random
 // output sizes, streaming and cancellations, against a provider that bills a random share of the output limit it is sent.
-// Prints "progress N" as calls finish and "done answered=… rejected=… cancelled=… unavailable=…" at the end.
+// Optionally fails open (--fail-open-cap, --journal). Prints "progress N" as calls finish and "done answered=… rejected=…
+// cancelled=… unavailable=… offline=…" at the end (offline: fail-open steps still unsent).
 string Arg(string name) => args[Array.IndexOf(args, name) + 1];
+string? Optional(string name) => args.Contains(name) ? Arg(name) : null;
 int calls = int.Parse(Arg("--calls"));
 int seed = int.Parse(Arg("--seed"));
 var options = new BudgetOptions
@@ -18,7 +20,13 @@ options.Prices["fake-model"] = new ModelPrice { InputPerMillion = 1m, OutputPerM
 options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Amount = decimal.Parse(Arg("--limit"), System.Globalization.CultureInfo.InvariantCulture) });
 
 using var redis = await ConnectionMultiplexer.ConnectAsync(Arg("--redis"));
-var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = Arg("--prefix"), OperationTimeout = TimeSpan.FromMilliseconds(500) });
+using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions
+{
+    KeyPrefix = Arg("--prefix"),
+    OperationTimeout = TimeSpan.FromMilliseconds(500),
+    FailOpenCap = Optional("--fail-open-cap") is { } cap ? decimal.Parse(cap, System.Globalization.CultureInfo.InvariantCulture) : null,
+    FailOpenJournalPath = Optional("--journal"),
+});
 using var budget = new BudgetManager(options, ledger);
 var route = new ChatRoute(new RouteDescriptor("fake") { ModelId = "fake-model", MaxOutputTokens = 2_000, Capabilities = RouteCapabilities.All }, new BillingClient());
 using IChatClient client = new BudgetChatClient(new RouterChatClient([route]), budget);
@@ -68,7 +76,20 @@ await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { Ma
     }
 });
 
-Console.WriteLine($"done answered={answered} rejected={rejected} cancelled={cancelled} unavailable={unavailable}");
+// A fail-open instance sends what it did while Redis was away before it exits (otherwise its journal keeps it for its next start).
+for (int attempt = 0; ledger.PendingOfflineCharges > 0 && attempt < 60; attempt++)
+{
+    try
+    {
+        await ledger.ChargeOfflineSpendAsync();
+    }
+    catch (BudgetLedgerUnavailableException)
+    {
+        await Task.Delay(500);
+    }
+}
+
+Console.WriteLine($"done answered={answered} rejected={rejected} cancelled={cancelled} unavailable={unavailable} offline={ledger.PendingOfflineCharges}");
 
 /// <summary>Bills one input token and a random share of the output limit it is sent, streaming or not; ignores cancellation once started.</summary>
 internal sealed class BillingClient : IChatClient

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,14 +16,15 @@ namespace InferenceRouter;
 /// Every call waits at most <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>; when Redis is slow or down the operation throws
 /// <see cref="BudgetLedgerUnavailableException"/> and the call fails closed (no call goes unbudgeted), unless
 /// <see cref="RedisBudgetLedgerOptions.FailOpenCap"/> is set: then reservations are made in a local ledger where each account may hold at
-/// most the cap, and what they settle is charged to Redis (once, by reservation id) as soon as it answers again. All keys share one hash tag, so the
+/// most the cap; each is sent to Redis (once, by reservation id) as soon as it answers again, with its settlement or release, and journaled
+/// meanwhile in <see cref="RedisBudgetLedgerOptions.FailOpenJournalPath"/> so a killed process loses none of it. All keys share one hash tag, so the
 /// ledger lives on one Redis Cluster slot. Configure Redis with AOF persistence (<c>appendonly yes</c>) so a restart loses no spend.
 /// Thread-safe.
 /// </remarks>
 public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentQueue<OfflineCharge> _pending = new();
+    private readonly FailOpenQueue? _failOpen;
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly ITimer? _flushTimer;
     private volatile InMemoryBudgetLedger? _offline;
@@ -59,13 +59,17 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         _open = _prefix + ":open";
         if (_options.FailOpenCap is not null)
         {
+            _failOpen = new FailOpenQueue(_options.FailOpenJournalPath, _logger);
             _offline = new InMemoryBudgetLedger(timeProvider: _time);
-            _flushTimer = _time.CreateTimer(static state => _ = ((RedisBudgetLedger)state!).ChargeOfflineSpendQuietlyAsync(), this, FlushInterval, FlushInterval);
+            _flushTimer = _time.CreateTimer(static state => _ = ((RedisBudgetLedger)state!).ChargeOfflineSpendQuietlyAsync(), this, TimeSpan.Zero, FlushInterval);
         }
     }
 
-    /// <summary>Gets how many settlements made while Redis was unreachable are still to be charged to it.</summary>
-    public int PendingOfflineCharges => _pending.Count;
+    /// <summary>
+    /// Gets how many reservations, settlements and releases made while Redis was unreachable (fail open) are still to be sent to it,
+    /// including those read back from <see cref="RedisBudgetLedgerOptions.FailOpenJournalPath"/>.
+    /// </summary>
+    public int PendingOfflineCharges => _failOpen?.Count ?? 0;
 
     /// <inheritdoc/>
     public async ValueTask<BudgetReservation> ReserveAsync(BudgetAccount[] accounts, decimal amount, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
@@ -132,8 +136,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
             var settled = await offline.Ledger.SettleAsync(offline.Inner, cost, cancellationToken).ConfigureAwait(false);
             if (settled.Applied)
             {
-                _pending.Enqueue(new OfflineCharge(offline.Id, offline.Accounts, cost));
-                _ = ChargeOfflineSpendQuietlyAsync();
+                Record(offline.Record with { Cost = cost });
             }
 
             return settled;
@@ -155,34 +158,56 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default) =>
-        reservation is OfflineReservation offline
-            ? await offline.Ledger.ReleaseAsync(offline.Inner, cancellationToken).ConfigureAwait(false)
-            : (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+    public async ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default)
+    {
+        if (reservation is not OfflineReservation offline)
+        {
+            return (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+        }
 
-    /// <summary>Charges to Redis what was settled while it was unreachable (fail open), in order, each once; stops at the first failure.</summary>
+        bool released = await offline.Ledger.ReleaseAsync(offline.Inner, cancellationToken).ConfigureAwait(false);
+        if (released)
+        {
+            Record(offline.Record with { Released = true });
+        }
+
+        return released;
+    }
+
+    /// <summary>
+    /// Sends to Redis, in order, what was reserved, settled and released while it was unreachable (fail open): each reservation becomes
+    /// a Redis reservation, charged at its expiry unless its settlement or release arrives. Each record applies once however often it is
+    /// sent; stops at the first failure. Also runs by itself every 5 s and after each fail-open settlement or release.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>How many were charged now.</returns>
+    /// <returns>How many records were sent now.</returns>
     public async Task<int> ChargeOfflineSpendAsync(CancellationToken cancellationToken = default)
     {
+        if (_failOpen is null)
+        {
+            return 0;
+        }
+
         await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             int charged = 0;
-            while (_pending.TryPeek(out var charge))
+            while (_failOpen.TryPeek(out var record))
             {
-                var keys = new RedisKey[charge.Accounts.Count + 2];
+                var keys = new RedisKey[record.Accounts.Length + 2];
                 keys[0] = _open;
-                keys[1] = ReservationKey(charge.Id);
-                var values = new RedisValue[5 + (7 * charge.Accounts.Count)];
+                keys[1] = ReservationKey(record.Id);
+                var values = new RedisValue[7 + (7 * record.Accounts.Length)];
                 values[0] = _prefix;
-                values[1] = charge.Id;
-                values[2] = BudgetUnits.From(charge.Cost);
-                values[3] = _time.GetUtcNow().ToUnixTimeMilliseconds();
-                values[4] = (long)_options.Retention.TotalMilliseconds;
-                AddAccounts(charge.Accounts, keys, values, 5);
-                await EvaluateAsync(RedisBudgetScripts.ChargeOffline, keys, values, cancellationToken).ConfigureAwait(false);
-                _pending.TryDequeue(out _);
+                values[1] = record.Id;
+                values[2] = BudgetUnits.From(record.Amount);
+                values[3] = record.ExpiresAt.ToUnixTimeMilliseconds();
+                values[4] = record.Released ? "-1" : record.Cost is { } cost ? BudgetUnits.From(cost) : "o";
+                values[5] = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                values[6] = (long)_options.Retention.TotalMilliseconds;
+                AddAccounts(record.Accounts, keys, values, 7);
+                await EvaluateAsync(RedisBudgetScripts.Adopt, keys, values, cancellationToken).ConfigureAwait(false);
+                _failOpen.RemoveOldest();
                 charged++;
             }
 
@@ -207,16 +232,34 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         }
     }
 
-    /// <summary>Stops the offline-charge retries.</summary>
+    /// <summary>Stops the fail-open retries and closes the journal (what is still in it is sent by the next ledger that opens it).</summary>
     public void Dispose()
     {
         _flushTimer?.Dispose();
         _offline?.Dispose();
+        _failOpen?.Dispose();
+    }
+
+    /// <summary>Journals a fail-open step, then tries to send it.</summary>
+    private void Record(FailOpenRecord record)
+    {
+        try
+        {
+            _failOpen!.Add(record);
+        }
+        catch (IOException e)
+        {
+            // The reservation itself is journaled: unfinished, its expiry charges what it held, which is at least its cost.
+            RedisBudgetLog.OutcomeNotJournaled(_logger, record.Id, e);
+        }
+
+        _ = ChargeOfflineSpendQuietlyAsync();
     }
 
     private async Task ChargeOfflineSpendQuietlyAsync()
     {
-        if (_pending.IsEmpty)
+        // One attempt at a time: while Redis is away, steps must not queue up behind each other's timeouts.
+        if (_failOpen is not { Count: > 0 } || _flushing.CurrentCount == 0)
         {
             return;
         }
@@ -228,6 +271,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         catch (BudgetLedgerUnavailableException)
         {
             // Still away: the timer tries again.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: the journal keeps what is left for the next ledger.
         }
     }
 
@@ -241,9 +288,24 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
 
         var capped = accounts.Select(a => a with { Limit = Math.Min(a.Limit, cap) }).ToArray();
         var inner = await offline.ReserveAsync(capped, amount, expiresAt, cancellationToken).ConfigureAwait(false);
-        return inner.IsGranted
-            ? new OfflineReservation(offline, inner, accounts, amount, expiresAt)
-            : new BudgetReservation("denied", accounts, amount, inner.CreatedAt, expiresAt, inner.Denied, inner.DeniedIndex);
+        if (!inner.IsGranted)
+        {
+            return new BudgetReservation("denied", accounts, amount, inner.CreatedAt, expiresAt, inner.Denied, inner.DeniedIndex);
+        }
+
+        var reservation = new OfflineReservation(offline, inner, new FailOpenRecord("offline-" + Guid.NewGuid().ToString("N"), accounts, amount, expiresAt));
+        try
+        {
+            // Journaled before the call goes on: if this process dies, the next ledger on the journal sends it, and its expiry charges it.
+            _failOpen!.Add(reservation.Record);
+        }
+        catch (IOException e)
+        {
+            await offline.ReleaseAsync(inner, CancellationToken.None).ConfigureAwait(false);
+            throw new BudgetLedgerUnavailableException($"Redis is unreachable and the fail-open journal could not be written ({e.Message}); the call is refused rather than left unrecorded.", e);
+        }
+
+        return reservation;
     }
 
     /// <summary>Writes each account's key and its seven values (limit, rolling and slot lengths, window end, key parts) from <paramref name="at"/>.</summary>
@@ -265,15 +327,16 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     }
 
     /// <summary>A reservation made in the local ledger while Redis was unreachable.</summary>
-    private sealed class OfflineReservation(InMemoryBudgetLedger ledger, BudgetReservation inner, IReadOnlyList<BudgetAccount> accounts, decimal amount, DateTimeOffset expiresAt)
-        : BudgetReservation("offline-" + Guid.NewGuid().ToString("N"), accounts, amount, inner.CreatedAt, expiresAt)
+    private sealed class OfflineReservation(InMemoryBudgetLedger ledger, BudgetReservation inner, FailOpenRecord record)
+        : BudgetReservation(record.Id, record.Accounts, record.Amount, inner.CreatedAt, record.ExpiresAt)
     {
         public InMemoryBudgetLedger Ledger { get; } = ledger;
 
         public BudgetReservation Inner { get; } = inner;
-    }
 
-    private sealed record OfflineCharge(string Id, IReadOnlyList<BudgetAccount> Accounts, decimal Cost);
+        /// <summary>Gets the reservation as journaled (its settlement and release are journaled as copies with their outcome).</summary>
+        public FailOpenRecord Record { get; } = record;
+    }
 
     /// <summary>Charges every reservation whose expiry has passed (each operation also charges up to 64 on its way).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>

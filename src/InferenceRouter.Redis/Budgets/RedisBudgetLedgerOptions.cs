@@ -24,6 +24,15 @@ public sealed class RedisBudgetLedgerOptions
     /// </summary>
     public decimal? FailOpenCap { get; set; }
 
+    /// <summary>
+    /// Gets or sets a file where, while failing open, every reservation, settlement and release is written before the call goes on,
+    /// so a process killed while Redis is away loses none of it: the next ledger that opens the file (this instance restarted) sends
+    /// it to Redis. Each instance needs its own file (it is locked while in use); keep it on a disk that outlives the process. Null
+    /// (the default) keeps them in memory only. Written to the operating system at each step, so it survives a killed process;
+    /// a machine crash may lose what the OS had not yet written to disk.
+    /// </summary>
+    public string? FailOpenJournalPath { get; set; }
+
     /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
     /// <returns>The problems; empty when valid.</returns>
     public IEnumerable<string> Validate()
@@ -41,6 +50,16 @@ public sealed class RedisBudgetLedgerOptions
         if (FailOpenCap is < 0)
         {
             yield return $"FailOpenCap is {FailOpenCap}; give an amount of zero or more, or leave it unset to fail closed.";
+        }
+
+        if (FailOpenJournalPath is not null && FailOpenCap is null)
+        {
+            yield return $"FailOpenJournalPath is '{FailOpenJournalPath}' but FailOpenCap is not set; the journal records spend made while failing open, so set FailOpenCap or remove the path.";
+        }
+
+        if (FailOpenJournalPath is { } path && (string.IsNullOrWhiteSpace(path) || path.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || path.EndsWith('/') || path.EndsWith('\\')))
+        {
+            yield return $"FailOpenJournalPath '{path}' is not a file path; give a file such as /var/lib/my-app/fail-open.journal.";
         }
 
         if (Retention <= TimeSpan.Zero)

@@ -78,6 +78,79 @@ internal static class RedisBudgetScripts
           end
           return #ids
         end
+
+        -- Records each account's limit, rolling and slot lengths and key parts (ARGV from index at + 1, seven per account) and
+        -- starts the calendar window's expiry.
+        local function describe_accounts(first_key, at, retention)
+          for i = first_key, #KEYS do
+            local a = KEYS[i]
+            redis.call('HSET', a, 'limit', ARGV[at + 1], 'rm', ARGV[at + 2], 'sm', ARGV[at + 3], 'ln', ARGV[at + 5], 'sv', ARGV[at + 6], 'ws', ARGV[at + 7])
+            local window_end = tonumber(ARGV[at + 4])
+            if window_end > 0 then
+              redis.call('PEXPIREAT', a, window_end + retention)
+              redis.call('PEXPIREAT', a .. ':s', window_end + retention)
+            end
+            at = at + 7
+          end
+        end
+
+        -- Settles (cost in units) or releases (cost '-1') the reservation r: an open one gives back what it held, an expired one
+        -- has its expiry charge replaced; anything else was already finished. Returns {0} or {1, late, balances…}.
+        local function finish(open, r, id, cost, now, retention)
+          local releasing = cost == '-1'
+          local state = redis.call('HGET', r, 's')
+          if not state and releasing then
+            -- Released before it was made (its reserve timed out on the caller's side and may still arrive): leave a tombstone.
+            redis.call('HSET', r, 's', 'r')
+            redis.call('PEXPIRE', r, retention)
+          end
+          if state ~= 'o' and state ~= 'x' then
+            return {0}
+          end
+          local units = redis.call('HGET', r, 'u')
+          local n = tonumber(redis.call('HGET', r, 'n'))
+          local result = {1, state == 'x' and 1 or 0}
+          for i = 1, n do
+            local a = redis.call('HGET', r, 'a' .. i)
+            if state == 'o' then
+              redis.call('HINCRBY', a, 'reserved', -units)
+            else
+              -- Expiry charged what was reserved: the real cost replaces that charge (a release refunds it).
+              remove_spent(a, units, tonumber(redis.call('HGET', r, 'x')))
+            end
+            if not releasing then
+              add_spent(a, cost, now)
+            end
+            local b = balance(a, now)
+            table.insert(result, b[1])
+            table.insert(result, b[2])
+            table.insert(result, b[3])
+          end
+          if releasing then
+            redis.call('HSET', r, 's', 'r')
+          else
+            redis.call('HSET', r, 's', 'd', 'k', cost)
+          end
+          redis.call('ZREM', open, id)
+          return result
+        end
+
+        -- Holds units in every account (KEYS from 3) as the open reservation r, charged at its expiry unless finished before.
+        local function hold(open, r, id, units, now, expires, retention, extra)
+          local fields = {'u', units, 's', 'o', 'c', now, 'e', expires, 'n', #KEYS - 2}
+          for i = 3, #KEYS do
+            redis.call('HINCRBY', KEYS[i], 'reserved', units)
+            table.insert(fields, 'a' .. (i - 2))
+            table.insert(fields, KEYS[i])
+          end
+          if extra then
+            table.insert(fields, extra)
+            table.insert(fields, 1)
+          end
+          redis.call('HSET', r, unpack(fields))
+          redis.call('PEXPIREAT', r, expires + retention)
+          redis.call('ZADD', open, expires, id)
+        end
         """;
 
     /// <summary>KEYS: open, reservation, accounts…. ARGV: prefix, id, units, now, expires, retention, then per account: limit, rolling ms, slot ms, window end ms (0: none), limit name, scope value, window start ticks.</summary>
@@ -89,106 +162,48 @@ internal static class RedisBudgetScripts
           return {2}
         end
         charge_expired(KEYS[1], prefix, now)
-        local count = #KEYS - 2
-        for i = 1, count do
-          local a, at = KEYS[2 + i], 6 + (i - 1) * 7
-          redis.call('HSET', a, 'limit', ARGV[at + 1], 'rm', ARGV[at + 2], 'sm', ARGV[at + 3], 'ln', ARGV[at + 5], 'sv', ARGV[at + 6], 'ws', ARGV[at + 7])
-          local window_end = tonumber(ARGV[at + 4])
-          if window_end > 0 then
-            redis.call('PEXPIREAT', a, window_end + retention)
-            redis.call('PEXPIREAT', a .. ':s', window_end + retention)
-          end
-        end
+        describe_accounts(3, 6, retention)
         if tonumber(units) > 0 then
-          for i = 1, count do
-            local a = KEYS[2 + i]
+          for i = 3, #KEYS do
+            local a = KEYS[i]
             local spent = current_spent(a, now)
             local reserved = tonumber(redis.call('HGET', a, 'reserved') or '0')
             if spent + reserved + tonumber(units) > tonumber(redis.call('HGET', a, 'limit')) then
               local b = balance(a, now)
-              return {0, i, b[1], b[2], b[3]}
+              return {0, i - 2, b[1], b[2], b[3]}
             end
           end
         end
-        local fields = {'u', units, 's', 'o', 'c', now, 'e', expires, 'n', count}
-        for i = 1, count do
-          redis.call('HINCRBY', KEYS[2 + i], 'reserved', units)
-          table.insert(fields, 'a' .. i)
-          table.insert(fields, KEYS[2 + i])
-        end
-        redis.call('HSET', KEYS[2], unpack(fields))
-        redis.call('PEXPIREAT', KEYS[2], expires + retention)
-        redis.call('ZADD', KEYS[1], expires, id)
+        hold(KEYS[1], KEYS[2], id, units, now, expires, retention)
         return {1}
         """;
 
     /// <summary>KEYS: open, reservation, accounts…. ARGV: prefix, id, cost (units; "-1" releases), now, retention.</summary>
     public const string Finish = Common + """
 
-        local prefix, id, cost, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-        local releasing = cost == '-1'
-        charge_expired(KEYS[1], prefix, now)
-        local state = redis.call('HGET', KEYS[2], 's')
-        if not state and releasing then
-          -- Released before it was made (its reserve timed out on the caller's side and may still arrive): leave a tombstone.
-          redis.call('HSET', KEYS[2], 's', 'r')
-          redis.call('PEXPIRE', KEYS[2], ARGV[5])
-        end
-        if state ~= 'o' and state ~= 'x' then
-          return {0}
-        end
-        local units = redis.call('HGET', KEYS[2], 'u')
-        local n = tonumber(redis.call('HGET', KEYS[2], 'n'))
-        local result = {1, state == 'x' and 1 or 0}
-        for i = 1, n do
-          local a = redis.call('HGET', KEYS[2], 'a' .. i)
-          if state == 'o' then
-            redis.call('HINCRBY', a, 'reserved', -units)
-          else
-            -- Expiry charged what was reserved: the real cost replaces that charge (a release refunds it).
-            remove_spent(a, units, tonumber(redis.call('HGET', KEYS[2], 'x')))
-          end
-          if not releasing then
-            add_spent(a, cost, now)
-          end
-          local b = balance(a, now)
-          table.insert(result, b[1])
-          table.insert(result, b[2])
-          table.insert(result, b[3])
-        end
-        if releasing then
-          redis.call('HSET', KEYS[2], 's', 'r')
-        else
-          redis.call('HSET', KEYS[2], 's', 'd', 'k', cost)
-        end
-        redis.call('ZREM', KEYS[1], id)
-        return result
+        charge_expired(KEYS[1], ARGV[1], tonumber(ARGV[4]))
+        return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])
         """;
 
     /// <summary>
-    /// KEYS: open, reservation (the fail-open reservation's record), accounts…. ARGV: prefix, id, cost, now, retention, then per account
-    /// the same seven values as <see cref="Reserve"/>. Charges spend made while Redis was unreachable, once: 1 when applied, 0 when it
-    /// already was.
+    /// KEYS: open, reservation, accounts…. ARGV: prefix, id, units, expires, outcome ("o" still open, a cost in units, or "-1"
+    /// released), now, retention, then per account the same seven values as <see cref="Reserve"/>. Brings a reservation made in the
+    /// local ledger while Redis was unreachable (fail open) into Redis, without a limit check (the spend already happened): first as
+    /// the open reservation it was (so its expiry is charged here if no outcome ever arrives), then finished with its outcome.
+    /// Idempotent: each step applies once, however often the same record is sent.
     /// </summary>
-    public const string ChargeOffline = Common + """
+    public const string Adopt = Common + """
 
-        local prefix, id, cost, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-        if redis.call('EXISTS', KEYS[2]) == 1 then
-          return 0
-        end
+        local prefix, id, units, expires, outcome, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7]
         charge_expired(KEYS[1], prefix, now)
-        local count = #KEYS - 2
-        local fields = {'u', cost, 's', 'd', 'k', cost, 'c', now, 'e', now, 'n', count, 'offline', 1}
-        for i = 1, count do
-          local a, at = KEYS[2 + i], 5 + (i - 1) * 7
-          redis.call('HSET', a, 'limit', ARGV[at + 1], 'rm', ARGV[at + 2], 'sm', ARGV[at + 3], 'ln', ARGV[at + 5], 'sv', ARGV[at + 6], 'ws', ARGV[at + 7])
-          add_spent(a, cost, now)
-          table.insert(fields, 'a' .. i)
-          table.insert(fields, a)
+        if redis.call('EXISTS', KEYS[2]) == 0 then
+          describe_accounts(3, 7, retention)
+          hold(KEYS[1], KEYS[2], id, units, now, expires, retention, 'offline')
         end
-        redis.call('HSET', KEYS[2], unpack(fields))
-        redis.call('PEXPIRE', KEYS[2], retention)
-        return 1
+        if outcome == 'o' then
+          return 1
+        end
+        return finish(KEYS[1], KEYS[2], id, outcome, now, retention)[1]
         """;
 
     /// <summary>KEYS: open. ARGV: prefix, now. Charges every expired reservation (in batches of 64) and returns how many.</summary>

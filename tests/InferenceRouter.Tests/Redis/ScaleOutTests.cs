@@ -1,6 +1,8 @@
 using InferenceRouter.TestServer;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
 using StackExchange.Redis;
 
 namespace InferenceRouter.Tests.Redis;
@@ -12,10 +14,11 @@ namespace InferenceRouter.Tests.Redis;
 /// reservations that expired (the killed process's).
 /// </summary>
 [Collection(WorkerProcessesCollection.Name)]
-public class ScaleOutTests
+public class ScaleOutTests(ITestOutputHelper output)
 {
     private const decimal Limit = 6m;
     private const int ReservationMs = 2_000;
+    private const decimal FailOpenCap = 0.05m;
 
     [RedisFact]
     public async Task Three_processes_never_overspend_one_budget_and_a_killed_one_loses_no_spend()
@@ -49,8 +52,45 @@ public class ScaleOutTests
         await ReconcileAsync(server, prefix);
     }
 
+    [RedisFact]
+    public async Task Failing_open_while_redis_is_down_a_process_killed_then_loses_nothing_its_journal_is_sent_when_it_restarts()
+    {
+        await using var server = await RedisServer.StartAsync();
+        string prefix = "open-" + Guid.NewGuid().ToString("N")[..8];
+        var journals = Directory.CreateTempSubdirectory("journals-").FullName;
+        var workers = Enumerable.Range(1, 3).Select(i => Worker.Start(server, prefix, calls: 2_500, seed: 20 + i, Path.Combine(journals, $"{i}.journal"))).ToList();
+        string killedJournal = Path.Combine(journals, "2.journal");
+
+        await workers[0].ProgressAsync(300);
+        server.Kill();
+        await Eventually.TrueAsync(() => new FileInfo(killedJournal).Length > 2_000, "the second process failed open and journaled its steps", 60);
+        workers[1].Kill();
+        var left = File.ReadAllLines(killedJournal).Select(line => Regex.Match(line, "\"id\":\"(offline-[0-9a-f]{32})\"")).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().ToList();
+        await server.RestartAsync();
+        var summaries = await Task.WhenAll(workers[0].DoneAsync(), workers[2].DoneAsync());
+
+        output.WriteLine(string.Join(Environment.NewLine, summaries.Append($"killed process left {left.Count} fail-open reservations in its journal")));
+        summaries.Should().OnlyContain(s => s.EndsWith(" offline=0", StringComparison.Ordinal), "the surviving processes sent their fail-open steps: {0}", string.Join(" | ", summaries));
+        using var redis = await server.ConnectAsync();
+        using (var restarted = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = prefix, FailOpenCap = FailOpenCap, FailOpenJournalPath = killedJournal }))
+        {
+            await Eventually.TrueAsync(async () => await restarted.ChargeOfflineSpendAsync() >= 0 && restarted.PendingOfflineCharges == 0, "the killed process's journal reached Redis");
+        }
+
+        left.Should().NotBeEmpty();
+        await ReconcileAsync(server, prefix, allowance: 3 * FailOpenCap);
+        var database = redis.GetDatabase();
+        foreach (var id in left)
+        {
+            ((string?)await database.HashGetAsync("{" + prefix + "}:r:" + id, "s")).Should().BeOneOf(["d", "x", "r"], "reservation {0} made by the killed process while Redis was down was settled, charged at expiry or released in Redis", id);
+        }
+
+        Directory.Delete(journals, recursive: true);
+    }
+
     /// <summary>Waits out the reservations' lifetime, charges the expired ones, then checks the account against every reservation in Redis.</summary>
-    private static async Task ReconcileAsync(RedisServer server, string prefix)
+    /// <param name="allowance">What failing open may spend beyond the limit (each process's cap).</param>
+    private async Task ReconcileAsync(RedisServer server, string prefix, decimal allowance = 0m)
     {
         await Task.Delay(ReservationMs + 500);
         using var redis = await server.ConnectAsync();
@@ -76,10 +116,11 @@ public class ScaleOutTests
         long reserved = (long)await database.HashGetAsync(tenant, "reserved");
         long limit = (long)await database.HashGetAsync(tenant, "limit");
 
+        output.WriteLine($"limit {BudgetUnits.ToDecimal(limit)}: spent {BudgetUnits.ToDecimal(spent)} = {BudgetUnits.ToDecimal(settled)} settled + {BudgetUnits.ToDecimal(expired)} charged at expiry; reserved {BudgetUnits.ToDecimal(reserved)}, open {open}");
         open.Should().Be(0);
         reserved.Should().Be(0, "every reservation became a charge or a release");
         spent.Should().Be(settled + expired, "spend is exactly the settled costs plus what expired reservations held");
-        spent.Should().BeLessThanOrEqualTo(limit, "the limit held across the three processes");
+        spent.Should().BeLessThanOrEqualTo(limit + BudgetUnits.From(allowance), "the limit held across the three processes (failing open, up to each one's cap beyond it)");
         spent.Should().BeGreaterThan(limit / 2, "the processes spent most of the budget");
     }
 
@@ -112,7 +153,7 @@ public class ScaleOutTests
             process.BeginErrorReadLine();
         }
 
-        public static Worker Start(RedisServer server, string prefix, int calls, int seed)
+        public static Worker Start(RedisServer server, string prefix, int calls, int seed, string? journal = null)
         {
             var dll = Path.Combine(AppContext.BaseDirectory, "InferenceRouter.RedisWorker.dll");
             var start = new ProcessStartInfo("dotnet")
@@ -126,13 +167,25 @@ public class ScaleOutTests
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
+            if (journal is not null)
+            {
+                start.ArgumentList.Add("--fail-open-cap");
+                start.ArgumentList.Add(FailOpenCap.ToString(CultureInfo.InvariantCulture));
+                start.ArgumentList.Add("--journal");
+                start.ArgumentList.Add(journal);
+            }
+
             return new Worker(Process.Start(start)!);
         }
 
         public Task ProgressAsync(int calls) => Eventually.TrueAsync(() => Volatile.Read(ref _progress) >= calls || _done.Task.IsCompleted, $"a worker finished {calls} calls", 120);
 
         /// <summary>SIGKILL: no finally blocks, no flush; whatever it had reserved is left open in Redis.</summary>
-        public void Kill() => _process.Kill(entireProcessTree: true);
+        public void Kill()
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
 
         public async Task<string> DoneAsync()
         {
