@@ -5,8 +5,8 @@ using StackExchange.Redis;
 namespace InferenceRouter.Benchmarks;
 
 /// <summary>
-/// The Redis ledger over loopback (a real redis-server, AOF on with fsync every write, as the tests run it): one reserve + settle
-/// pair (two round trips), against the in-memory ledger's; the percentiles show the tail.
+/// The Redis ledger over loopback (a real redis-server with AOF, its writes reaching the disk at every write as the tests run it, or
+/// once a second): one reserve + settle pair (two round trips), against the in-memory ledger's; the percentiles show the tail.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(PercentileConfig))]
@@ -23,10 +23,14 @@ public class RedisLedgerBenchmarks
     private RedisBudgetLedger _ledger = null!;
     private InMemoryBudgetLedger _memory = null!;
 
+    /// <summary>Gets or sets Redis's <c>appendfsync</c>.</summary>
+    [Params("always", "everysec")]
+    public string AppendFsync { get; set; } = "always";
+
     [GlobalSetup]
     public void Setup()
     {
-        _server = RedisServer.StartAsync().GetAwaiter().GetResult();
+        _server = RedisServer.StartAsync(AppendFsync).GetAwaiter().GetResult();
         _redis = ConnectionMultiplexer.Connect(_server.ConnectionString);
         _ledger = new RedisBudgetLedger(_redis);
         _memory = new InMemoryBudgetLedger();

@@ -11,11 +11,13 @@ namespace InferenceRouter.TestServer;
 public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _directory;
+    private readonly string _appendFsync;
     private Process? _process;
 
-    private RedisServer(string directory, int port)
+    private RedisServer(string directory, int port, string appendFsync)
     {
         _directory = directory;
+        _appendFsync = appendFsync;
         Port = port;
     }
 
@@ -31,14 +33,15 @@ public sealed class RedisServer : IAsyncDisposable
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
 
     /// <summary>Starts a server in a new temporary directory.</summary>
+    /// <param name="appendFsync">When AOF writes reach the disk: <c>always</c> (every write, the tests' setting) or <c>everysec</c>.</param>
     /// <returns>The running server.</returns>
-    public static async Task<RedisServer> StartAsync()
+    public static async Task<RedisServer> StartAsync(string appendFsync = "always")
     {
         // A free port can be taken by another test between choosing it and binding it: then redis-server exits, and a new port is tried.
         for (int attempt = 1; ; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
-            var server = new RedisServer(directory, FreePort());
+            var server = new RedisServer(directory, FreePort(), appendFsync);
             try
             {
                 await server.RestartAsync();
@@ -67,7 +70,7 @@ public sealed class RedisServer : IAsyncDisposable
         Kill();
         _process = Process.Start(new ProcessStartInfo(Executable ?? throw new InvalidOperationException("redis-server is not on PATH."))
         {
-            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no" },
+            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory, "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "", "--protected-mode", "no" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
