@@ -23,4 +23,13 @@ public sealed class InferenceRouterRedisOptions
 
     /// <summary>Gets the shared cache store's options (<c>InferenceRouter:Redis:Cache</c>).</summary>
     public RedisCacheStoreOptions Cache { get; } = new();
+
+    /// <summary>
+    /// Gets or sets a value indicating whether what quality routing learns is shared too (<see cref="RedisQualitySync"/>, under the
+    /// ledger's key prefix): an outcome recorded on one instance is learned by all. Needs <c>AddQualityRouting()</c>. Default: false (opt in).
+    /// </summary>
+    public bool ShareQuality { get; set; }
+
+    /// <summary>Gets the shared quality state's options (<c>InferenceRouter:Redis:Quality</c>).</summary>
+    public RedisQualitySyncOptions Quality { get; } = new();
 }

@@ -13,7 +13,8 @@ public static class RedisInferenceRouterBuilderExtensions
     /// Makes every app instance share one budget ledger in Redis (<see cref="RedisBudgetLedger"/>): limits hold across the fleet; and,
     /// unless <see cref="InferenceRouterRedisOptions.ShareCache"/> is off, one semantic cache (<see cref="RedisCacheStore"/>, used by
     /// <c>UseSemanticCache()</c>): an answer cached by one instance is a hit on the others; and, when
-    /// <see cref="InferenceRouterRedisOptions.ShareHealth"/> is on, route health (<see cref="RedisRouteHealthSync"/>). The
+    /// <see cref="InferenceRouterRedisOptions.ShareHealth"/> is on, route health (<see cref="RedisRouteHealthSync"/>); and when
+    /// <see cref="InferenceRouterRedisOptions.ShareQuality"/> is on, what quality routing learns (<see cref="RedisQualitySync"/>). The
     /// connection string comes from <paramref name="configure"/>, <c>InferenceRouter:Redis:ConnectionString</c> or
     /// <c>ConnectionStrings:Redis</c>, checked at start. The app starts even when Redis is down (calls then fail closed, within
     /// <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>).
@@ -56,6 +57,7 @@ public static class RedisInferenceRouterBuilderExtensions
             return options.ShareCache ? new RedisCacheStore(sp.GetRequiredService<IConnectionMultiplexer>(), options.Cache, sp.GetService<TimeProvider>()) : null!;
         });
         builder.Services.TryAddSingleton<RedisHealthSharing>();
+        builder.Services.TryAddSingleton<RedisQualitySharing>();
         builder.OnRouterCreated((sp, router) =>
         {
             var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
@@ -63,8 +65,28 @@ public static class RedisInferenceRouterBuilderExtensions
             {
                 sp.GetRequiredService<RedisHealthSharing>().Start(sp.GetRequiredService<IConnectionMultiplexer>(), router, options.Budgets.KeyPrefix);
             }
+
+            if (options.ShareQuality)
+            {
+                var predictor = sp.GetService<QualityPredictor>()
+                    ?? throw new InvalidOperationException("InferenceRouter:Redis:ShareQuality is on but no QualityPredictor is registered: call AddQualityRouting() on the router builder, or turn ShareQuality off.");
+                sp.GetRequiredService<RedisQualitySharing>().Start(() => new RedisQualitySync(
+                    sp.GetRequiredService<IConnectionMultiplexer>(), predictor, options.Budgets.KeyPrefix, options.Quality, sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisQualitySync>>()));
+            }
         });
         return builder;
+    }
+
+    /// <summary>Holds the quality predictor's sharing for the container's lifetime (disposed with it).</summary>
+    internal sealed class RedisQualitySharing : IDisposable
+    {
+        private RedisQualitySync? _sync;
+
+        public RedisQualitySync? Sync => _sync;
+
+        public void Start(Func<RedisQualitySync> create) => _sync ??= create();
+
+        public void Dispose() => _sync?.Dispose();
     }
 
     /// <summary>Holds the router's health sharing for the container's lifetime (disposed with it).</summary>

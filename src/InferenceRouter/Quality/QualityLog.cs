@@ -13,4 +13,7 @@ internal static partial class QualityLog
 
     [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Embedding a prompt for quality prediction failed ({ErrorType}); predicting from the prior")]
     public static partial void EmbeddingFailed(ILogger logger, string errorType, Exception exception);
+
+    [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "An OutcomeRecorded handler failed ({ErrorType}); the outcome counts here but was not shared")]
+    public static partial void OutcomeNotShared(ILogger logger, string errorType, Exception exception);
 }

@@ -192,16 +192,64 @@ public sealed partial class QualityPredictor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prompt);
         CheckOutcome(tier, score);
+        CheckDimensions(embedding.Length);
+        var features = new float[PromptFeatures.Count];
+        PromptFeatures.Extract(prompt, features);
+        Record(features, embedding, tier, score);
+        if (OutcomeRecorded is { } handlers)
+        {
+            try
+            {
+                handlers(new QualityOutcome(features, embedding.ToArray(), tier, score));
+            }
+            catch (Exception e)
+            {
+                // Sharing is best effort: a failing handler never loses the outcome here.
+                QualityLog.OutcomeNotShared(_logger, e.GetType().Name, e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Raised after an outcome is recorded here (not for outcomes applied with <see cref="ApplyOutcome"/>, so sharing never echoes), so
+    /// other instances can learn it too. Raised on the recording thread; handlers must be quick.
+    /// </summary>
+    public event Action<QualityOutcome>? OutcomeRecorded;
+
+    /// <summary>Learns an outcome recorded by another instance, as if recorded here (without raising <see cref="OutcomeRecorded"/>).</summary>
+    /// <param name="outcome">The outcome.</param>
+    /// <returns>False when it cannot count here: another feature version, tier count or embedding size (instances of different versions or settings).</returns>
+    public bool ApplyOutcome(QualityOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (outcome.Features is not { Length: var count } || count != PromptFeatures.Count || outcome.Tier < 0 || outcome.Tier >= TierCount ||
+            !(outcome.Score is >= 0 and <= 1) || outcome.Embedding is null || (outcome.Embedding.Length > 0 && _evidence is { } existing && outcome.Embedding.Length != existing.Dimensions))
+        {
+            return false;
+        }
+
+        Record([.. outcome.Features], outcome.Embedding, outcome.Tier, outcome.Score);  // a copy: the sample keeps the features
+        return true;
+    }
+
+    private void CheckDimensions(int dimensions)
+    {
+        if (dimensions > 0 && _evidence is { } existing && dimensions != existing.Dimensions)
+        {
+            throw new ArgumentException($"The embedding has {dimensions} dimensions; this predictor's evidence has {existing.Dimensions}. Use one embedding model.", "embedding");
+        }
+    }
+
+    private void Record(float[] features, ReadOnlySpan<float> embedding, int tier, double score)
+    {
         bool recalibrate;
         lock (_recordLock)
         {
             if (!embedding.IsEmpty && _evidence is { } existing && embedding.Length != existing.Dimensions)
             {
-                throw new ArgumentException($"The embedding has {embedding.Length} dimensions; this predictor's evidence has {existing.Dimensions}. Use one embedding model.", nameof(embedding));
+                return;  // checked by the callers; a race with the first recorded vector's size ends here
             }
 
-            var features = new float[PromptFeatures.Count];
-            PromptFeatures.Extract(prompt, features);
             _tierCounts[tier] += 1;
             _tierSums[tier] += score;
             double difficulty = Difficulty(features, embedding);

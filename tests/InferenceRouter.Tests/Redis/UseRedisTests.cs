@@ -84,6 +84,44 @@ public class UseRedisTests
         (await alone.GetRequiredService<IChatClient>().GetResponseAsync("What is 2 + 2?")).Text.Should().Be("from alone");
     }
 
+    [RedisFact]
+    public async Task Hosts_with_ShareQuality_learn_each_others_outcomes_and_without_quality_routing_it_is_a_start_error()
+    {
+        await using var server = await RedisServer.StartAsync();
+
+        ServiceProvider Host(bool quality = true)
+        {
+            var services = new ServiceCollection();
+            services.AddInferenceRouter(r =>
+            {
+                r.AddRoute(new RouteDescriptor("small") { QualityTier = 0 }, TestChatClient.Answering("small"))
+                    .AddRoute(new RouteDescriptor("large") { QualityTier = 1 }, TestChatClient.Answering("large"))
+                    .UseRedis(o =>
+                    {
+                        o.ConnectionString = server.ConnectionString;
+                        o.ShareQuality = true;
+                        o.Quality.PollInterval = TimeSpan.FromMilliseconds(50);
+                    });
+                if (quality)
+                {
+                    r.AddQualityRouting();
+                }
+            });
+            return services.BuildServiceProvider();
+        }
+
+        await using var first = Host();
+        await using var second = Host();
+        _ = first.GetRequiredService<IChatClient>();
+        _ = second.GetRequiredService<IChatClient>();
+        await first.GetRequiredService<QualityPredictor>().RecordOutcomeAsync("Prove that there are infinitely many primes.", 0, 0);
+
+        await Eventually.TrueAsync(() => second.GetRequiredService<QualityPredictor>().OutcomeCount == 1, "the second host learned the first host's outcome");
+
+        await using var without = Host(quality: false);
+        without.Invoking(p => p.GetRequiredService<IChatClient>()).Should().Throw<InvalidOperationException>().WithMessage("*ShareQuality*AddQualityRouting()*");
+    }
+
     [Fact]
     public void A_missing_or_bad_connection_string_fails_at_start_saying_where_to_set_it()
     {
