@@ -35,14 +35,17 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     private readonly TimeProvider _time;
     private readonly string _prefix;
     private readonly RedisKey _open;
+    private readonly RedisBudgetTelemetry _telemetry;
 
     /// <summary>Creates the ledger over a connection the app owns (it is not disposed here).</summary>
     /// <param name="redis">The connection.</param>
     /// <param name="options">The options; null for defaults.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default. Instances sharing a ledger need clocks that agree (expiry is judged by the caller's clock).</param>
     /// <param name="logger">Logs failing open and reconciling.</param>
+    /// <param name="meterFactory">Creates the <c>InferenceRouter</c> meter (operations Redis did not answer, fail-open reservations, steps sent after an outage); null for a private one.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public RedisBudgetLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null, ILogger<RedisBudgetLedger>? logger = null)
+    /// <exception cref="InvalidOperationException">The fail-open journal cannot be opened (in use by another ledger, or not writable).</exception>
+    public RedisBudgetLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null, ILogger<RedisBudgetLedger>? logger = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         _options = options ?? new RedisBudgetLedgerOptions();
@@ -57,6 +60,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _prefix = "{" + _options.KeyPrefix + "}";
         _open = _prefix + ":open";
+        _telemetry = new RedisBudgetTelemetry(meterFactory);
         if (_options.FailOpenCap is not null)
         {
             _failOpen = new FailOpenQueue(_options.FailOpenJournalPath, _logger);
@@ -213,6 +217,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
 
             if (charged > 0)
             {
+                _telemetry.Sent(charged);
                 RedisBudgetLog.Reconciled(_logger, charged);
                 Volatile.Write(ref _failingOpen, 0);
             }
@@ -238,6 +243,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         _flushTimer?.Dispose();
         _offline?.Dispose();
         _failOpen?.Dispose();
+        _telemetry.Dispose();
     }
 
     /// <summary>Journals a fail-open step, then tries to send it.</summary>
@@ -305,6 +311,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
             throw new BudgetLedgerUnavailableException($"Redis is unreachable and the fail-open journal could not be written ({e.Message}); the call is refused rather than left unrecorded.", e);
         }
 
+        _telemetry.FailedOpen();
         return reservation;
     }
 
@@ -411,6 +418,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         }
         catch (Exception e) when (e is TimeoutException or RedisException)
         {
+            _telemetry.Unavailable();
             throw new BudgetLedgerUnavailableException($"The Redis budget ledger did not answer within {_options.OperationTimeout.TotalMilliseconds:F0} ms ({e.GetType().Name}: {e.Message}); the call is refused rather than left unbudgeted.", e);
         }
     }

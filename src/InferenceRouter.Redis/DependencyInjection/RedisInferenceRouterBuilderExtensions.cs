@@ -49,7 +49,8 @@ public static class RedisInferenceRouterBuilderExtensions
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.Budgets,
             sp.GetService<TimeProvider>(),
-            sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisBudgetLedger>>())));
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisBudgetLedger>>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>())));
         builder.Services.TryAddSingleton<ICacheStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;

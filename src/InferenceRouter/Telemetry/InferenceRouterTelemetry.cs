@@ -54,4 +54,13 @@ public static class InferenceRouterTelemetry
 
     /// <summary>Counter: recorded outcomes by tier.</summary>
     public const string QualityOutcomesInstrument = "inference_router.quality.outcomes";
+
+    /// <summary>Counter: shared-ledger operations (reserve, settle, release, sending fail-open steps) that Redis did not answer in time.</summary>
+    public const string LedgerUnavailableInstrument = "inference_router.budget.ledger_unavailable";
+
+    /// <summary>Counter: reservations admitted by the capped local ledger while the shared ledger was unreachable (fail open).</summary>
+    public const string FailOpenReservationsInstrument = "inference_router.budget.fail_open_reservations";
+
+    /// <summary>Counter: fail-open steps (reservations, settlements, releases) sent to the shared ledger once it answered again.</summary>
+    public const string FailOpenSentInstrument = "inference_router.budget.fail_open_sent";
 }

@@ -1,4 +1,7 @@
+using System.Diagnostics.Metrics;
 using InferenceRouter.TestServer;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
@@ -182,7 +185,11 @@ public class RedisBudgetLedgerTests
     {
         await using var server = await RedisServer.StartAsync();
         using var redis = await server.ConnectAsync();
-        using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { FailOpenCap = 1m, OperationTimeout = TimeSpan.FromMilliseconds(300) });
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        using var unavailable = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.LedgerUnavailableInstrument);
+        using var failedOpen = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.FailOpenReservationsInstrument);
+        using var sent = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.FailOpenSentInstrument);
+        using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { FailOpenCap = 1m, OperationTimeout = TimeSpan.FromMilliseconds(300) }, meterFactory: meters);
         BudgetAccount[] accounts = [Account("tenant", 10m, "acme")];
         await ledger.SettleAsync(await ledger.ReserveAsync(accounts, 2m, DateTimeOffset.UtcNow.AddMinutes(5)), 1.5m);
 
@@ -196,6 +203,8 @@ public class RedisBudgetLedgerTests
         released.IsGranted.Should().BeTrue();
         (await ledger.ReleaseAsync(released)).Should().BeTrue();
         ledger.PendingOfflineCharges.Should().Be(4, "two reservations, a settlement and a release wait for Redis");
+        failedOpen.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(2, "two reservations were admitted locally (the third was over the cap)");
+        unavailable.GetMeasurementSnapshot().Sum(m => m.Value).Should().BeGreaterThanOrEqualTo(3, "each reserve first waited for Redis in vain");
 
         await server.RestartAsync();
         await Eventually.TrueAsync(async () =>
@@ -213,6 +222,7 @@ public class RedisBudgetLedgerTests
         await ledger.ChargeOfflineSpendAsync();
         (await SpentAsync(ledger, "tenant")).Should().Be(2.0m, "1.50 settled online + 0.50 settled offline, each charged once; the release charged nothing");
         (await ledger.GetBalancesAsync()).Should().OnlyContain(b => b.Reserved == 0, "the offline reservations reached Redis already finished");
+        sent.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(4, "each step was sent once");
         (await ledger.ReserveAsync(accounts, 1m, DateTimeOffset.UtcNow.AddMinutes(5))).IsGranted.Should().BeTrue("back online, the shared limit applies again");
     }
 }
