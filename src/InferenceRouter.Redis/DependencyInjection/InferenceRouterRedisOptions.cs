@@ -9,6 +9,13 @@ public sealed class InferenceRouterRedisOptions
     /// <summary>Gets or sets the StackExchange.Redis connection string; when unset, <c>ConnectionStrings:Redis</c> from the app's configuration.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// Gets or sets a connection string for the shared cache's own Redis, or null to use <see cref="ConnectionString"/>. The ledger
+    /// needs <c>maxmemory-policy noeviction</c> and the eviction policy is per Redis server, so a cache that should evict (e.g.
+    /// <c>allkeys-lru</c>) belongs on another server.
+    /// </summary>
+    public string? CacheConnectionString { get; set; }
+
     /// <summary>Gets the shared budget ledger's options (<c>InferenceRouter:Redis:Budgets</c>).</summary>
     public RedisBudgetLedgerOptions Budgets { get; } = new();
 

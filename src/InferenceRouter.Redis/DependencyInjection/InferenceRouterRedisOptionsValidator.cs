@@ -26,6 +26,18 @@ internal sealed class InferenceRouterRedisOptionsValidator : IValidateOptions<In
             }
         }
 
+        if (options.CacheConnectionString is { } cache)
+        {
+            try
+            {
+                ConfigurationOptions.Parse(cache);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"Redis:CacheConnectionString is not a StackExchange.Redis connection string ({e.Message}); remove it to keep the cache on ConnectionString's server.");
+            }
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -39,12 +39,8 @@ public static class RedisInferenceRouterBuilderExtensions
 
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceRouterRedisOptions>, InferenceRouterRedisOptionsValidator>());
-        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp =>
-        {
-            var redis = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.ConnectionString!);
-            redis.AbortOnConnectFail = false;  // start without Redis; operations fail closed until it is back
-            return ConnectionMultiplexer.Connect(redis);
-        });
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.ConnectionString!));
+        builder.Services.TryAddSingleton<RedisCacheConnection>();
         builder.Services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.Budgets,
@@ -55,7 +51,7 @@ public static class RedisInferenceRouterBuilderExtensions
         {
             var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
             // Not shared: no store from DI, so UseSemanticCache() makes its own in-memory one with its own size limits.
-            return options.ShareCache ? new RedisCacheStore(sp.GetRequiredService<IConnectionMultiplexer>(), options.Cache, sp.GetService<TimeProvider>()) : null!;
+            return options.ShareCache ? new RedisCacheStore(sp.GetRequiredService<RedisCacheConnection>().Connection, options.Cache, sp.GetService<TimeProvider>()) : null!;
         });
         builder.Services.TryAddSingleton<RedisHealthSharing>();
         builder.Services.TryAddSingleton<RedisQualitySharing>();
@@ -76,6 +72,23 @@ public static class RedisInferenceRouterBuilderExtensions
             }
         });
         return builder;
+    }
+
+    private static ConnectionMultiplexer Connect(string connectionString)
+    {
+        var redis = ConfigurationOptions.Parse(connectionString);
+        redis.AbortOnConnectFail = false;  // start without Redis; operations fail closed until it is back
+        return ConnectionMultiplexer.Connect(redis);
+    }
+
+    /// <summary>The shared cache's connection: its own when <see cref="InferenceRouterRedisOptions.CacheConnectionString"/> is set (disposed with the container), else the app's.</summary>
+    internal sealed class RedisCacheConnection(IServiceProvider services, IOptions<InferenceRouterRedisOptions> options) : IDisposable
+    {
+        private readonly ConnectionMultiplexer? _own = options.Value.CacheConnectionString is { } cache ? Connect(cache) : null;
+
+        public IConnectionMultiplexer Connection => _own ?? services.GetRequiredService<IConnectionMultiplexer>();
+
+        public void Dispose() => _own?.Dispose();
     }
 
     /// <summary>Holds the quality predictor's sharing for the container's lifetime (disposed with it).</summary>

@@ -99,6 +99,25 @@ public class RedisCacheStoreTests(EmbeddingFixture embeddings)
     }
 
     [RedisFact]
+    public async Task When_a_noeviction_redis_is_full_new_entries_stay_local_and_nothing_fails()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var redisA = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true");
+        using var redisB = await server.ConnectAsync();
+        using var a = new RedisCacheStore(redisA);
+        using var b = new RedisCacheStore(redisB);
+        await redisA.GetServers().Single().ConfigSetAsync("maxmemory-policy", "noeviction");
+        await redisA.GetServers().Single().ConfigSetAsync("maxmemory", "1");
+        var entry = new CacheEntry("full", "p", "q", null, new CachedChatResponse([new CachedMessage("assistant", "a")], null, null, null, null), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+
+        await a.SetAsync(entry);
+
+        (await a.GetAsync("full")).Should().NotBeNull("Redis refused it (OOM), so it stays on the instance that stored it");
+        (await b.GetAsync("full")).Should().BeNull("it was never shared");
+        (await redisB.GetDatabase().KeyExistsAsync("{inference-router}:c:full")).Should().BeFalse();
+    }
+
+    [RedisFact]
     public async Task When_redis_is_down_the_cache_is_a_miss_never_a_failed_call()
     {
         await using var server = await RedisServer.StartAsync();

@@ -85,6 +85,41 @@ public class UseRedisTests
     }
 
     [RedisFact]
+    public async Task With_CacheConnectionString_the_cache_lives_on_its_own_server_and_the_ledger_stays_on_the_main_one()
+    {
+        await using var ledgerServer = await RedisServer.StartAsync();
+        await using var cacheServer = await RedisServer.StartAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["InferenceRouter:Redis:ConnectionString"] = ledgerServer.ConnectionString,
+            ["InferenceRouter:Redis:CacheConnectionString"] = cacheServer.ConnectionString,
+            ["InferenceRouter:Budgets:UseDefaultPriceCatalog"] = "false",
+            ["InferenceRouter:Budgets:Prices:test-model:InputPerMillion"] = "1",
+            ["InferenceRouter:Budgets:Prices:test-model:OutputPerMillion"] = "1",
+            ["InferenceRouter:Budgets:Limits:0:Scope"] = "Tenant",
+            ["InferenceRouter:Budgets:Limits:0:Amount"] = "10",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddInferenceRouter(configuration.GetSection("InferenceRouter"), r => r
+                .AddRoute(new RouteDescriptor("only") { ModelId = "test-model", MaxOutputTokens = 10 }, TestChatClient.Answering("ok"))
+                .UseRedis())
+            .UseSemanticCache()
+            .UseBudgets();
+        await using (var provider = services.BuildServiceProvider())
+        {
+            await provider.GetRequiredService<IChatClient>().GetResponseAsync("What is 2 + 2?", new ChatOptions().ForTenant("acme"));
+        }
+
+        using var ledger = await ledgerServer.ConnectAsync();
+        using var cache = await cacheServer.ConnectAsync();
+        ledger.GetServers().Single().Keys(pattern: "*:a:*").Should().NotBeEmpty("the budget was charged on the main server");
+        ledger.GetServers().Single().Keys(pattern: "*:c:*").Should().BeEmpty();
+        cache.GetServers().Single().Keys(pattern: "*:c:*").Should().ContainSingle("the answer was cached on the cache's server");
+        cache.GetServers().Single().Keys(pattern: "*:a:*").Should().BeEmpty();
+    }
+
+    [RedisFact]
     public async Task Hosts_with_ShareQuality_learn_each_others_outcomes_and_without_quality_routing_it_is_a_start_error()
     {
         await using var server = await RedisServer.StartAsync();
