@@ -12,12 +12,14 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly string _appendFsync;
+    private readonly bool _cluster;
     private Process? _process;
 
-    private RedisServer(string directory, int port, string appendFsync)
+    private RedisServer(string directory, int port, string appendFsync, bool cluster)
     {
         _directory = directory;
         _appendFsync = appendFsync;
+        _cluster = cluster;
         Port = port;
     }
 
@@ -34,14 +36,15 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>Starts a server in a new temporary directory.</summary>
     /// <param name="appendFsync">When AOF writes reach the disk: <c>always</c> (every write, the tests' setting) or <c>everysec</c>.</param>
+    /// <param name="cluster">Whether to run as a one-node Redis Cluster holding every slot (keys then follow Cluster's rules).</param>
     /// <returns>The running server.</returns>
-    public static async Task<RedisServer> StartAsync(string appendFsync = "always")
+    public static async Task<RedisServer> StartAsync(string appendFsync = "always", bool cluster = false)
     {
         // A free port can be taken by another test between choosing it and binding it: then redis-server exits, and a new port is tried.
         for (int attempt = 1; ; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
-            var server = new RedisServer(directory, FreePort(), appendFsync);
+            var server = new RedisServer(directory, FreePort(), appendFsync, cluster);
             try
             {
                 await server.RestartAsync();
@@ -68,12 +71,21 @@ public sealed class RedisServer : IAsyncDisposable
     public async Task RestartAsync()
     {
         Kill();
-        _process = Process.Start(new ProcessStartInfo(Executable ?? throw new InvalidOperationException("redis-server is not on PATH."))
+        var start = new ProcessStartInfo(Executable ?? throw new InvalidOperationException("redis-server is not on PATH."))
         {
             ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory, "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "", "--protected-mode", "no" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        })!;
+        };
+        if (_cluster)
+        {
+            foreach (var argument in new[] { "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         for (int attempt = 0; attempt < 100; attempt++)
@@ -93,6 +105,11 @@ public sealed class RedisServer : IAsyncDisposable
                 int read = await stream.ReadAsync(buffer);
                 if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal) && !Exited)
                 {
+                    if (_cluster)
+                    {
+                        await ClaimAllSlotsAsync(stream);
+                    }
+
                     return;
                 }
             }
@@ -104,6 +121,27 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"redis-server did not answer on port {Port}.");
+    }
+
+    /// <summary>Makes this node a whole Cluster (every slot; kept in nodes.conf across restarts) and waits until it is ready.</summary>
+    private static async Task ClaimAllSlotsAsync(NetworkStream stream)
+    {
+        var buffer = new byte[4096];
+        await stream.WriteAsync("CLUSTER ADDSLOTSRANGE 0 16383\r\n"u8.ToArray());
+        _ = await stream.ReadAsync(buffer);  // +OK, or an error after a restart (the slots are already this node's)
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            await stream.WriteAsync("CLUSTER INFO\r\n"u8.ToArray());
+            int read = await stream.ReadAsync(buffer);
+            if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).Contains("cluster_state:ok", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException("The one-node Redis Cluster did not become ready.");
     }
 
     /// <summary>Kills the server and deletes its directory.</summary>

@@ -356,8 +356,13 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     {
         await ChargeExpiredAsync(cancellationToken).ConfigureAwait(false);
         var balances = new List<BudgetAccountBalance>();
-        var server = _database.Multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)
-            ?? throw new BudgetLedgerUnavailableException("No connected Redis primary to list budget accounts from.");
+        // The server that owns the prefix's hash slot: on a Cluster, the one shard that holds the whole ledger.
+        var server = _database.Multiplexer.GetServer(_open);
+        if (!server.IsConnected)
+        {
+            throw new BudgetLedgerUnavailableException($"The Redis server holding the budget ledger ({server.EndPoint}) is not connected; balances cannot be listed.");
+        }
+
         await foreach (var key in server.KeysAsync(_database.Database, _prefix + ":a:*", pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             if (((string)key!).EndsWith(":s", StringComparison.Ordinal))

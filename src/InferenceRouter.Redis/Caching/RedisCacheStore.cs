@@ -131,8 +131,18 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     /// <inheritdoc/>
     public async IAsyncEnumerable<CacheEntry> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var server = _database.Multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica);
-        if (server is null)
+        // The server that owns the prefix's hash slot: on a Cluster, the one shard that holds every entry.
+        IServer server;
+        try
+        {
+            server = _database.Multiplexer.GetServer(EntryKey(string.Empty));
+        }
+        catch (RedisException)
+        {
+            yield break;
+        }
+
+        if (!server.IsConnected)
         {
             yield break;
         }
