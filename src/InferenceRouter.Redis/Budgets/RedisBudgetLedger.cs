@@ -146,7 +146,18 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
             return settled;
         }
 
-        var result = await FinishAsync(reservation, BudgetUnits.From(cost), cancellationToken).ConfigureAwait(false);
+        RedisResult[] result;
+        try
+        {
+            result = await FinishAsync(reservation, BudgetUnits.From(cost), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BudgetLedgerUnavailableException) when (_failOpen is not null)
+        {
+            // Failing open: the real cost is journaled and replaces the reservation's expiry charge once Redis answers.
+            Record(new FailOpenRecord(reservation.Id, [.. reservation.Accounts], reservation.Amount, reservation.ExpiresAt, Cost: cost));
+            return new BudgetSettlement(true, []);
+        }
+
         if ((int)result[0] == 0)
         {
             return new BudgetSettlement(false, []);
@@ -166,7 +177,15 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     {
         if (reservation is not OfflineReservation offline)
         {
-            return (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+            try
+            {
+                return (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+            }
+            catch (BudgetLedgerUnavailableException) when (_failOpen is not null)
+            {
+                Record(new FailOpenRecord(reservation.Id, [.. reservation.Accounts], reservation.Amount, reservation.ExpiresAt, Released: true));
+                return true;
+            }
         }
 
         bool released = await offline.Ledger.ReleaseAsync(offline.Inner, cancellationToken).ConfigureAwait(false);

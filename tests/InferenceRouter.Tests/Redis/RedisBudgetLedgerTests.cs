@@ -192,8 +192,10 @@ public class RedisBudgetLedgerTests
         using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { FailOpenCap = 1m, OperationTimeout = TimeSpan.FromMilliseconds(300) }, meterFactory: meters);
         BudgetAccount[] accounts = [Account("tenant", 10m, "acme")];
         await ledger.SettleAsync(await ledger.ReserveAsync(accounts, 2m, DateTimeOffset.UtcNow.AddMinutes(5)), 1.5m);
+        var madeOnline = await ledger.ReserveAsync(accounts, 1m, DateTimeOffset.UtcNow.AddMinutes(5));
 
         server.Kill();
+        (await ledger.SettleAsync(madeOnline, 0.3m)).Applied.Should().BeTrue("a settlement Redis cannot take now is journaled for it");
         var offline = await ledger.ReserveAsync(accounts, 0.6m, DateTimeOffset.UtcNow.AddMinutes(5));
         offline.IsGranted.Should().BeTrue("fail open: the local ledger admits up to the cap");
         (await ledger.ReserveAsync(accounts, 0.6m, DateTimeOffset.UtcNow.AddMinutes(5))).IsGranted.Should().BeFalse("0.6 + 0.6 is over the 1.00 cap, whatever the shared limit");
@@ -202,9 +204,9 @@ public class RedisBudgetLedgerTests
         var released = await ledger.ReserveAsync(accounts, 0.4m, DateTimeOffset.UtcNow.AddMinutes(5));
         released.IsGranted.Should().BeTrue();
         (await ledger.ReleaseAsync(released)).Should().BeTrue();
-        ledger.PendingOfflineCharges.Should().Be(4, "two reservations, a settlement and a release wait for Redis");
+        ledger.PendingOfflineCharges.Should().Be(5, "two reservations, two settlements and a release wait for Redis");
         failedOpen.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(2, "two reservations were admitted locally (the third was over the cap)");
-        unavailable.GetMeasurementSnapshot().Sum(m => m.Value).Should().BeGreaterThanOrEqualTo(3, "each reserve first waited for Redis in vain");
+        unavailable.GetMeasurementSnapshot().Sum(m => m.Value).Should().BeGreaterThanOrEqualTo(4, "the settle and each reserve first waited for Redis in vain");
 
         await server.RestartAsync();
         await Eventually.TrueAsync(async () =>
@@ -220,9 +222,9 @@ public class RedisBudgetLedgerTests
             return ledger.PendingOfflineCharges == 0;
         }, "the offline settlement reached Redis");
         await ledger.ChargeOfflineSpendAsync();
-        (await SpentAsync(ledger, "tenant")).Should().Be(2.0m, "1.50 settled online + 0.50 settled offline, each charged once; the release charged nothing");
+        (await SpentAsync(ledger, "tenant")).Should().Be(2.3m, "1.50 settled online + 0.30 settled while down (not the 1.00 it held) + 0.50 settled offline, each charged once; the release charged nothing");
         (await ledger.GetBalancesAsync()).Should().OnlyContain(b => b.Reserved == 0, "the offline reservations reached Redis already finished");
-        sent.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(4, "each step was sent once");
+        sent.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(5, "each step was sent once");
         (await ledger.ReserveAsync(accounts, 1m, DateTimeOffset.UtcNow.AddMinutes(5))).IsGranted.Should().BeTrue("back online, the shared limit applies again");
     }
 }

@@ -111,17 +111,27 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
     }
 
     [RedisFact]
-    public async Task With_redis_down_outcomes_count_locally_and_recording_never_fails()
+    public async Task With_redis_down_recording_still_counts_locally_and_sharing_resumes_when_it_is_back()
     {
         await using var server = await RedisServer.StartAsync();
-        using var redis = await server.ConnectAsync();
-        using var predictor = Predictor();
-        using var sync = new RedisQualitySync(redis, predictor, "quality-down");
+        using var redisA = await server.ConnectAsync();
+        using var redisB = await server.ConnectAsync();
+        var options = new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) };
+        using var a = Predictor();
+        using var b = Predictor();
+        using var syncA = new RedisQualitySync(redisA, a, "quality-down", options);
+        using var syncB = new RedisQualitySync(redisB, b, "quality-down", options);
+        await Task.WhenAll(syncA.CaughtUp, syncB.CaughtUp);
         server.Kill();
 
-        await predictor.RecordOutcomeAsync(Hard[0], 0, 0);
+        await a.RecordOutcomeAsync(Hard[0], 0, 0);
+        a.OutcomeCount.Should().Be(1, "recording never waits on Redis, nor fails with it");
 
-        predictor.OutcomeCount.Should().Be(1);
+        await server.RestartAsync();
+        await Eventually.TrueAsync(() => redisA.IsConnected && redisB.IsConnected, "both instances reconnected");
+        await a.RecordOutcomeAsync(Hard[1], 0, 0);
+        await Eventually.TrueAsync(() => b.OutcomeCount >= 1, "B's reads recovered and it learned what A recorded after the outage");
+        a.OutcomeCount.Should().Be(2);
     }
 
     [Fact]
