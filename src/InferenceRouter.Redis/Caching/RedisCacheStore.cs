@@ -15,6 +15,7 @@ namespace InferenceRouter;
 /// <remarks>
 /// Reads are served from the local copy (no round trip on a hit); an entry not seen yet is read from Redis. Every Redis operation is
 /// bounded by <see cref="RedisCacheStoreOptions.OperationTimeout"/>, and a failure is a miss or an unstored answer, never a failed call.
+/// An entry of a call kept on the device (<see cref="CacheEntry.KeepOnDevice"/>) stays on this instance: it is never written or announced.
 /// Thread-safe.
 /// </remarks>
 public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
@@ -247,9 +248,9 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     private async ValueTask WriteAsync(CacheEntry entry, string change, CancellationToken cancellationToken)
     {
         var ttl = entry.ExpiresAt - _time.GetUtcNow();
-        if (ttl <= TimeSpan.Zero)
+        if (ttl <= TimeSpan.Zero || entry.KeepOnDevice)
         {
-            return;
+            return;  // a call kept on the device: its question and answer stay on this instance
         }
 
         try

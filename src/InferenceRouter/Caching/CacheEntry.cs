@@ -72,6 +72,12 @@ public sealed class CacheEntry
     /// <summary>Gets the answering route's configured model id.</summary>
     public string? RouteModelId { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether the call was kept on the device (<c>KeepOnDevice()</c>): a store shared with other machines
+    /// (<see cref="ISharedCacheStore"/>) keeps such an entry on this instance only, so its question and answer never leave it.
+    /// </summary>
+    public bool KeepOnDevice { get; init; }
+
     /// <summary>Gets an estimate of the memory the entry holds (its text, its vector and its index slot), which stores bound.</summary>
     public long EstimatedBytes { get; }
 

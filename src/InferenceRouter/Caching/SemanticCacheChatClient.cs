@@ -367,7 +367,10 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
 
         var now = _time.GetUtcNow();
-        var entry = new CacheEntry(request.Key, request.Partition, request.Prompt, vector, response, now, now + _options.TimeToLive, info?.Route, info?.RouteModelId);
+        var entry = new CacheEntry(request.Key, request.Partition, request.Prompt, vector, response, now, now + _options.TimeToLive, info?.Route, info?.RouteModelId)
+        {
+            KeepOnDevice = request.LocalOnly,
+        };
         try
         {
             // Indexed first, so an eviction during the store (EntryRemoved) finds the vector to remove and none is left dangling.

@@ -85,6 +85,36 @@ public class UseRedisTests
     }
 
     [RedisFact]
+    public async Task An_answer_to_a_call_kept_on_the_device_is_cached_on_its_instance_only_and_never_written_to_redis()
+    {
+        await using var server = await RedisServer.StartAsync();
+
+        ServiceProvider Host(string name)
+        {
+            var services = new ServiceCollection();
+            services.AddInferenceRouter(r => r
+                    .AddRoute(new RouteDescriptor("local") { IsLocal = true }, TestChatClient.Answering("from " + name))
+                    .UseRedis(o => o.ConnectionString = server.ConnectionString))
+                .UseSemanticCache();
+            return services.BuildServiceProvider();
+        }
+
+        await using var first = Host("first");
+        await using var second = Host("second");
+        var privateCall = new ChatOptions().KeepOnDevice();
+        (await first.GetRequiredService<IChatClient>().GetResponseAsync("My diagnosis is private. What now?", privateCall)).Text.Should().Be("from first");
+
+        var again = await first.GetRequiredService<IChatClient>().GetResponseAsync("My diagnosis is private. What now?", privateCall);
+        again.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact, "the instance that answered still caches it");
+        (await second.GetRequiredService<IChatClient>().GetResponseAsync("My diagnosis is private. What now?", privateCall)).Text.Should().Be("from second", "it was never shared");
+        using var redis = await server.ConnectAsync();
+        redis.GetServers().Single().Keys(pattern: "*:c:*").Should().BeEmpty("neither the question nor the answer reached Redis");
+
+        (await first.GetRequiredService<IChatClient>().GetResponseAsync("What is 2 + 2?")).Text.Should().Be("from first");
+        redis.GetServers().Single().Keys(pattern: "*:c:*").Should().ContainSingle("an ordinary call is shared as usual");
+    }
+
+    [RedisFact]
     public async Task With_CacheConnectionString_the_cache_lives_on_its_own_server_and_the_ledger_stays_on_the_main_one()
     {
         await using var ledgerServer = await RedisServer.StartAsync();
