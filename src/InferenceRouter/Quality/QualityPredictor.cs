@@ -154,12 +154,8 @@ public sealed partial class QualityPredictor : IDisposable
     /// <param name="cancellationToken">Cancels the embedding.</param>
     /// <returns>A task that completes when the outcome counts.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="tier"/> or <paramref name="score"/> is out of range.</exception>
-    public async Task RecordOutcomeAsync(string prompt, int tier, double score, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(prompt);
-        CheckOutcome(tier, score);
-        RecordOutcome(prompt, await EmbedAsync(prompt, cancellationToken).ConfigureAwait(false), tier, score);
-    }
+    public Task RecordOutcomeAsync(string prompt, int tier, double score, CancellationToken cancellationToken = default) =>
+        RecordAsync(prompt, tier, score, share: true, cancellationToken);
 
     /// <summary>Records how well the route that produced <paramref name="response"/> answered <paramref name="messages"/>.</summary>
     /// <param name="messages">The conversation sent.</param>
@@ -180,7 +176,7 @@ public sealed partial class QualityPredictor : IDisposable
                 : $"The response's route '{info?.Route ?? "(none)"}' declares no QualityTier; set RouteDescriptor.QualityTier (or Routes:<name>:QualityTier) or record with RecordOutcomeAsync(prompt, tier, score).");
         }
 
-        return RecordOutcomeAsync(PromptOf(messages), tier, score, cancellationToken);
+        return RecordAsync(PromptOf(messages), tier, score, share: !info.KeptOnDevice, cancellationToken);
     }
 
     /// <summary>Records an outcome with a vector the caller already has (empty: it moves the tier's mean only).</summary>
@@ -188,7 +184,17 @@ public sealed partial class QualityPredictor : IDisposable
     /// <param name="embedding">Its embedding, or empty.</param>
     /// <param name="tier">The tier that answered.</param>
     /// <param name="score">In [0, 1].</param>
-    public void RecordOutcome(string prompt, ReadOnlySpan<float> embedding, int tier, double score)
+    public void RecordOutcome(string prompt, ReadOnlySpan<float> embedding, int tier, double score) => RecordOutcome(prompt, embedding, tier, score, share: true);
+
+    private async Task RecordAsync(string prompt, int tier, double score, bool share, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        CheckOutcome(tier, score);
+        RecordOutcome(prompt, await EmbedAsync(prompt, cancellationToken).ConfigureAwait(false), tier, score, share);
+    }
+
+    /// <summary>Records an outcome; raises <see cref="OutcomeRecorded"/> unless it must stay here (a call kept on the device).</summary>
+    private void RecordOutcome(string prompt, ReadOnlySpan<float> embedding, int tier, double score, bool share)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         CheckOutcome(tier, score);
@@ -196,7 +202,7 @@ public sealed partial class QualityPredictor : IDisposable
         var features = new float[PromptFeatures.Count];
         PromptFeatures.Extract(prompt, features);
         Record(features, embedding, tier, score);
-        if (OutcomeRecorded is { } handlers)
+        if (share && OutcomeRecorded is { } handlers)
         {
             try
             {
@@ -211,8 +217,9 @@ public sealed partial class QualityPredictor : IDisposable
     }
 
     /// <summary>
-    /// Raised after an outcome is recorded here (not for outcomes applied with <see cref="ApplyOutcome"/>, so sharing never echoes), so
-    /// other instances can learn it too. Raised on the recording thread; handlers must be quick.
+    /// Raised after an outcome is recorded here, so other instances can learn it too: not for outcomes applied with
+    /// <see cref="ApplyOutcome"/> (sharing never echoes), nor for a response to a call kept on the device (<see cref="RoutingInfo.KeptOnDevice"/>).
+    /// Raised on the recording thread; handlers must be quick.
     /// </summary>
     public event Action<QualityOutcome>? OutcomeRecorded;
 

@@ -21,7 +21,8 @@ public sealed partial class RouterChatClient
     {
         var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
-        bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
+        bool keptOnDevice = selection.Hints.LocalOnly;  // read now: the selection goes back to the pool before the answer is wrapped
+        bool offlinePlacement = selection.PlacedOffline && !keptOnDevice;
         var skipped = selection.Skipped; // the selection goes back to the pool; the list goes with the call
         using var activity = RouterTelemetry.StartCall(streaming: false);
         var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.For(this));
@@ -46,7 +47,7 @@ public sealed partial class RouterChatClient
         result.Cancellation?.Return();
         NoteConnectivity(winner.Attempts, result.Route);
         var response = result.Value!;
-        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement), skipped);
+        var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement), skipped, keptOnDevice);
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
         if (result.Budget is { } budget)
         {
@@ -68,7 +69,8 @@ public sealed partial class RouterChatClient
     {
         var selection = Select(messages, options, streaming: true, explain: false, out var policy, out bool stripHints);
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
-        bool offlinePlacement = selection.PlacedOffline && !selection.Hints.LocalOnly;
+        bool keptOnDevice = selection.Hints.LocalOnly;  // read now: the selection goes back to the pool before the answer is wrapped
+        bool offlinePlacement = selection.PlacedOffline && !keptOnDevice;
         var skipped = selection.Skipped;
 
         // The call's span covers the whole stream, but must not become the consumer's current activity between updates.
@@ -165,7 +167,7 @@ public sealed partial class RouterChatClient
             }
 
             completed = true;
-            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement), skipped);
+            var info = new RoutingInfo(route, modelId, winner.Attempts, winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement), skipped, keptOnDevice);
             activity?.SetTag("inference_router.route", info.Route).SetTag("gen_ai.response.model", info.ModelId).SetTag("inference_router.attempts", winner.Attempts.Length);
             var last = new ChatResponseUpdate
             {

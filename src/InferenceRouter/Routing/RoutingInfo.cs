@@ -4,8 +4,9 @@ namespace InferenceRouter;
 /// <remarks>Read it with <see cref="RoutingInfoExtensions.GetRoutingInfo(Microsoft.Extensions.AI.ChatResponse)"/>; for streams it rides on the last update.</remarks>
 public sealed class RoutingInfo
 {
-    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken, bool isFallback = false, IReadOnlyList<RouteExclusion>? skipped = null)
+    internal RoutingInfo(ChatRoute route, string? modelId, IReadOnlyList<RouteAttempt> attempts, bool hedged, TimeSpan? timeToFirstToken, bool isFallback = false, IReadOnlyList<RouteExclusion>? skipped = null, bool keptOnDevice = false)
     {
+        KeptOnDevice = keptOnDevice;
         Skipped = skipped ?? [];
         IsFallback = isFallback;
         RouteModelId = route.Descriptor.ModelId;
@@ -30,6 +31,12 @@ public sealed class RoutingInfo
         CacheHit = tier;
         Similarity = similarity;
     }
+
+    /// <summary>
+    /// Gets a value indicating whether the call was kept on the device (<c>KeepOnDevice()</c>): what is learned from it (a quality
+    /// outcome recorded with this response) stays on this instance too.
+    /// </summary>
+    public bool KeptOnDevice { get; }
 
     /// <summary>Gets which cache tier answered, or <see langword="null"/> when a route did (no route was called on a hit).</summary>
     public CacheTier? CacheHit { get; }

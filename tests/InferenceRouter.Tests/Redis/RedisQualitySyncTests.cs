@@ -134,6 +134,35 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
         a.OutcomeCount.Should().Be(2);
     }
 
+    [RedisFact]
+    public async Task An_outcome_of_a_call_kept_on_the_device_is_learned_only_where_it_was_recorded()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var redisA = await server.ConnectAsync();
+        using var redisB = await server.ConnectAsync();
+        var options = new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) };
+        using var a = Predictor();
+        using var b = Predictor();
+        using var syncA = new RedisQualitySync(redisA, a, "quality-private", options);
+        using var syncB = new RedisQualitySync(redisB, b, "quality-private", options);
+        using var router = new RouterChatClient([
+            new ChatRoute(new RouteDescriptor("on-device") { IsLocal = true, QualityTier = 0 }, TestChatClient.Answering("local")),
+            new ChatRoute(new RouteDescriptor("cloud") { QualityTier = 1 }, TestChatClient.Answering("cloud"))]);
+        List<ChatMessage> privateQuestion = [new(ChatRole.User, "Prove that my salary of 93,000 is below the median.")];
+        List<ChatMessage> ordinary = [new(ChatRole.User, Hard[0])];
+
+        var kept = await router.GetResponseAsync(privateQuestion, new ChatOptions().KeepOnDevice());
+        kept.GetRoutingInfo()!.KeptOnDevice.Should().BeTrue();
+        await a.RecordOutcomeAsync(privateQuestion, kept, 0);
+        var shared = await router.GetResponseAsync(ordinary);
+        shared.GetRoutingInfo()!.KeptOnDevice.Should().BeFalse();
+        await a.RecordOutcomeAsync(ordinary, shared, 1);
+
+        await Eventually.TrueAsync(() => b.OutcomeCount == 1, "B learned the ordinary outcome");
+        a.OutcomeCount.Should().Be(2, "A learned both");
+        (await redisA.GetDatabase().StreamLengthAsync("{quality-private}:quality-outcomes")).Should().Be(1, "the private call's embedding never reached Redis");
+    }
+
     [Fact]
     public void Shared_outcomes_of_another_version_or_setup_are_ignored_not_misread()
     {
