@@ -96,8 +96,6 @@ public static class RedisInferenceRouterBuilderExtensions
     {
         private RedisQualitySync? _sync;
 
-        public RedisQualitySync? Sync => _sync;
-
         public void Start(Func<RedisQualitySync> create) => _sync ??= create();
 
         public void Dispose() => _sync?.Dispose();

@@ -1,6 +1,7 @@
 using InferenceRouter.Tests.Caching;
 using InferenceRouter.TestServer;
 using Microsoft.Extensions.AI;
+using StackExchange.Redis;
 
 namespace InferenceRouter.Tests.Redis;
 
@@ -31,17 +32,23 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
     private QualityPredictor Predictor(string? statePath = null) =>
         new(new QualityPredictorOptions { StatePath = statePath }, embeddings.Generator);
 
+    /// <summary>One app instance: its own connection, a fresh predictor, and its sync reading every 50 ms.</summary>
+    private async Task<Instance> StartAsync(RedisServer server, string prefix)
+    {
+        var redis = await server.ConnectAsync();
+        var predictor = Predictor();
+        return new Instance(redis, predictor, new RedisQualitySync(redis, predictor, prefix, new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) }));
+    }
+
     [RedisFact]
     public async Task An_outcome_recorded_on_one_instance_is_learned_by_the_others_and_by_one_started_later_and_they_decide_alike()
     {
         await using var server = await RedisServer.StartAsync();
-        using var redisA = await server.ConnectAsync();
-        using var redisB = await server.ConnectAsync();
         string prefix = "quality-" + Guid.NewGuid().ToString("N")[..8];
-        using var a = Predictor();
-        using var b = Predictor();
-        using var syncA = new RedisQualitySync(redisA, a, prefix, new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
-        using var syncB = new RedisQualitySync(redisB, b, prefix, new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+        using var instanceA = await StartAsync(server, prefix);
+        using var instanceB = await StartAsync(server, prefix);
+        var (a, syncA) = (instanceA.Predictor, instanceA.Sync);
+        var (b, syncB) = (instanceB.Predictor, instanceB.Sync);
 
         // Instance A learns that the cheap tier fails proofs and writes greetings well; the strong tier does both.
         for (int round = 0; round < 3; round++)
@@ -114,21 +121,17 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
     public async Task With_redis_down_recording_still_counts_locally_and_sharing_resumes_when_it_is_back()
     {
         await using var server = await RedisServer.StartAsync();
-        using var redisA = await server.ConnectAsync();
-        using var redisB = await server.ConnectAsync();
-        var options = new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) };
-        using var a = Predictor();
-        using var b = Predictor();
-        using var syncA = new RedisQualitySync(redisA, a, "quality-down", options);
-        using var syncB = new RedisQualitySync(redisB, b, "quality-down", options);
-        await Task.WhenAll(syncA.CaughtUp, syncB.CaughtUp);
+        using var instanceA = await StartAsync(server, "quality-down");
+        using var instanceB = await StartAsync(server, "quality-down");
+        var (a, b) = (instanceA.Predictor, instanceB.Predictor);
+        await Task.WhenAll(instanceA.Sync.CaughtUp, instanceB.Sync.CaughtUp);
         server.Kill();
 
         await a.RecordOutcomeAsync(Hard[0], 0, 0);
         a.OutcomeCount.Should().Be(1, "recording never waits on Redis, nor fails with it");
 
         await server.RestartAsync();
-        await Eventually.TrueAsync(() => redisA.IsConnected && redisB.IsConnected, "both instances reconnected");
+        await Eventually.TrueAsync(() => instanceA.Redis.IsConnected && instanceB.Redis.IsConnected, "both instances reconnected");
         await a.RecordOutcomeAsync(Hard[1], 0, 0);
         await Eventually.TrueAsync(() => b.OutcomeCount >= 1, "B's reads recovered and it learned what A recorded after the outage");
         a.OutcomeCount.Should().Be(2);
@@ -138,13 +141,9 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
     public async Task An_outcome_of_a_call_kept_on_the_device_is_learned_only_where_it_was_recorded()
     {
         await using var server = await RedisServer.StartAsync();
-        using var redisA = await server.ConnectAsync();
-        using var redisB = await server.ConnectAsync();
-        var options = new RedisQualitySyncOptions { PollInterval = TimeSpan.FromMilliseconds(50) };
-        using var a = Predictor();
-        using var b = Predictor();
-        using var syncA = new RedisQualitySync(redisA, a, "quality-private", options);
-        using var syncB = new RedisQualitySync(redisB, b, "quality-private", options);
+        using var instanceA = await StartAsync(server, "quality-private");
+        using var instanceB = await StartAsync(server, "quality-private");
+        var (a, b) = (instanceA.Predictor, instanceB.Predictor);
         using var router = new RouterChatClient([
             new ChatRoute(new RouteDescriptor("on-device") { IsLocal = true, QualityTier = 0 }, TestChatClient.Answering("local")),
             new ChatRoute(new RouteDescriptor("cloud") { QualityTier = 1 }, TestChatClient.Answering("cloud"))]);
@@ -160,7 +159,7 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
 
         await Eventually.TrueAsync(() => b.OutcomeCount == 1, "B learned the ordinary outcome");
         a.OutcomeCount.Should().Be(2, "A learned both");
-        (await redisA.GetDatabase().StreamLengthAsync("{quality-private}:quality-outcomes")).Should().Be(1, "the private call's embedding never reached Redis");
+        (await instanceA.Redis.GetDatabase().StreamLengthAsync("{quality-private}:quality-outcomes")).Should().Be(1, "the private call's embedding never reached Redis");
     }
 
     [Fact]
@@ -188,6 +187,16 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
             var other = await actual.PredictAsync([new ChatMessage(ChatRole.User, probe)]);
             other.Quality.Should().Equal(one.Quality, "the same outcomes in the same order make the same predictor ({0})", probe);
             other.ChosenTier.Should().Be(one.ChosenTier);
+        }
+    }
+
+    private sealed record Instance(IConnectionMultiplexer Redis, QualityPredictor Predictor, RedisQualitySync Sync) : IDisposable
+    {
+        public void Dispose()
+        {
+            Sync.Dispose();
+            Predictor.Dispose();
+            Redis.Dispose();
         }
     }
 }
