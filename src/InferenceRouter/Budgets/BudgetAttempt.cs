@@ -2,8 +2,11 @@ using Microsoft.Extensions.AI;
 
 namespace InferenceRouter;
 
-/// <summary>One call's (or route attempt's) hold on the budget: the reservation to settle or release, or why the budget denied it.</summary>
-internal sealed class BudgetAttempt
+/// <summary>
+/// One call's (or route attempt's) hold on the budget: the reservation to settle or release, or why the budget denied it. Under a router
+/// it is the attempt's observer: told how the attempt ended, it settles what the provider produced or releases the rest.
+/// </summary>
+internal sealed class BudgetAttempt : IRouteAttemptObserver
 {
     private int _completed;
 
@@ -64,6 +67,19 @@ internal sealed class BudgetAttempt
         return settling.IsCompletedSuccessfully ? new(settling.Result) : AwaitAsync(settling);
 
         static async ValueTask<CallCost?> AwaitAsync(ValueTask<CallCost> settling) => await settling.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CallCost?> OnAttemptEndedAsync(RouteAttemptReport report) =>
+        report.ProducedOutput ? SettleAsync(report.Usage, report.OutputText) : ReleaseWithoutCostAsync();
+
+    /// <summary>Settles a stream that ended, failed or was abandoned: what the provider produced is charged (it bills for it), else released.</summary>
+    public ValueTask<CallCost?> CloseAsync(StreamUsage usage) => usage.SawOutput ? SettleAsync(usage.Usage, usage.TextToCount) : ReleaseWithoutCostAsync();
+
+    private async ValueTask<CallCost?> ReleaseWithoutCostAsync()
+    {
+        await ReleaseAsync().ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>Gives the reservation back (the call failed before the provider produced anything) once.</summary>

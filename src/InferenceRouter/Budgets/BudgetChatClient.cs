@@ -8,18 +8,20 @@ namespace InferenceRouter;
 /// applies, afterwards it settles the real cost (from usage, else counted) and releases the rest; on failure it releases everything.
 /// </summary>
 /// <remarks>
-/// <para>Over a <see cref="RouterChatClient"/> (anywhere below in the pipeline) the router reserves per route attempt with that route's
-/// prices, so <see cref="BudgetEnforcement.Downgrade"/> limits skip routes that do not fit and a cheaper or local route answers.
+/// <para>Over a <see cref="RouterChatClient"/> (anywhere below in the pipeline) the budget is an attempt hook of the call
+/// (<see cref="CallContext.AttemptHooks"/>): the router asks it before each attempt, so it reserves with the prices of the route tried,
+/// <see cref="BudgetEnforcement.Downgrade"/> limits skip routes that do not fit and a cheaper or local route answers.
 /// Over any other client it reserves once with the prices of the request's model (<see cref="ChatOptions.ModelId"/>, else the client's
 /// default model), and a downgrade limit rejects: there is nothing to downgrade to.</para>
 /// <para>Streams settle when they end, fail or are disposed part-way (partial output is charged: providers bill for it).
-/// Tenant and user come from <see cref="RoutingHints"/> (per call, or <see cref="RoutingScope"/>). Thread-safe.</para>
+/// Tenant and user come from the call's <see cref="CallContext"/> (per-call hints, or the <see cref="RoutingScope"/> when the call was
+/// made). Thread-safe.</para>
 /// </remarks>
 public sealed class BudgetChatClient : DelegatingChatClient
 {
     private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
-    private BudgetCall? _lastCall; // immutable: the next call for the same tenant and user reuses it
+    private BudgetAttemptHook? _lastHook; // immutable: the next call for the same tenant and user reuses it
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -40,32 +42,22 @@ public sealed class BudgetChatClient : DelegatingChatClient
     public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var hints = Hints(options);
-        if (_router is null)
-        {
-            return GetBudgetedResponseAsync(messages, options, hints, cancellationToken);
-        }
-
-        // The router reads the budget synchronously when the call starts, and its continuations keep it.
-        var previous = BudgetCall.Enter(CallFor(hints));
-        try
-        {
-            return base.GetResponseAsync(messages, options, cancellationToken);
-        }
-        finally
-        {
-            BudgetCall.Exit(previous);
-        }
+        var context = CallContext.Capture(options);
+        return _router is null
+            ? GetBudgetedResponseAsync(messages, options, context, cancellationToken)
+            : base.GetResponseAsync(messages, WithHook(context, options), cancellationToken);
     }
 
     /// <inheritdoc/>
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var hints = Hints(options);
+
+        // Captured now, not when the stream is first read: a scope that ends before enumeration still names the tenant.
+        var context = CallContext.Capture(options);
         return _router is null
-            ? GetBudgetedStreamAsync(messages, options, hints, cancellationToken)
-            : GetRoutedStreamAsync(messages, options, CallFor(hints), cancellationToken);
+            ? GetBudgetedStreamAsync(messages, options, context, cancellationToken)
+            : base.GetStreamingResponseAsync(messages, WithHook(context, options), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -75,21 +67,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
         return serviceKey is null && serviceType == typeof(BudgetManager) ? Budget : base.GetService(serviceType, serviceKey);
     }
 
-    /// <summary>A stream's body runs when it is first read: the budget is entered there, around the router's first step.</summary>
-    private async IAsyncEnumerable<ChatResponseUpdate> GetRoutedStreamAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options, BudgetCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async Task<ChatResponse> GetBudgetedResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, CancellationToken cancellationToken)
     {
-        // Set inside this iterator's step, so it flows into the router's first step and is undone when the step returns.
-        BudgetCall.Enter(call);
-        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
-        {
-            yield return update;
-        }
-    }
-
-    private async Task<ChatResponse> GetBudgetedResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, CancellationToken cancellationToken)
-    {
-        var attempt = await ReserveAsync(messages, options, hints, cancellationToken).ConfigureAwait(false);
+        var attempt = await ReserveAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
         {
@@ -107,9 +87,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     }
 
     private async IAsyncEnumerable<ChatResponseUpdate> GetBudgetedStreamAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var attempt = await ReserveAsync(messages, options, hints, cancellationToken).ConfigureAwait(false);
+        var attempt = await ReserveAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
         var usage = new StreamUsage();
         IAsyncEnumerator<ChatResponseUpdate>? enumerator = null;
         try
@@ -124,7 +104,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
                 yield return update;
             }
 
-            if (await usage.CloseAsync(attempt).ConfigureAwait(false) is { } cost)
+            if (await attempt.CloseAsync(usage).ConfigureAwait(false) is { } cost)
             {
                 yield return new ChatResponseUpdate { ResponseId = responseId, AdditionalProperties = new() { [CallCostExtensions.CostKey] = cost } };
             }
@@ -137,21 +117,21 @@ public sealed class BudgetChatClient : DelegatingChatClient
             }
 
             // Failed or abandoned part-way: charge the partial output, or release when nothing came.
-            await usage.CloseAsync(attempt).ConfigureAwait(false);
+            await attempt.CloseAsync(usage).ConfigureAwait(false);
         }
     }
 
-    private BudgetCall CallFor(RoutingHints hints)
+    /// <summary>The options for the router below: the call's context with this budget's attempt hook added (one hook per tenant and user, reused).</summary>
+    private ChatOptions WithHook(CallContext context, ChatOptions? options)
     {
-        if (_lastCall is { } last && string.Equals(last.Tenant, hints.Tenant, StringComparison.Ordinal) && string.Equals(last.User, hints.User, StringComparison.Ordinal))
+        var hook = _lastHook;
+        if (hook is null || !string.Equals(hook.Tenant, context.Tenant, StringComparison.Ordinal) || !string.Equals(hook.User, context.User, StringComparison.Ordinal))
         {
-            return last;
+            _lastHook = hook = new BudgetAttemptHook(Budget, context.Tenant, context.User);
         }
 
-        return _lastCall = new BudgetCall(Budget, _router!, hints.Tenant, hints.User);
+        return context.WithAttemptHook(hook).AttachTo(options);
     }
-
-    private static RoutingHints Hints(ChatOptions? options) => RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
 
     /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>
     internal static ChatOptions WithOutputLimit(ChatOptions? options, int maxOutputTokens)
@@ -166,10 +146,10 @@ public sealed class BudgetChatClient : DelegatingChatClient
         return copy;
     }
 
-    private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, CancellationToken cancellationToken)
+    private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, CancellationToken cancellationToken)
     {
         var target = Budget.GetTarget(options?.ModelId ?? _defaultModelId);
-        var attempt = await Budget.ReserveAsync(hints.Tenant, hints.User, target, PromptTokens.Count(TokenCounters.UpperBound, messages, options), messages, options, cancellationToken).ConfigureAwait(false);
+        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, PromptTokens.Count(TokenCounters.UpperBound, messages, options), messages, options, cancellationToken).ConfigureAwait(false);
         return attempt.Denial is { } denial ? throw denial : attempt;
     }
 }

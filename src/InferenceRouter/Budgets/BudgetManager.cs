@@ -100,10 +100,7 @@ public sealed class BudgetManager : IDisposable
         _telemetry.Dispose();
     }
 
-    internal BudgetTarget GetTarget(ChatRoute route) =>
-        route.LastBudgetTarget is { } last && ReferenceEquals(last.Manager, this) ? last : route.LastBudgetTarget = CreateTarget(route);
-
-    private BudgetTarget CreateTarget(ChatRoute route) => _routeTargets.GetOrAdd(route, static (r, self) =>
+    internal BudgetTarget GetTarget(ChatRoute route) => _routeTargets.GetOrAdd(route, static (r, self) =>
     {
         var d = r.Descriptor;
         var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : self.Catalog.TryGetPrice(d.ModelId, out var p) ? p : null);

@@ -7,21 +7,20 @@ internal sealed class BudgetTarget
 {
     public BudgetTarget(string? route, string? modelId, RoutePricing? pricing, IReadOnlyDictionary<string, string> tags, ITokenCounter tokenCounter, int? maxOutputTokens)
     {
-        Route = route;
-        ModelId = modelId;
-        Pricing = pricing;
+        Prices = new RoutePrice(route, modelId, pricing, tokenCounter);
         Tags = tags;
-        TokenCounter = tokenCounter;
         MaxOutputTokens = maxOutputTokens;
         SpendKey = route ?? modelId ?? "(unknown model)";
-        UnitPrices = pricing is null ? null : InferenceRouter.UnitPrices.From(pricing);
     }
+
+    /// <summary>Gets how the target's calls are priced.</summary>
+    public RoutePrice Prices { get; }
 
     /// <summary>Gets the budget this target belongs to (a route may be priced by several budgets).</summary>
     public BudgetManager? Manager { get; init; }
 
     /// <summary>Gets the prices as whole units per token, when they are (the fast path for estimates and costs).</summary>
-    public UnitPrices? UnitPrices { get; }
+    public UnitPrices? UnitPrices => Prices.UnitPrices;
 
     /// <summary>
     /// Gets or sets the accounts of the last call on this target: the next call for the same tenant and user in the same windows reuses
@@ -32,16 +31,16 @@ internal sealed class BudgetTarget
     /// <summary>Gets or sets the report counter this target's spend goes to (resolved once, not per call).</summary>
     public SpendCounter? SpendCounter { get; set; }
 
-    public string? Route { get; }
+    public string? Route => Prices.Route;
 
-    public string? ModelId { get; }
+    public string? ModelId => Prices.ModelId;
 
     /// <summary>Gets the prices, or null when unknown.</summary>
-    public RoutePricing? Pricing { get; }
+    public RoutePricing? Pricing => Prices.Pricing;
 
     public IReadOnlyDictionary<string, string> Tags { get; }
 
-    public ITokenCounter TokenCounter { get; }
+    public ITokenCounter TokenCounter => Prices.TokenCounter;
 
     public int? MaxOutputTokens { get; }
 
@@ -54,25 +53,10 @@ internal sealed class BudgetTarget
         return split > 0 && Tags.TryGetValue(tag[..split], out var value) && string.Equals(value, tag[(split + 1)..], StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Counts output tokens of text the provider reported no usage for.</summary>
-    /// <summary>
-    /// Prices a call on this target: reported usage where the provider gave it, else tokens counted with the target's tokenizer
-    /// (<paramref name="promptTokens"/>, <paramref name="outputText"/>; then <see cref="CallCost.IsEstimated"/>). Unknown prices cost nothing.
-    /// </summary>
-    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency)
-    {
-        bool estimated = usage?.InputTokenCount is null || usage.OutputTokenCount is null;
-        long input = usage?.InputTokenCount ?? promptTokens;
-        long output = usage?.OutputTokenCount ?? CountOutputTokens(outputText ?? string.Empty);
-        long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
-        long reasoning = Math.Clamp(usage?.ReasoningTokenCount ?? 0, 0, output);
-        decimal amount = UnitPrices?.Cost(input - cached, cached, output - reasoning, reasoning) is { } units
-            ? BudgetUnits.ToDecimal(units)
-            : Math.Round((Pricing ?? RoutePricing.Free).Estimate(input - cached, output - reasoning, cached, reasoning), BudgetUnits.Decimals, MidpointRounding.AwayFromZero);
-        return new CallCost(Route, ModelId, amount, currency, estimated, input, cached, output, reasoning);
-    }
+    /// <summary>Prices a call on this target (<see cref="RoutePrice.Price"/>).</summary>
+    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency) => Prices.Price(usage, promptTokens, outputText, currency);
 
-    public int CountOutputTokens(string text) => text.Length == 0 ? 0 : Math.Max(TokenCounter.CountTokens(text), 1);
+    public int CountOutputTokens(string text) => Prices.CountOutputTokens(text);
 
     /// <summary>The accounts a tenant and user's calls reserve in, valid until the first of their windows closes.</summary>
     internal sealed record CachedAccounts(string? Tenant, string? User, DateTimeOffset ValidUntil, BudgetAccount[]? Accounts);

@@ -13,7 +13,7 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
 {
     public bool Bypass => BypassReason is not null;
 
-    public static CacheRequest Create(IEnumerable<ChatMessage> messages, ChatOptions? options, bool partitionByUser)
+    public static CacheRequest Create(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool partitionByUser)
     {
         if (BypassReasonOf(options) is { } reason)
         {
@@ -64,7 +64,7 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
                 }
             }
 
-            var hints = RoutingHints.Combine(RoutingScope.Current, options.GetRoutingHints());
+            var hints = context.Hints;
             localOnly = hints.LocalOnly;
             writer.Write(hints.Tenant);
             if (partitionByUser)
@@ -191,12 +191,12 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         }
 
         var keyed = options.AdditionalProperties;
-        writer.WriteCount(keyed is null ? -1 : keyed.Count - (keyed.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) ? 1 : 0) - (keyed.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) ? 1 : 0));
+        writer.WriteCount(keyed is null ? -1 : keyed.Count - (keyed.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) ? 1 : 0) - (keyed.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) ? 1 : 0) - (keyed.ContainsKey(CallContext.OptionsKey) ? 1 : 0));
         if (keyed is { Count: > 0 } properties)
         {
             foreach (var (name, value) in properties.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
-                if (name is ChatOptionsCacheExtensions.CacheControlKey or ChatOptionsRoutingExtensions.HintsKey)
+                if (name is ChatOptionsCacheExtensions.CacheControlKey or ChatOptionsRoutingExtensions.HintsKey or CallContext.OptionsKey)
                 {
                     continue;
                 }

@@ -36,7 +36,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     private readonly CancellationTokenSource _loadCancellation = new();
     private readonly Task _loading = Task.CompletedTask;
     private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
-    private readonly RouterChatClient? _router;
+    private readonly IRoutePreview? _preview;
     private readonly bool _embeddingsOnDevice;
 
     /// <summary>Creates the cache.</summary>
@@ -67,8 +67,8 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         _generator = embeddingGenerator;
         _time = timeProvider ?? TimeProvider.System;
         Store = store ?? new InMemoryCacheStore(_options.MaxEntries, _time, _options.MaxBytes);
-        _router = innerClient.GetService(typeof(RouterChatClient)) as RouterChatClient;
-        _embeddingsOnDevice = _options.EmbeddingsOnDevice ?? IsOnDevice(embeddingGenerator);
+        _preview = innerClient.GetService(typeof(IRoutePreview)) as IRoutePreview;
+        _embeddingsOnDevice = _options.EmbeddingsOnDevice ?? EgressGate.IsOnDevice(embeddingGenerator);
         Store.EntryRemoved += OnEntryRemoved;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SemanticCacheChatClient>() ?? NullLogger.Instance;
         _telemetry = new CacheTelemetry(meterFactory);
@@ -90,18 +90,18 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var control = options.GetCacheControl();
-        options = WithoutControl(options);
-        var request = CacheRequest.Create(messages, options, _options.PartitionByUser);
+        var call = new CachedCall(_preview, messages, options, streaming: false);
+        var control = call.Control;
+        var request = CacheRequest.Create(messages, call.Options, call.Context, _options.PartitionByUser);
         if (request.Bypass)
         {
-            return await Bypass(request).GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+            return await Bypass(request).GetResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false);
         }
 
-        var lookup = await LookupAsync(request, control, messages, options, streaming: false, cancellationToken).ConfigureAwait(false);
+        var lookup = await LookupAsync(request, control, call, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } hit)
         {
-            return HitResponse(hit, lookup);
+            return HitResponse(hit, lookup, call.Context);
         }
 
         // Concurrent identical requests: one asks the model (the first to claim the key, atomically), the others wait and read its
@@ -112,16 +112,16 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         {
             leader = false;
             await running.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared && ServesNow(shared, messages, options, streaming: false))
+            if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared && await call.ServesNowAsync(shared, cancellationToken).ConfigureAwait(false))
             {
                 _telemetry.Lookup("exact", "hit");
-                return HitResponse(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false));
+                return HitResponse(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false), call.Context);
             }
         }
 
         try
         {
-            var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+            var response = await base.GetResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false);
             if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
             {
                 await StoreAsync(request, lookup.Vector, CachedChatResponse.From(response, _options.StoreTruncatedResponses), response.GetRoutingInfo(), cancellationToken).ConfigureAwait(false);
@@ -179,7 +179,9 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return StreamAsync(messages, options, cancellationToken);
+
+        // The call's context is captured now, not when the stream is first read.
+        return StreamAsync(new CachedCall(_preview, messages, options, streaming: true), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -207,14 +209,14 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         base.Dispose(disposing);
     }
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(CachedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var control = options.GetCacheControl();
-        options = WithoutControl(options);
-        var request = CacheRequest.Create(messages, options, _options.PartitionByUser);
+        var control = call.Control;
+        var messages = call.Messages;
+        var request = CacheRequest.Create(messages, call.Options, call.Context, _options.PartitionByUser);
         if (request.Bypass)
         {
-            await foreach (var update in Bypass(request).GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+            await foreach (var update in Bypass(request).GetStreamingResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false))
             {
                 yield return update;
             }
@@ -222,10 +224,10 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             yield break;
         }
 
-        var lookup = await LookupAsync(request, control, messages, options, streaming: true, cancellationToken).ConfigureAwait(false);
+        var lookup = await LookupAsync(request, control, call, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } hit)
         {
-            foreach (var update in Replay(hit, lookup))
+            foreach (var update in Replay(hit, lookup, call.Context))
             {
                 yield return update;
             }
@@ -235,7 +237,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
 
         var updates = new List<ChatResponseUpdate>();
         RoutingInfo? info = null;
-        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        await foreach (var update in base.GetStreamingResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false))
         {
             updates.Add(update);
             info = update.GetRoutingInfo() ?? info;
@@ -256,12 +258,11 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     }
 
     /// <summary>Looks the request up; a failing store or index is a logged miss (the cache never fails a call).</summary>
-    private async ValueTask<CacheLookup> LookupAsync(
-        CacheRequest request, CacheControl control, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup> LookupAsync(CacheRequest request, CacheControl control, CachedCall call, CancellationToken cancellationToken)
     {
         try
         {
-            return await LookupCoreAsync(request, control, messages, options, streaming, cancellationToken).ConfigureAwait(false);
+            return await LookupCoreAsync(request, control, call, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -271,13 +272,12 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
     }
 
-    private async ValueTask<CacheLookup> LookupCoreAsync(
-        CacheRequest request, CacheControl control, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup> LookupCoreAsync(CacheRequest request, CacheControl control, CachedCall call, CancellationToken cancellationToken)
     {
         bool read = (control & CacheControl.NoCache) == 0;
         if (read && await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } exact)
         {
-            if (ServesNow(exact, messages, options, streaming))
+            if (await call.ServesNowAsync(exact, cancellationToken).ConfigureAwait(false))
             {
                 _telemetry.Lookup("exact", "hit");
                 return new CacheLookup(exact, CacheTier.Exact, null, null, false);
@@ -290,8 +290,8 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             _telemetry.Lookup("exact", "miss");
         }
 
-        // The semantic tier needs a prompt the embedding sees whole, and (for calls kept on the device) an embedder on the device.
-        if (_generator is null || !_options.EnableSemanticTier || request.Prompt.Length > _options.MaxSemanticPromptCharacters || (request.LocalOnly && !_embeddingsOnDevice))
+        // The semantic tier needs a prompt the embedding sees whole, and an embedder the egress gate lets the prompt go to.
+        if (_generator is null || !_options.EnableSemanticTier || request.Prompt.Length > _options.MaxSemanticPromptCharacters || !EgressGate.Allows(call.Context, _embeddingsOnDevice))
         {
             return new CacheLookup(null, CacheTier.Exact, null, null, true);
         }
@@ -339,7 +339,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         bool accepted = candidate is not null && match.Similarity >= Math.Max(_options.MinSimilarity, candidate.LearnedMinSimilarity) &&
             (match.RunnerUpSimilarity is not { } runnerUp || match.Similarity - runnerUp >= _options.MinMargin) &&
             (!_options.RequireSalientAgreement || SalientTerms.Agree(request.Prompt, candidate.Prompt));
-        bool otherRoute = accepted && !ServesNow(candidate!, messages, options, streaming);
+        bool otherRoute = accepted && !await call.ServesNowAsync(candidate!, cancellationToken).ConfigureAwait(false);
         accepted &= !otherRoute;
         string outcome = accepted ? "hit" : otherRoute ? "other_route" : match.Similarity >= _options.MinSimilarity - _options.NearMissBand ? "near_miss" : "miss";
         _telemetry.Lookup("semantic", outcome);
@@ -389,20 +389,20 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
     }
 
-    private ChatResponse HitResponse(CacheEntry hit, CacheLookup lookup)
+    private ChatResponse HitResponse(CacheEntry hit, CacheLookup lookup, CallContext context)
     {
         hit.CountHit();
         CacheLog.Hit(_logger, lookup.Tier, lookup.Similarity);
         var response = hit.Response.ToChatResponse();
         response.AdditionalProperties = new()
         {
-            [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId, hit.Key),
+            [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId, hit.Key, context.KeepOnDevice),
             [CallCostExtensions.CostKey] = Free(hit),
         };
         return response;
     }
 
-    private IEnumerable<ChatResponseUpdate> Replay(CacheEntry hit, CacheLookup lookup)
+    private IEnumerable<ChatResponseUpdate> Replay(CacheEntry hit, CacheLookup lookup, CallContext context)
     {
         hit.CountHit();
         CacheLog.Hit(_logger, lookup.Tier, lookup.Similarity);
@@ -419,7 +419,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             FinishReason = hit.Response.FinishReason is { } reason ? new ChatFinishReason(reason) : null,
             AdditionalProperties = new()
             {
-                [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId, hit.Key),
+                [RoutingInfoExtensions.RoutingInfoKey] = RoutingInfo.ForCacheHit(lookup.Tier, lookup.Similarity, hit.Response.ModelId, hit.Key, context.KeepOnDevice),
                 [CallCostExtensions.CostKey] = Free(hit),
             },
         };
@@ -433,40 +433,11 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
 
     private static CallCost Free(CacheEntry hit) => new(null, hit.Response.ModelId, 0m, "USD", isEstimated: false, 0, 0, 0, 0);
 
-    private static ChatOptions? WithoutControl(ChatOptions? options)
-    {
-        if (options?.AdditionalProperties?.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) != true)
-        {
-            return options;
-        }
-
-        var copy = options.Clone();
-        copy.AdditionalProperties = new AdditionalPropertiesDictionary(options.AdditionalProperties);
-        copy.AdditionalProperties.Remove(ChatOptionsCacheExtensions.CacheControlKey);
-        return copy;
-    }
-
     /// <summary>Gets the number of partitions with a vector index (each holds at least one live entry's vector).</summary>
     internal int IndexCount => _indexes.Count;
 
     /// <summary>Gets the bytes the vector indexes hold.</summary>
     internal long IndexBytes => _indexes.Values.Sum(i => i.EstimatedBytes);
-
-    /// <summary>
-    /// Whether a stored answer is what the request would get now: the route that answered (or one serving the same model) is the router's
-    /// first candidate for it. An answer from a route that has since lost its place (a failover or offline answer, a recovered primary) is not served.
-    /// </summary>
-    private bool ServesNow(CacheEntry entry, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming)
-    {
-        if (_router is null || entry.Route is null)
-        {
-            return true;
-        }
-
-        var first = _router.FirstCandidate(messages, options, streaming);
-        return first is not null && (string.Equals(first.Name, entry.Route, StringComparison.OrdinalIgnoreCase) ||
-            (entry.RouteModelId is not null && string.Equals(first.Descriptor.ModelId, entry.RouteModelId, StringComparison.OrdinalIgnoreCase)));
-    }
 
     private void AddToIndex(CacheEntry entry, float[] vector)
     {
@@ -517,12 +488,5 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             // Empty indexes go away: memory follows the live entries, not every partition ever seen.
             _indexes.TryRemove(KeyValuePair.Create(entry.Partition, index));
         }
-    }
-
-    private static bool IsOnDevice(IEmbeddingGenerator<string, Embedding<float>>? generator)
-    {
-        var metadata = generator?.GetService<EmbeddingGeneratorMetadata>();
-        return metadata is not null &&
-            (string.Equals(metadata.ProviderName, "onnxruntime", StringComparison.OrdinalIgnoreCase) || metadata.ProviderUri is { IsLoopback: true });
     }
 }

@@ -1,18 +1,18 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace InferenceRouter;
 
 /// <summary>
-/// Predicts each call's quality per tier (embedding the prompt when the predictor has an embedding generator) and hands the
-/// prediction to the router's <c>quality</c> policy through <see cref="RoutingHints.Quality"/>; calls that name no policy use it.
+/// Predicts each call's quality per tier (embedding the prompt when the predictor has an embedding generator the call may go to) and
+/// hands the prediction to the router's <c>quality</c> policy in the call's <see cref="CallContext"/>; calls that name no policy use it.
 /// </summary>
 /// <remarks>
-/// Put it innermost, after the semantic cache and budgets, so a cache hit costs no prediction. A call that names a route or a policy
-/// keeps it. <see cref="GetService"/> answers for the <see cref="QualityPredictor"/>, so an app can record outcomes through its client.
-/// Thread-safe.
+/// Put it innermost, after the semantic cache and budgets. A call that names a route or a policy keeps it; a call whose context already
+/// carries a prediction (the cache asked for a preview first) is not predicted again. <see cref="GetService"/> answers for the
+/// <see cref="QualityPredictor"/>, so an app can record outcomes through its client, and for <see cref="IRoutePreview"/>: the preview of a
+/// call through this client includes its prediction. Thread-safe.
 /// </remarks>
-public sealed class QualityChatClient : DelegatingChatClient
+public sealed class QualityChatClient : DelegatingChatClient, IRoutePreview
 {
     private RouterChatClient? _router;
 
@@ -33,19 +33,27 @@ public sealed class QualityChatClient : DelegatingChatClient
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        options = await WithPredictionAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var context = CallContext.Capture(options);
+        context = await WithPredictionAsync(messages, context, cancellationToken).ConfigureAwait(false);
+        return await base.GetResponseAsync(messages, context.PassDown(options, streaming: false), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        options = await WithPredictionAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
-        {
-            yield return update;
-        }
+
+        // Captured now, not when the stream is first read.
+        return StreamAsync(messages, options, CallContext.Capture(options), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<RoutePreview> PreviewAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = await WithPredictionAsync(messages, CallContext.Capture(options), cancellationToken).ConfigureAwait(false);
+        var below = InnerClient.GetService<IRoutePreview>() ?? Router;
+        return await below.PreviewAsync(messages, context.PassDown(options, streaming: true), streaming, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Explains how a call would be routed, with the prediction it would carry (the router's <see cref="RouterChatClient.Explain"/> after predicting).</summary>
@@ -56,15 +64,30 @@ public sealed class QualityChatClient : DelegatingChatClient
     public async Task<RoutingExplanation> ExplainAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        options = await WithPredictionAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        return Router.Explain(messages, options);
+        var context = await WithPredictionAsync(messages, CallContext.Capture(options), cancellationToken).ConfigureAwait(false);
+        return Router.Explain(messages, context.AttachTo(options));
     }
 
     /// <inheritdoc/>
     public override object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
-        return serviceKey is null && serviceType == typeof(QualityPredictor) ? Predictor : base.GetService(serviceType, serviceKey);
+        if (serviceKey is null && (serviceType == typeof(QualityPredictor) || serviceType == typeof(IRoutePreview)))
+        {
+            return serviceType == typeof(QualityPredictor) ? Predictor : this;
+        }
+
+        return base.GetService(serviceType, serviceKey);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        context = await WithPredictionAsync(messages, context, cancellationToken).ConfigureAwait(false);
+        await foreach (var update in base.GetStreamingResponseAsync(messages, context.PassDown(options, streaming: true), cancellationToken).ConfigureAwait(false))
+        {
+            yield return update;
+        }
     }
 
     private RouterChatClient Router
@@ -87,18 +110,17 @@ public sealed class QualityChatClient : DelegatingChatClient
         }
     }
 
-    private async ValueTask<ChatOptions> WithPredictionAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    /// <summary>The call's context with the prediction, unless it names a route or another policy, or already carries one.</summary>
+    private async ValueTask<CallContext> WithPredictionAsync(IEnumerable<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
     {
         _ = Router;
-        var callHints = options.GetRoutingHints() ?? RoutingHints.None;
-        var combined = RoutingHints.Combine(RoutingScope.Current, callHints);
-        if (combined.Route is not null || combined.Quality is not null || (combined.Policy is { } policy && policy != RoutingPolicies.Quality))
+        var hints = context.Hints;
+        if (hints.Route is not null || hints.Quality is not null || (hints.Policy is { } policy && policy != RoutingPolicies.Quality))
         {
-            return options ?? new ChatOptions();
+            return context;
         }
 
-        var prediction = await Predictor.PredictAsync(messages, cancellationToken).ConfigureAwait(false);
-        var copy = options?.Clone() ?? new ChatOptions();
-        return copy.WithRoutingHints(callHints with { Quality = prediction, Policy = RoutingPolicies.Quality });
+        var prediction = await Predictor.PredictAsync(messages, context, cancellationToken).ConfigureAwait(false);
+        return context.WithHints(hints with { Quality = prediction, Policy = RoutingPolicies.Quality });
     }
 }

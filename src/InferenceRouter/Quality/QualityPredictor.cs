@@ -33,6 +33,7 @@ public sealed partial class QualityPredictor : IDisposable
     private readonly double[] _tierCounts;
     private readonly double[] _tierSums;
     private readonly string? _embeddingModel;
+    private readonly bool _embeddingsOnDevice;
     private volatile QualityEvidence? _evidence;
     private volatile float[]? _learned;
     private QualityLearner? _learner;
@@ -72,6 +73,7 @@ public sealed partial class QualityPredictor : IDisposable
         _tierCounts = new double[TierCount];
         _tierSums = new double[TierCount];
         _embeddingModel = embeddingGenerator?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId;
+        _embeddingsOnDevice = _options.EmbeddingsOnDevice ?? EgressGate.IsOnDevice(embeddingGenerator);
         _calibration = Calibrate();
         if (_options.StatePath is { } path && File.Exists(path))
         {
@@ -122,11 +124,23 @@ public sealed partial class QualityPredictor : IDisposable
     /// <param name="messages">The conversation.</param>
     /// <param name="cancellationToken">Cancels the embedding.</param>
     /// <returns>The prediction. An embedding failure is logged and the prediction falls back to the prior; it never fails the call.</returns>
-    public async ValueTask<QualityPrediction> PredictAsync(IEnumerable<ChatMessage> messages, CancellationToken cancellationToken = default)
+    public ValueTask<QualityPrediction> PredictAsync(IEnumerable<ChatMessage> messages, CancellationToken cancellationToken = default) =>
+        PredictAsync(messages, CallContext.None, cancellationToken);
+
+    /// <summary>
+    /// Predicts each tier's quality for the prompt of a call with <paramref name="context"/>: a call kept on the device is embedded only by
+    /// a generator on the device (<see cref="EgressGate"/>), else predicted from its text features alone.
+    /// </summary>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="context">The call's captured context.</param>
+    /// <param name="cancellationToken">Cancels the embedding.</param>
+    /// <returns>The prediction. An embedding failure is logged and the prediction falls back to the prior; it never fails the call.</returns>
+    public async ValueTask<QualityPrediction> PredictAsync(IEnumerable<ChatMessage> messages, CallContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(context);
         string prompt = PromptOf(messages);
-        return Predict(prompt, await EmbedAsync(prompt, cancellationToken).ConfigureAwait(false));
+        return Predict(prompt, await EmbedAsync(prompt, context.KeepOnDevice, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Predicts each tier's quality for <paramref name="prompt"/> with a vector the caller already has.</summary>
@@ -155,7 +169,21 @@ public sealed partial class QualityPredictor : IDisposable
     /// <returns>A task that completes when the outcome counts.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="tier"/> or <paramref name="score"/> is out of range.</exception>
     public Task RecordOutcomeAsync(string prompt, int tier, double score, CancellationToken cancellationToken = default) =>
-        RecordAsync(prompt, tier, score, share: true, cancellationToken);
+        RecordAsync(prompt, tier, score, keptOnDevice: false, cancellationToken);
+
+    /// <summary>
+    /// Records how well tier <paramref name="tier"/> answered <paramref name="prompt"/> of a call that was (or was not) kept on the device:
+    /// such an outcome is embedded only on the device and never shared (<see cref="EgressGate"/>).
+    /// </summary>
+    /// <param name="prompt">The prompt (the last user message).</param>
+    /// <param name="tier">The tier of the route that answered.</param>
+    /// <param name="score">1 for good, 0 for bad, or a score in between.</param>
+    /// <param name="keptOnDevice">Whether the call was kept on the device (<see cref="RoutingInfo.KeptOnDevice"/>).</param>
+    /// <param name="cancellationToken">Cancels the embedding.</param>
+    /// <returns>A task that completes when the outcome counts.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tier"/> or <paramref name="score"/> is out of range.</exception>
+    public Task RecordOutcomeAsync(string prompt, int tier, double score, bool keptOnDevice, CancellationToken cancellationToken = default) =>
+        RecordAsync(prompt, tier, score, keptOnDevice, cancellationToken);
 
     /// <summary>Records how well the route that produced <paramref name="response"/> answered <paramref name="messages"/>.</summary>
     /// <param name="messages">The conversation sent.</param>
@@ -176,7 +204,7 @@ public sealed partial class QualityPredictor : IDisposable
                 : $"The response's route '{info?.Route ?? "(none)"}' declares no QualityTier; set RouteDescriptor.QualityTier (or Routes:<name>:QualityTier) or record with RecordOutcomeAsync(prompt, tier, score).");
         }
 
-        return RecordAsync(PromptOf(messages), tier, score, share: !info.KeptOnDevice, cancellationToken);
+        return RecordAsync(PromptOf(messages), tier, score, info.KeptOnDevice, cancellationToken);
     }
 
     /// <summary>Records an outcome with a vector the caller already has (empty: it moves the tier's mean only).</summary>
@@ -186,11 +214,14 @@ public sealed partial class QualityPredictor : IDisposable
     /// <param name="score">In [0, 1].</param>
     public void RecordOutcome(string prompt, ReadOnlySpan<float> embedding, int tier, double score) => RecordOutcome(prompt, embedding, tier, score, share: true);
 
-    private async Task RecordAsync(string prompt, int tier, double score, bool share, CancellationToken cancellationToken)
+    private async Task RecordAsync(string prompt, int tier, double score, bool keptOnDevice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         CheckOutcome(tier, score);
-        RecordOutcome(prompt, await EmbedAsync(prompt, cancellationToken).ConfigureAwait(false), tier, score, share);
+
+        // Other instances are off the device: what a call kept on the device teaches stays here.
+        bool share = EgressGate.Allows(keptOnDevice, destinationOnDevice: false);
+        RecordOutcome(prompt, await EmbedAsync(prompt, keptOnDevice, cancellationToken).ConfigureAwait(false), tier, score, share);
     }
 
     /// <summary>Records an outcome; raises <see cref="OutcomeRecorded"/> unless it must stay here (a call kept on the device).</summary>
@@ -410,9 +441,9 @@ public sealed partial class QualityPredictor : IDisposable
         return evidence;
     }
 
-    private async ValueTask<float[]?> EmbedAsync(string prompt, CancellationToken cancellationToken)
+    private async ValueTask<float[]?> EmbedAsync(string prompt, bool keepOnDevice, CancellationToken cancellationToken)
     {
-        if (_generator is null || prompt.Length == 0)
+        if (_generator is null || prompt.Length == 0 || !EgressGate.Allows(keepOnDevice, _embeddingsOnDevice))
         {
             return null;
         }

@@ -18,6 +18,13 @@ public sealed class QualityPredictorOptions
     /// <summary>Gets or sets the largest predicted gain of the strongest tier that still lets a cheaper tier answer, instead of a calibrated bar.</summary>
     public double? MaxGain { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether the embedding generator runs on this device, so calls kept on the device may be embedded; null (the default)
+    /// decides from its metadata (<see cref="EgressGate.IsOnDevice"/>). A remote generator never sees such calls: they are predicted from
+    /// the prompt's text features alone, and their outcomes recorded without an embedding.
+    /// </summary>
+    public bool? EmbeddingsOnDevice { get; set; }
+
     /// <summary>Gets or sets a file the learned state loads from at start and saves to (<see cref="QualityPredictor.Save()"/>, and on dispose).</summary>
     public string? StatePath { get; set; }
 

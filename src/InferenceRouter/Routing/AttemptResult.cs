@@ -10,7 +10,8 @@ internal readonly record struct AttemptResult<T>(
     AttemptCancellation? Cancellation,
     long StartedTimestamp,
     TimeSpan Duration,
-    BudgetAttempt? Budget = null)
+    AttemptObservers Observers = default,
+    bool EndsCall = false)
 {
     public bool Succeeded => Outcome == RouteAttemptOutcome.Succeeded;
 

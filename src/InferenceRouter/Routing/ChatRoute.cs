@@ -41,22 +41,19 @@ public sealed class ChatRoute
 
     internal ResiliencePipeline Pipeline { get; private set; } = ResiliencePipeline.Empty;
 
-    /// <summary>Gets or sets the budget target of the last budget that priced this route (saves a lookup per attempt).</summary>
-    internal BudgetTarget? LastBudgetTarget { get; set; }
-
     /// <summary>
-    /// Gets what prices the route's calls when no budget does: its own pricing, free when local, else the default catalog's price
-    /// for its model; null when none is known.
+    /// Gets how the route's calls are priced: its own pricing, free when local, else the default catalog's price for its model; null
+    /// when none is known (then a call's cost is not reported).
     /// </summary>
-    internal BudgetTarget? PriceTarget => (_priceTarget ??= CreatePriceTarget()).Pricing is null ? null : _priceTarget;
+    internal RoutePrice? Price => (_price ??= CreatePrice()).Pricing is null ? null : _price;
 
-    private BudgetTarget? _priceTarget;
+    private RoutePrice? _price;
 
-    private BudgetTarget CreatePriceTarget()
+    private RoutePrice CreatePrice()
     {
         var d = Descriptor;
         var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : PriceCatalog.Default.TryGetPrice(d.ModelId, out var p) ? p : null);
-        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, TokenCounter, d.MaxOutputTokens);
+        return new RoutePrice(d.Name, d.ModelId, pricing, TokenCounter);
     }
 
     internal string ProviderName { get; private set; } = "unknown";

@@ -3,21 +3,32 @@ using Microsoft.Extensions.AI;
 namespace InferenceRouter;
 
 /// <summary>
-/// Copies a caller's <see cref="ChatOptions"/> for a provider without the router's own entry in <see cref="ChatOptions.AdditionalProperties"/>.
-/// Unlike <see cref="ChatOptions.Clone"/>, the dictionary is not copied only to remove that entry: when it holds nothing else the copy
-/// has none (about 450 bytes less per routed call). Collections are shared, not copied: providers read them, never change them.
+/// Copies a caller's <see cref="ChatOptions"/> for a provider without the router's own entries in <see cref="ChatOptions.AdditionalProperties"/>
+/// (the hints and the captured <see cref="CallContext"/>). Unlike <see cref="ChatOptions.Clone"/>, the dictionary is not copied only to
+/// remove them: when it holds nothing else the copy has none (about 450 bytes less per routed call). Collections are shared, not copied:
+/// providers read them, never change them.
 /// </summary>
 internal static class ProviderOptions
 {
-    /// <summary>Copies <paramref name="options"/> without <paramref name="removedKey"/>; a derived options type is cloned (its own state kept).</summary>
-    public static ChatOptions CopyWithout(ChatOptions options, string removedKey)
+    /// <summary>Whether <paramref name="options"/> hold an entry of the router's.</summary>
+    public static bool HasRouterEntries(ChatOptions? options) =>
+        options?.AdditionalProperties is { Count: > 0 } properties &&
+        (properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) || properties.ContainsKey(CallContext.OptionsKey));
+
+    /// <summary>Copies <paramref name="options"/> without the router's entries; a derived options type is cloned (its own state kept).</summary>
+    public static ChatOptions CopyWithoutRouterEntries(ChatOptions options)
     {
         if (options.GetType() != typeof(ChatOptions))
         {
             var clone = options.Clone();
-            if (clone.AdditionalProperties is { } cloned && cloned.Remove(removedKey) && cloned.Count == 0)
+            if (clone.AdditionalProperties is { } cloned)
             {
-                clone.AdditionalProperties = null;
+                cloned.Remove(ChatOptionsRoutingExtensions.HintsKey);
+                cloned.Remove(CallContext.OptionsKey);
+                if (cloned.Count == 0)
+                {
+                    clone.AdditionalProperties = null;
+                }
             }
 
             return clone;
@@ -26,7 +37,7 @@ internal static class ProviderOptions
         // Every settable property of ChatOptions (a test checks none is missed when M.E.AI adds one).
         return new ChatOptions
         {
-            AdditionalProperties = Without(options.AdditionalProperties, removedKey),
+            AdditionalProperties = WithoutRouterEntries(options.AdditionalProperties),
             AllowBackgroundResponses = options.AllowBackgroundResponses,
             AllowMultipleToolCalls = options.AllowMultipleToolCalls,
             ContinuationToken = options.ContinuationToken,
@@ -49,20 +60,22 @@ internal static class ProviderOptions
         };
     }
 
-    private static AdditionalPropertiesDictionary? Without(AdditionalPropertiesDictionary? properties, string removedKey)
+    private static AdditionalPropertiesDictionary? WithoutRouterEntries(AdditionalPropertiesDictionary? properties)
     {
-        if (properties is null || (properties.Count == 1 && properties.ContainsKey(removedKey)))
+        if (properties is null)
         {
             return null;
         }
 
-        if (!properties.ContainsKey(removedKey))
+        int ours = (properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) ? 1 : 0) + (properties.ContainsKey(CallContext.OptionsKey) ? 1 : 0);
+        if (properties.Count == ours)
         {
-            return properties.Clone();
+            return null;
         }
 
         var copy = properties.Clone();
-        copy.Remove(removedKey);
+        copy.Remove(ChatOptionsRoutingExtensions.HintsKey);
+        copy.Remove(CallContext.OptionsKey);
         return copy;
     }
 }

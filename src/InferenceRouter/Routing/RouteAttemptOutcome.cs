@@ -18,6 +18,9 @@ public enum RouteAttemptOutcome
     /// <summary>The route was skipped: its circuit was open or it asked callers to wait.</summary>
     Skipped,
 
-    /// <summary>A budget limit could not take the call's worst-case cost on this route (or the route's model has no price); it was not tried.</summary>
-    OverBudget,
+    /// <summary>
+    /// An <see cref="IRouteAttemptHook"/> did not admit the call to this route, so it was not tried: a budget limit could not take the call's
+    /// worst-case cost there (or the route's model has no price), a quota was full; <see cref="RouteAttempt.Error"/> says why.
+    /// </summary>
+    NotAdmitted,
 }

@@ -13,7 +13,7 @@ public sealed partial class RouterChatClient
     private static readonly AttemptFunc<StreamStart> s_openStream = StreamStart.OpenAsync;
 
     /// <summary>Tries candidates one after another until one answers.</summary>
-    private async ValueTask<Winner<T>> RunSequentialAsync<T>(RouteSelection selection, AttemptFunc<T> func, CallContext call, TimeSpan? timeout)
+    private async ValueTask<Winner<T>> RunSequentialAsync<T>(RouteSelection selection, AttemptFunc<T> func, RouterCall call, TimeSpan? timeout)
     {
         List<RouteAttempt>? earlier = null;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
@@ -37,7 +37,7 @@ public sealed partial class RouterChatClient
                 return new Winner<T>(result, Append(earlier, result.ToAttempt()), Hedged: false);
             }
 
-            if (result.Outcome == RouteAttemptOutcome.OverBudget)
+            if (result.Outcome == RouteAttemptOutcome.NotAdmitted)
             {
                 started--; // The route was never called.
             }
@@ -51,22 +51,43 @@ public sealed partial class RouterChatClient
     }
 
     /// <summary>Runs one attempt through the route's circuit breaker and records its health, metrics and trace.</summary>
-    private async ValueTask<AttemptResult<T>> RunAttemptAsync<T>(ChatRoute route, AttemptFunc<T> func, CallContext call, AttemptCancellation? cancellation)
+    private async ValueTask<AttemptResult<T>> RunAttemptAsync<T>(ChatRoute route, AttemptFunc<T> func, RouterCall call, AttemptCancellation? cancellation)
     {
         var token = cancellation?.Token ?? call.CallerToken;
-        BudgetAttempt? budget = null;
-        if (call.Budget is { } budgetCall)
+        var observers = default(AttemptObservers);
+        int? admittedMaxOutput = null;
+        if (call.Hooks.Length > 0)
         {
             // The cheap bound is counted once per call, before the first await: hedged attempts share the selection.
-            long bound = call.Selection.CountPromptTokens(TokenCounters.UpperBound);
-            budget = await budgetCall.Manager.ReserveAsync(budgetCall.Tenant, budgetCall.User, budgetCall.Manager.GetTarget(route), bound, call.Messages, call.Options, token).ConfigureAwait(false);
-            if (budget.Denial is { } denial)
+            var attempt = new RouteAttemptContext(route, call.Context, call.Messages, call.Options, call.Streaming, call.Selection.CountPromptTokens(TokenCounters.UpperBound));
+            foreach (var hook in call.Hooks)
             {
-                return new AttemptResult<T>(route, default, denial, RouteAttemptOutcome.OverBudget, default, cancellation, _time.GetTimestamp(), TimeSpan.Zero);
+                RouteAdmission admission;
+                try
+                {
+                    admission = await hook.AdmitAsync(attempt, token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await NotSentAsync(observers, route).ConfigureAwait(false);
+                    throw;
+                }
+
+                if (!admission.IsAdmitted)
+                {
+                    await NotSentAsync(observers, route).ConfigureAwait(false);
+                    return new AttemptResult<T>(route, default, admission.Denial, RouteAttemptOutcome.NotAdmitted, default, cancellation, _time.GetTimestamp(), TimeSpan.Zero, EndsCall: admission.EndsCall);
+                }
+
+                observers = observers.Add(admission.Observer);
+                if (admission.MaxOutputTokens is { } max && !(admittedMaxOutput <= max))
+                {
+                    admittedMaxOutput = max;
+                }
             }
         }
 
-        var options = PrepareOptions(call.Options, route, call.StripHints, budget?.MaxOutputTokens);
+        var options = PrepareOptions(call.Options, route, call.StripEntries, admittedMaxOutput);
 
         var health = route.Health;
         long started = _time.GetTimestamp();
@@ -91,12 +112,7 @@ public sealed partial class RouterChatClient
             }
 
             _telemetry.RecordAttempt(route, RouteAttemptOutcome.Succeeded);
-            return new AttemptResult<T>(route, outcome.Result, null, RouteAttemptOutcome.Succeeded, default, cancellation, started, elapsed, budget);
-        }
-
-        if (budget is not null)
-        {
-            await budget.ReleaseAsync().ConfigureAwait(false);
+            return new AttemptResult<T>(route, outcome.Result, null, RouteAttemptOutcome.Succeeded, default, cancellation, started, elapsed, observers);
         }
 
         var error = outcome.Exception;
@@ -129,22 +145,39 @@ public sealed partial class RouterChatClient
         }
 
         _telemetry.RecordAttempt(route, kind);
+        if (!observers.IsEmpty)
+        {
+            await observers.ReportAsync(new RouteAttemptReport(route, kind, producedOutput: false, null, null, error, elapsed), _logger).ConfigureAwait(false);
+        }
+
         return new AttemptResult<T>(route, default, error, kind, classification, cancellation, started, elapsed);
     }
 
+    /// <summary>Tells the observers of hooks already admitted that the attempt was never sent (a later hook denied it, or one threw).</summary>
+    private ValueTask NotSentAsync(AttemptObservers observers, ChatRoute route)
+    {
+        if (observers.IsEmpty)
+        {
+            return default;
+        }
+
+        var pending = observers.ReportAsync(new RouteAttemptReport(route, RouteAttemptOutcome.Skipped, producedOutput: false, null, null, null, TimeSpan.Zero), _logger);
+        return pending.IsCompletedSuccessfully ? default : new ValueTask(pending.AsTask());
+    }
+
     /// <summary>Decides after a failed attempt: rethrow (the caller cancelled, or a non-transient error) or fail over.</summary>
-    private void OnAttemptFailed<T>(in AttemptResult<T> result, in CallContext call)
+    private void OnAttemptFailed<T>(in AttemptResult<T> result, in RouterCall call)
     {
         call.CallerToken.ThrowIfCancellationRequested();
         var error = result.Error!;
-        if (result.Outcome == RouteAttemptOutcome.OverBudget)
+        if (result.Outcome == RouteAttemptOutcome.NotAdmitted)
         {
-            if (error is BudgetExceededException { Enforcement: BudgetEnforcement.Reject })
+            if (result.EndsCall)
             {
                 ExceptionDispatchInfo.Capture(error).Throw();
             }
 
-            RouterLog.OverBudget(_logger, result.Route.Name);
+            RouterLog.NotAdmitted(_logger, result.Route.Name, error.GetType().Name);
             return;
         }
 
@@ -245,11 +278,12 @@ public sealed partial class RouterChatClient
     }
 
     /// <summary>
-    /// Gives the provider the caller's options minus the router's hints, the route's own model id when the caller named another, and
-    /// under a budget the output limit that was reserved (so the provider can never bill more output than the budget holds).
+    /// Gives the provider the caller's options minus the router's entries (hints, call context), the route's own model id when the caller
+    /// named another, and the output limit an admission hook asked for (a budget's reservation: the provider can never bill more output
+    /// than the budget holds).
     /// At most one copy; none when nothing changes.
     /// </summary>
-    private static ChatOptions? PrepareOptions(ChatOptions? options, ChatRoute route, bool stripHints, int? reservedMaxOutput)
+    private static ChatOptions? PrepareOptions(ChatOptions? options, ChatRoute route, bool stripEntries, int? reservedMaxOutput)
     {
         bool changeLimit = reservedMaxOutput is not null && options?.MaxOutputTokens != reservedMaxOutput;
         if (options is null)
@@ -258,12 +292,12 @@ public sealed partial class RouterChatClient
         }
 
         bool changeModel = options.ModelId is not null && !string.Equals(options.ModelId, route.Descriptor.ModelId, StringComparison.Ordinal);
-        if (!changeModel && !stripHints && !changeLimit)
+        if (!changeModel && !stripEntries && !changeLimit)
         {
             return options;
         }
 
-        var copy = stripHints ? ProviderOptions.CopyWithout(options, ChatOptionsRoutingExtensions.HintsKey) : options.Clone();
+        var copy = stripEntries ? ProviderOptions.CopyWithoutRouterEntries(options) : options.Clone();
         if (changeModel)
         {
             copy.ModelId = route.Descriptor.ModelId;

@@ -7,31 +7,38 @@ namespace InferenceRouter;
 
 public sealed partial class RouterChatClient
 {
-    private static readonly Func<AttemptResult<ChatResponse>, Task> s_discardResponse = static async result =>
+    private async Task DiscardResponse(AttemptResult<ChatResponse> result)
     {
         result.Cancellation?.Return();
-        if (result.Budget is { } budget)
+        if (!result.Observers.IsEmpty)
         {
-            // A hedging loser that answered was billed by its provider: charge it.
-            await SettleAsync(budget, result.Value!).ConfigureAwait(false);
+            // A hedging loser that answered was billed by its provider: its observers (a budget) charge it.
+            await result.Observers.ReportAsync(Answered(result, RouteAttemptOutcome.Cancelled), _logger).ConfigureAwait(false);
         }
-    };
+    }
 
-    private async Task<ChatResponse> GetResponseCoreAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    /// <summary>The report of a non-streaming attempt that answered.</summary>
+    private static RouteAttemptReport Answered(in AttemptResult<ChatResponse> result, RouteAttemptOutcome outcome)
     {
-        var selection = Select(messages, options, streaming: false, explain: false, out var policy, out bool stripHints);
+        var response = result.Value!;
+        return new RouteAttemptReport(result.Route, outcome, producedOutput: true, response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null, null, result.Duration);
+    }
+
+    private async Task<ChatResponse> GetResponseCoreAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, CancellationToken cancellationToken)
+    {
+        var selection = Select(messages, options, context, streaming: false, explain: false, out var policy);
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
         bool keptOnDevice = selection.Hints.LocalOnly;  // read now: the selection goes back to the pool before the answer is wrapped
         bool offlinePlacement = selection.PlacedOffline && !keptOnDevice;
         var skipped = selection.Skipped; // the selection goes back to the pool; the list goes with the call
         using var activity = RouterTelemetry.StartCall(streaming: false);
-        var call = new CallContext(messages, options, stripHints, Streaming: false, cancellationToken, activity, policy.Name, selection, BudgetCall.For(this));
+        var call = new RouterCall(messages, options, context, ProviderOptions.HasRouterEntries(options), Streaming: false, cancellationToken, activity, policy.Name, selection, HooksFor(context));
         Winner<ChatResponse> winner;
         try
         {
             winner = _options.HedgingDelay is null
                 ? await RunSequentialAsync(selection, s_getResponse, call, _options.AttemptTimeout).ConfigureAwait(false)
-                : await RunHedgedAsync(selection, s_getResponse, call, _options.AttemptTimeout, s_discardResponse).ConfigureAwait(false);
+                : await RunHedgedAsync(selection, s_getResponse, call, _options.AttemptTimeout, DiscardResponse).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -49,14 +56,11 @@ public sealed partial class RouterChatClient
         var response = result.Value!;
         var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement), skipped, keptOnDevice);
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
-        if (result.Budget is { } budget)
+        var cost = result.Observers.IsEmpty ? null : await result.Observers.ReportAsync(Answered(result, RouteAttemptOutcome.Succeeded), _logger).ConfigureAwait(false);
+        if ((cost ?? (result.Route.Price is { } price ? Price(price, response.Usage, messages, options, response.Usage?.OutputTokenCount is null ? response.Text : null) : null)) is { } known)
         {
-            response.AdditionalProperties[CallCostExtensions.CostKey] = await SettleAsync(budget, response).ConfigureAwait(false);
-        }
-        else if (result.Route.PriceTarget is { } priced)
-        {
-            // No budget, but a known price: the caller still learns what the call cost.
-            response.AdditionalProperties[CallCostExtensions.CostKey] = Price(priced, response.Usage, messages, options, response.Usage?.OutputTokenCount is null ? response.Text : null);
+            // Priced by an observer (a budget), else by the route's known price: the caller learns what the call cost.
+            response.AdditionalProperties[CallCostExtensions.CostKey] = known;
         }
 
         _telemetry.RecordDuration(result.Route, response.ModelId, result.Duration, null);
@@ -65,9 +69,9 @@ public sealed partial class RouterChatClient
     }
 
     private async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseCoreAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var selection = Select(messages, options, streaming: true, explain: false, out var policy, out bool stripHints);
+        var selection = Select(messages, options, context, streaming: true, explain: false, out var policy);
         var firstChoice = selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
         bool keptOnDevice = selection.Hints.LocalOnly;  // read now: the selection goes back to the pool before the answer is wrapped
         bool offlinePlacement = selection.PlacedOffline && !keptOnDevice;
@@ -78,7 +82,7 @@ public sealed partial class RouterChatClient
         var activity = RouterTelemetry.StartCall(streaming: true);
         Activity.Current = parent;
 
-        var call = new CallContext(messages, options, stripHints, Streaming: true, cancellationToken, activity, policy.Name, selection, BudgetCall.For(this));
+        var call = new RouterCall(messages, options, context, ProviderOptions.HasRouterEntries(options), Streaming: true, cancellationToken, activity, policy.Name, selection, HooksFor(context));
         var firstTimeout = _options.TimeToFirstTokenTimeout ?? _options.AttemptTimeout;
         Winner<StreamStart> winner;
         try
@@ -114,7 +118,9 @@ public sealed partial class RouterChatClient
         Exception? error = null;
         string? responseId = start.First.ResponseId;
         string? modelId = start.First.ModelId;
-        var usage = result.Budget is null ? null : new StreamUsage();
+        var observers = result.Observers;
+        var usage = observers.IsEmpty ? null : new StreamUsage();
+        bool reported = false;
         var output = default(StreamOutput);
         long waited = 0; // time spent waiting for the provider after the first update (the caller's reading time left out)
         try
@@ -175,13 +181,16 @@ public sealed partial class RouterChatClient
                 ModelId = modelId,
                 AdditionalProperties = new() { [RoutingInfoExtensions.RoutingInfoKey] = info },
             };
-            if (usage is not null && await usage.CloseAsync(result.Budget!).ConfigureAwait(false) is { } cost)
+            CallCost? cost = null;
+            if (usage is not null)
             {
-                last.AdditionalProperties[CallCostExtensions.CostKey] = cost;
+                reported = true;
+                cost = await observers.ReportAsync(StreamEnded(route, RouteAttemptOutcome.Succeeded, usage, null, result), _logger).ConfigureAwait(false);
             }
-            else if (usage is null && route.PriceTarget is { } priced)
+
+            if ((cost ?? (route.Price is { } price ? Price(price, usage?.Usage ?? output.UsageOrEstimate, messages, options, outputText: null) : null)) is { } known)
             {
-                last.AdditionalProperties[CallCostExtensions.CostKey] = Price(priced, output.UsageOrEstimate, messages, options, outputText: null);
+                last.AdditionalProperties[CallCostExtensions.CostKey] = known;
             }
 
             yield return last;
@@ -189,10 +198,12 @@ public sealed partial class RouterChatClient
         finally
         {
             await enumerator.DisposeAsync().ConfigureAwait(false);
-            if (usage is not null)
+            if (usage is not null && !reported)
             {
-                // Failed or abandoned part-way: charge what the provider produced (it bills for it), or release if nothing came.
-                await usage.CloseAsync(result.Budget!).ConfigureAwait(false);
+                // Failed or abandoned part-way: the observers (a budget) charge what the provider produced (it bills for it), or release if nothing came.
+                var outcome = error is null || cancellationToken.IsCancellationRequested ? RouteAttemptOutcome.Cancelled
+                    : cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
+                await observers.ReportAsync(StreamEnded(route, outcome, usage, error, result), _logger).ConfigureAwait(false);
             }
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
@@ -221,17 +232,24 @@ public sealed partial class RouterChatClient
         }
     }
 
-    /// <summary>Prices a call no budget priced; the prompt is counted only when the provider reported no input tokens.</summary>
-    private static CallCost Price(BudgetTarget target, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)
+    /// <summary>Prices a call no observer priced; the prompt is counted only when the provider reported no input tokens.</summary>
+    private static CallCost Price(RoutePrice price, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)
     {
-        long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(target.TokenCounter, messages, options) : 0;
-        return target.Price(usage, promptTokens, outputText, PriceCatalog.Default.Currency);
+        long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
+        return price.Price(usage, promptTokens, outputText, PriceCatalog.Default.Currency);
     }
 
-    private static ValueTask<CallCost?> SettleAsync(BudgetAttempt budget, ChatResponse response) =>
-        budget.SettleAsync(response.Usage, response.Usage?.OutputTokenCount is null ? response.Text : null);
+    private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, Exception? error, in AttemptResult<StreamStart> result) =>
+        new(route, outcome, usage.SawOutput, usage.Usage, usage.TextToCount, error, _time.GetElapsedTime(result.StartedTimestamp));
 
-    private static async Task DiscardStream(AttemptResult<StreamStart> result)
+    /// <summary>The router's own hooks, then the call's.</summary>
+    private IRouteAttemptHook[] HooksFor(CallContext context)
+    {
+        var callHooks = context.HookArray;
+        return callHooks.Length == 0 ? _hooks : _hooks.Length == 0 ? callHooks : [.. _hooks, .. callHooks];
+    }
+
+    private async Task DiscardStream(AttemptResult<StreamStart> result)
     {
         try
         {
@@ -248,7 +266,7 @@ public sealed partial class RouterChatClient
             result.Cancellation?.Return();
         }
 
-        if (result.Budget is { } budget)
+        if (!result.Observers.IsEmpty)
         {
             var usage = new StreamUsage();
             if (result.Value!.Prelude is { } prelude)
@@ -260,7 +278,7 @@ public sealed partial class RouterChatClient
             }
 
             usage.Observe(result.Value.First);
-            await usage.CloseAsync(budget).ConfigureAwait(false);
+            await result.Observers.ReportAsync(StreamEnded(result.Route, RouteAttemptOutcome.Cancelled, usage, null, result), _logger).ConfigureAwait(false);
         }
     }
 

@@ -8,7 +8,7 @@ public sealed partial class RouterChatClient
     /// Starts the first candidate; whenever <see cref="RouterOptions.HedgingDelay"/> passes without an answer, or an attempt fails,
     /// starts the next one too (up to <see cref="RouterOptions.MaxHedgedAttempts"/> at once). The first success wins; the others are cancelled.
     /// </summary>
-    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, CallContext call, TimeSpan? timeout, Func<AttemptResult<T>, Task> discard)
+    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, RouterCall call, TimeSpan? timeout, Func<AttemptResult<T>, Task> discard)
     {
         var delay = _options.HedgingDelay!.Value;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
@@ -17,7 +17,7 @@ public sealed partial class RouterChatClient
         var cancellations = new List<AttemptCancellation>();
         int next = 0, started = 0;
         bool hedged = false;
-        Exception? rejection = null; // a hedge a Reject limit turned away: no more hedges; surfaces only if nothing else answers
+        Exception? rejection = null; // a hedge denied for the whole call (a Reject limit): no more hedges; surfaces only if nothing else answers
         using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CallerToken);
         Task? delayTask = null;
 
@@ -91,15 +91,15 @@ public sealed partial class RouterChatClient
                 }
 
                 cancellation.Return();
-                if (result.Outcome == RouteAttemptOutcome.OverBudget && result.Error is BudgetExceededException { Enforcement: BudgetEnforcement.Reject } && running.Count > 0)
+                if (result.Outcome == RouteAttemptOutcome.NotAdmitted && result.EndsCall && running.Count > 0)
                 {
-                    // The hedge does not fit the budget, so it simply does not start; the attempts already running carry on.
+                    // The hedge was denied for the whole call (a Reject budget), so it simply does not start; the attempts already running carry on.
                     started--;
                     rejection = result.Error;
                     continue;
                 }
 
-                if (result.Outcome == RouteAttemptOutcome.OverBudget)
+                if (result.Outcome == RouteAttemptOutcome.NotAdmitted)
                 {
                     started--; // The route was never called.
                 }

@@ -19,7 +19,7 @@ namespace InferenceRouter;
 /// (<see cref="RoutingInfoExtensions.GetRoutingInfo(ChatResponse)"/>). <see cref="GetService"/> finds the router, a route by name
 /// (<c>GetService(typeof(ChatRoute), "name")</c>) and its <see cref="RouteHealth"/>. Disposing the router disposes the routes' clients.
 /// </remarks>
-public sealed partial class RouterChatClient : IChatClient
+public sealed partial class RouterChatClient : IChatClient, IRoutePreview
 {
     private const int MaxPooledSelections = 64;
 
@@ -36,6 +36,7 @@ public sealed partial class RouterChatClient : IChatClient
     private readonly LocalOnlyFilter _localOnly = new();
     private readonly HealthFilter _health = new();
     private readonly FailureClassifier _classifier;
+    private readonly IRouteAttemptHook[] _hooks;
     private readonly ChatClientMetadata _metadata = new("inference-router");
     private int _pooledSelections;
     private int _disposed;
@@ -48,6 +49,7 @@ public sealed partial class RouterChatClient : IChatClient
     /// <param name="loggerFactory">Logging; none by default.</param>
     /// <param name="meterFactory">Metrics; a private <see cref="Meter"/> by default.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="attemptHooks">Rules asked before every attempt of every call (quotas, admission rules), before the call's own (<see cref="CallContext.AttemptHooks"/>).</param>
     /// <exception cref="ArgumentException">No routes, duplicate route names, an unknown default policy, or invalid options.</exception>
     public RouterChatClient(
         IEnumerable<ChatRoute> routes,
@@ -55,7 +57,8 @@ public sealed partial class RouterChatClient : IChatClient
         IEnumerable<IRoutingPolicy>? policies = null,
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        IEnumerable<IRouteAttemptHook>? attemptHooks = null)
     {
         ArgumentNullException.ThrowIfNull(routes);
         _options = options ?? new RouterOptions();
@@ -89,6 +92,11 @@ public sealed partial class RouterChatClient : IChatClient
             ? defaultPolicy
             : throw new ArgumentException($"DefaultPolicy '{_options.DefaultPolicy}' is not a known policy. Known policies: {string.Join(", ", _policies.Keys.Order())}.", nameof(options));
         _requestedRoute = new RequestedRouteFilter(_routes, _routesByName);
+        _hooks = [.. attemptHooks ?? []];
+        if (Array.IndexOf(_hooks, null) >= 0)
+        {
+            throw new ArgumentException("An attempt hook is null.", nameof(attemptHooks));
+        }
 
         foreach (var route in _routes)
         {
@@ -218,7 +226,12 @@ public sealed partial class RouterChatClient : IChatClient
     public RoutingExplanation Explain(IEnumerable<ChatMessage> messages, ChatOptions? options = null, bool streaming = false)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var selection = Select(messages, options, streaming, explain: true, out var policy, out _);
+        return ExplainCore(messages, options, CallContext.Capture(options), streaming);
+    }
+
+    private RoutingExplanation ExplainCore(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool streaming)
+    {
+        var selection = Select(messages, options, context, streaming, explain: true, out var policy);
         try
         {
             var verdicts = selection.Verdicts!;
@@ -251,14 +264,16 @@ public sealed partial class RouterChatClient : IChatClient
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateRequest(messages, options);
-        return GetResponseCoreAsync(messages, options, cancellationToken);
+        return GetResponseCoreAsync(messages, options, CallContext.Capture(options), cancellationToken);
     }
 
     /// <inheritdoc/>
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateRequest(messages, options);
-        return GetStreamingResponseCoreAsync(messages, options, cancellationToken);
+
+        // Captured now, not when the stream is first read: a scope that ends before enumeration still steers the call.
+        return GetStreamingResponseCoreAsync(messages, options, CallContext.Capture(options), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -404,11 +419,9 @@ public sealed partial class RouterChatClient : IChatClient
             .Build();
     }
 
-    private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, bool explain, out IRoutingPolicy policy, out bool stripHints)
+    private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool streaming, bool explain, out IRoutingPolicy policy)
     {
-        var callHints = options.GetRoutingHints();
-        stripHints = options?.AdditionalProperties?.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) == true;
-        var hints = RoutingHints.Combine(RoutingScope.Current, callHints);
+        var hints = context.Hints;
         policy = hints.Policy is null ? _defaultPolicy : ResolvePolicy(hints.Policy);
 
         if (!_selections.TryDequeue(out var selection))
@@ -455,13 +468,16 @@ public sealed partial class RouterChatClient : IChatClient
         }
     }
 
-    /// <summary>Returns the route a request would be tried on first now (no provider is called); null when no route may serve it.</summary>
-    internal ChatRoute? FirstCandidate(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming)
+    /// <inheritdoc/>
+    /// <remarks>The router's own selection (filters, health, the policy, offline placement); admission hooks (budgets) are not asked.</remarks>
+    public ValueTask<RoutePreview> PreviewAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, CancellationToken cancellationToken = default)
     {
-        var selection = Select(messages, options, streaming, explain: false, out _, out _);
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = CallContext.Capture(options);
+        var selection = Select(messages, options, context, streaming, explain: false, out _);
         try
         {
-            return selection.OrderedCount > 0 ? selection.GetOrdered(0) : null;
+            return new(new RoutePreview(selection.OrderedCount > 0 ? selection.GetOrdered(0) : null, context));
         }
         finally
         {
@@ -491,31 +507,31 @@ public sealed partial class RouterChatClient : IChatClient
         }
     }
 
-    private Exception AllFailed(IReadOnlyList<RouteAttempt>? attempts, in CallContext call)
+    private Exception AllFailed(IReadOnlyList<RouteAttempt>? attempts, in RouterCall call)
     {
-        // When budgets turned away every candidate that was not skipped for health, the budget's reason is the answer.
-        Exception? budgetDenial = null;
+        // When admission hooks (a budget) turned away every candidate that was not skipped for health, the first denial is the answer.
+        Exception? denial = null;
         foreach (var attempt in attempts ?? [])
         {
-            if (attempt.Outcome == RouteAttemptOutcome.OverBudget)
+            if (attempt.Outcome == RouteAttemptOutcome.NotAdmitted)
             {
-                budgetDenial ??= attempt.Error;
+                denial ??= attempt.Error;
             }
             else if (attempt.Outcome != RouteAttemptOutcome.Skipped)
             {
-                budgetDenial = null;
+                denial = null;
                 break;
             }
         }
 
-        if (budgetDenial is not null)
+        if (denial is not null)
         {
-            return budgetDenial;
+            return denial;
         }
 
         // Policies give short reasons on the hot path; for the exception, explain the call again to get the detailed ones.
         var exclusions = new List<RouteExclusion>();
-        foreach (var route in Explain(call.Messages, call.Options, call.Streaming).Routes)
+        foreach (var route in ExplainCore(call.Messages, call.Options, call.Context, call.Streaming).Routes)
         {
             if (route.ExclusionReason is { } reason)
             {
@@ -555,7 +571,7 @@ public sealed partial class RouterChatClient : IChatClient
         foreach (var attempt in attempts)
         {
             if (!_routesByName.TryGetValue(attempt.Route, out var route) || route.Descriptor.IsLocal ||
-                attempt.Outcome is RouteAttemptOutcome.Skipped or RouteAttemptOutcome.OverBudget or RouteAttemptOutcome.Cancelled)
+                attempt.Outcome is RouteAttemptOutcome.Skipped or RouteAttemptOutcome.NotAdmitted or RouteAttemptOutcome.Cancelled)
             {
                 continue;
             }

@@ -20,8 +20,9 @@ public sealed class RoutingInfo
         TimeToFirstToken = timeToFirstToken;
     }
 
-    private RoutingInfo(CacheTier tier, double? similarity, string? modelId, string cacheKey)
+    private RoutingInfo(CacheTier tier, double? similarity, string? modelId, string cacheKey, bool keptOnDevice)
     {
+        KeptOnDevice = keptOnDevice;
         CacheKey = cacheKey;
         Route = "cache";
         Provider = "cache";
@@ -33,8 +34,8 @@ public sealed class RoutingInfo
     }
 
     /// <summary>
-    /// Gets a value indicating whether the call was kept on the device (<c>KeepOnDevice()</c>): what is learned from it (a quality
-    /// outcome recorded with this response) stays on this instance too.
+    /// Gets a value indicating whether the call was kept on the device (<c>KeepOnDevice()</c>), cache hits included: what is learned from
+    /// it (a quality outcome recorded with this response) is never embedded off the device nor shared with other instances.
     /// </summary>
     public bool KeptOnDevice { get; }
 
@@ -101,5 +102,5 @@ public sealed class RoutingInfo
     /// <inheritdoc/>
     public override string ToString() => CacheHit is { } tier ? $"cache hit ({tier}{(Similarity is { } s ? $", similarity {s:F3}" : string.Empty)})" : $"{Route} ({ModelId}) after {AttemptCount} attempt(s){(Hedged ? ", hedged" : string.Empty)}";
 
-    internal static RoutingInfo ForCacheHit(CacheTier tier, double? similarity, string? modelId, string cacheKey) => new(tier, similarity, modelId, cacheKey);
+    internal static RoutingInfo ForCacheHit(CacheTier tier, double? similarity, string? modelId, string cacheKey, bool keptOnDevice) => new(tier, similarity, modelId, cacheKey, keptOnDevice);
 }

@@ -39,8 +39,8 @@ internal static partial class RouterLog
     [LoggerMessage(10, LogLevel.Warning, "Stream from route {Route} failed after its first update with {ErrorType}: {Error}; the error reaches the caller (no failover mid-stream).")]
     public static partial void StreamFailed(ILogger logger, string route, string errorType, string error);
 
-    [LoggerMessage(11, LogLevel.Information, "Route {Route} does not fit the budget for this call; downgrading to the next candidate.")]
-    public static partial void OverBudget(ILogger logger, string route);
+    [LoggerMessage(11, LogLevel.Information, "Route {Route} was not admitted for this call ({Reason}); trying the next candidate.")]
+    public static partial void NotAdmitted(ILogger logger, string route, string reason);
 
     [LoggerMessage(12, LogLevel.Warning, "Every remote route tried failed to connect ({Failures} attempt(s)); treating the app as offline for {Interval}: local routes go first.")]
     public static partial void Offline(ILogger logger, int failures, TimeSpan interval);
@@ -65,4 +65,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(20, LogLevel.Warning, "A HealthSignaled handler failed for route {Route} ({ErrorType}); the signal was not shared.")]
     public static partial void HealthSignalFailed(ILogger logger, string route, string errorType, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Error, "An attempt observer ({Observer}) failed after an attempt on route {Route}; the call goes on.")]
+    public static partial void ObserverFailed(ILogger logger, string route, string observer, Exception exception);
 }

@@ -46,7 +46,7 @@ public class BudgetRoutingTests
         first.GetRoutingInfo()!.Route.Should().Be("premium");
         first.GetCost()!.Amount.Should().Be(((10 * 10m) + (900 * 30m)) / 1_000_000m);
         second.GetRoutingInfo()!.Route.Should().Be("cheap");
-        second.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("premium", RouteAttemptOutcome.OverBudget), ("cheap", RouteAttemptOutcome.Succeeded));
+        second.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("premium", RouteAttemptOutcome.NotAdmitted), ("cheap", RouteAttemptOutcome.Succeeded));
         third.Text.Should().Be("from the device");
         third.GetRoutingInfo()!.IsLocal.Should().BeTrue();
         third.GetCost()!.Amount.Should().Be(0m);

@@ -82,7 +82,7 @@ public class CachePromiseTests
     public void Every_option_that_can_change_an_answer_is_keyed_or_bypasses_the_cache()
     {
         var messages = Prompt("What is the capital of France?");
-        string? Key(ChatOptions options) => CacheRequest.Create(messages, options, partitionByUser: false) is { Bypass: false } request ? request.Key : null;
+        string? Key(ChatOptions options) => CacheRequest.Create(messages, options, CallContext.Capture(options), partitionByUser: false) is { Bypass: false } request ? request.Key : null;
         var baseline = Key(new ChatOptions())!;
 
         var variants = new Dictionary<string, Action<ChatOptions>>

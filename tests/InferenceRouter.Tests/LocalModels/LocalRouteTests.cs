@@ -133,7 +133,7 @@ public class LocalRouteTests
 
         var response = await client.GetResponseAsync(Prompt(), new ChatOptions { MaxOutputTokens = 100 });
 
-        response.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("cloud", RouteAttemptOutcome.OverBudget), ("local", RouteAttemptOutcome.Succeeded));
+        response.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("cloud", RouteAttemptOutcome.NotAdmitted), ("local", RouteAttemptOutcome.Succeeded));
         response.GetCost()!.Amount.Should().Be(0m);
         servers[0].RequestCount.Should().Be(0);
     }

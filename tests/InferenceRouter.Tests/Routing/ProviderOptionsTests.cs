@@ -30,7 +30,7 @@ public class ProviderOptionsTests
         }.ForTenant("acme");
         options.AdditionalProperties!["other"] = "kept";
 
-        var copy = ProviderOptions.CopyWithout(options, ChatOptionsRoutingExtensions.HintsKey);
+        var copy = ProviderOptions.CopyWithoutRouterEntries(options);
 
         foreach (var property in typeof(ChatOptions).GetProperties().Where(p => p.CanWrite && p.Name != nameof(ChatOptions.AdditionalProperties)))
         {
@@ -39,6 +39,6 @@ public class ProviderOptionsTests
 
         copy.AdditionalProperties.Should().ContainSingle().Which.Should().Be(new KeyValuePair<string, object?>("other", "kept"));
         options.AdditionalProperties.Should().ContainKey(ChatOptionsRoutingExtensions.HintsKey, "the caller's options are never changed");
-        ProviderOptions.CopyWithout(new ChatOptions().ForTenant("acme"), ChatOptionsRoutingExtensions.HintsKey).AdditionalProperties.Should().BeNull();
+        ProviderOptions.CopyWithoutRouterEntries(new ChatOptions().ForTenant("acme")).AdditionalProperties.Should().BeNull();
     }
 }

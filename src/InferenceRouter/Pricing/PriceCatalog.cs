@@ -71,7 +71,7 @@ public sealed class PriceCatalog
         PriceCatalogDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize(json, BudgetJsonContext.Default.PriceCatalogDocument);
+            document = JsonSerializer.Deserialize(json, PricingJsonContext.Default.PriceCatalogDocument);
         }
         catch (JsonException e)
         {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 
 namespace InferenceRouter;
 
-/// <summary>Collects what a stream reported about its cost: usage contents (usually in the last update) and, in case none comes, the text.</summary>
+/// <summary>Collects what a stream reported about its cost: usage contents (usually in the last update) and, in case none comes, the text (for the attempt's report).</summary>
 internal sealed class StreamUsage
 {
     private StringBuilder? _text;
@@ -51,15 +51,6 @@ internal sealed class StreamUsage
         }
     }
 
-    /// <summary>Settles when the provider produced anything (it bills for partial output), else releases the reservation.</summary>
-    public async ValueTask<CallCost?> CloseAsync(BudgetAttempt attempt)
-    {
-        if (SawOutput)
-        {
-            return await attempt.SettleAsync(Usage, Usage?.OutputTokenCount is null ? Text : null).ConfigureAwait(false);
-        }
-
-        await attempt.ReleaseAsync().ConfigureAwait(false);
-        return null;
-    }
+    /// <summary>Gets the text to count output tokens from: null when the reported usage already counts them.</summary>
+    public string? TextToCount => Usage?.OutputTokenCount is null ? Text : null;
 }
