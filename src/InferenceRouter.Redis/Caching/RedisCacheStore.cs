@@ -248,7 +248,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     private async ValueTask WriteAsync(CacheEntry entry, string change, CancellationToken cancellationToken)
     {
         var ttl = entry.ExpiresAt - _time.GetUtcNow();
-        if (ttl <= TimeSpan.Zero || entry.KeepOnDevice)
+        if (ttl <= TimeSpan.Zero || !EgressGate.Allows(entry.KeepOnDevice, destinationOnDevice: false))
         {
             return;  // a call kept on the device: its question and answer stay on this instance
         }

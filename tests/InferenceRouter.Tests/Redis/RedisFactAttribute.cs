@@ -12,6 +12,15 @@ public sealed class RedisFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that needs <c>redis-server</c>, skipped like <see cref="RedisFactAttribute"/>.</summary>
+public sealed class RedisTheoryAttribute : TheoryAttribute
+{
+    public RedisTheoryAttribute()
+    {
+        Skip = RedisServer.Executable is null ? "needs redis-server on PATH (Debian/Ubuntu: apt-get install -y redis-server; .ci/run installs it)" : null;
+    }
+}
+
 /// <summary>Connects to a test <see cref="RedisServer"/>.</summary>
 internal static class RedisServerExtensions
 {
