@@ -6,9 +6,11 @@ using StackExchange.Redis;
 // One app instance for the scale-out tests: budgeted calls for one shared tenant through RedisBudgetLedger, concurrently, with random
 // output sizes, streaming and cancellations, against a provider that bills a random share of the output limit it is sent.
 // Optionally fails open (--fail-open-cap, --journal). Prints "progress N" as calls finish and "done answered=… rejected=…
-// cancelled=… unavailable=… offline=…" at the end (offline: fail-open steps still unsent).
+// cancelled=… unavailable=… offline=…" at the end (offline: fail-open steps still unsent). First prints "runtime X.Y.Z", the .NET
+// version it runs on, so the tests can check it is the test host's (net8.0 and net10.0 test runs each start their own build).
 string Arg(string name) => args[Array.IndexOf(args, name) + 1];
 string? Optional(string name) => args.Contains(name) ? Arg(name) : null;
+Console.WriteLine($"runtime {Environment.Version}");
 int calls = int.Parse(Arg("--calls"));
 int seed = int.Parse(Arg("--seed"));
 var options = new BudgetOptions

@@ -130,6 +130,7 @@ public class ScaleOutTests(ITestOutputHelper output)
         private readonly Process _process;
         private readonly TaskCompletionSource<string> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _progress;
+        private string? _runtime;
 
         private Worker(Process process)
         {
@@ -139,6 +140,10 @@ public class ScaleOutTests(ITestOutputHelper output)
                 if (e.Data is null)
                 {
                     _done.TrySetException(new InvalidOperationException("The worker ended without a summary."));
+                }
+                else if (e.Data.StartsWith("runtime ", StringComparison.Ordinal))
+                {
+                    Volatile.Write(ref _runtime, e.Data[8..]);
                 }
                 else if (e.Data.StartsWith("progress ", StringComparison.Ordinal))
                 {
@@ -155,6 +160,8 @@ public class ScaleOutTests(ITestOutputHelper output)
 
         public static Worker Start(RedisServer server, string prefix, int calls, int seed, string? journal = null)
         {
+            // The worker built for this test run's framework, beside it: on net8.0 both are self-contained, and `dotnet` runs a
+            // self-contained app on the runtime in its folder, .NET 8, though only .NET 10 is installed (DoneAsync checks).
             var dll = Path.Combine(AppContext.BaseDirectory, "InferenceRouter.RedisWorker.dll");
             var start = new ProcessStartInfo("dotnet")
             {
@@ -191,6 +198,7 @@ public class ScaleOutTests(ITestOutputHelper output)
         {
             var summary = await _done.Task.WaitAsync(TimeSpan.FromMinutes(3));
             await _process.WaitForExitAsync();
+            Volatile.Read(ref _runtime).Should().Be(Environment.Version.ToString(), "the worker runs on the test host's runtime");
             return summary;
         }
     }
