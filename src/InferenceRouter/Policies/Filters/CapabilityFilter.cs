@@ -1,7 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Excludes routes that lack a capability the request needs (tools, images, JSON schema, streaming, or hinted ones).</summary>
-public sealed class CapabilityFilter : IRoutingPolicy
+internal sealed class CapabilityFilter : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "capabilities";

@@ -5,7 +5,7 @@ namespace InferenceRouter;
 /// Cheap first: a bound of three tokens per character clears most requests without tokenizing. Only a prompt near a window is
 /// counted with the route's tokenizer (<see cref="RouteDescriptor.TokenCounter"/>), once per tokenizer per call.
 /// </remarks>
-public sealed class ContextWindowFilter : IRoutingPolicy
+internal sealed class ContextWindowFilter : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "context-window";

@@ -2,7 +2,7 @@ namespace InferenceRouter;
 
 /// <summary>Excludes routes whose circuit is open or that asked callers to wait (Retry-After) until a time still ahead.</summary>
 /// <remarks>A route whose break has ended passes, so the circuit breaker can let its half-open probe through.</remarks>
-public sealed class HealthFilter : IRoutingPolicy
+internal sealed class HealthFilter : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "health";

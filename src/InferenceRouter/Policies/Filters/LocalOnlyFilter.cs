@@ -1,7 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Excludes every remote route when the call must stay on the device (<see cref="RoutingHints.LocalOnly"/>, <c>KeepOnDevice()</c>).</summary>
-public sealed class LocalOnlyFilter : IRoutingPolicy
+internal sealed class LocalOnlyFilter : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "local-only";

@@ -5,7 +5,7 @@ namespace InferenceRouter;
 /// Worst case: the prompt's tokens (counted with the route's tokenizer) at the input price plus the output limit at the output price.
 /// A route with unknown prices, or a call with no output limit on a priced route, cannot be shown to fit and is excluded.
 /// </remarks>
-public sealed class MaxCostFilter : IRoutingPolicy
+internal sealed class MaxCostFilter : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "max-cost";

@@ -6,7 +6,7 @@ namespace InferenceRouter;
 /// <see cref="RouteHealth.ProbeInterval"/> lets one call through (and the <c>lowest-latency</c> policy tries it first), so a route that
 /// recovered is not excluded for ever; probes are paced like the ranker's (<see cref="RouterOptions.LatencyExplorationRate"/>).
 /// </remarks>
-public sealed class MaxLatencyFilter : IRoutingPolicy
+internal sealed class MaxLatencyFilter : IRoutingPolicy
 {
     private readonly ProbePacer _probes;
 

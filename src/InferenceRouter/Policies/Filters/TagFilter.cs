@@ -1,7 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Keeps routes that have every required tag and none of the excluded ones (<see cref="RoutingHints.RequiredTags"/>, <see cref="RoutingHints.ExcludedTags"/>).</summary>
-public sealed class TagFilter : IRoutingPolicy
+internal sealed class TagFilter : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "tags";

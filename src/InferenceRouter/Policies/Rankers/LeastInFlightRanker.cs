@@ -1,7 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Ranks routes by the attempts they have under way: the least busy goes first.</summary>
-public sealed class LeastInFlightRanker : IRoutingPolicy
+internal sealed class LeastInFlightRanker : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "least-in-flight";

@@ -2,7 +2,7 @@ namespace InferenceRouter;
 
 /// <summary>Ranks routes by the call's estimated cost: estimated prompt tokens at the input price plus expected output at the output price.</summary>
 /// <remarks>Local routes cost nothing; routes with unknown prices come last. Ties keep registration order.</remarks>
-public sealed class LowestCostRanker : IRoutingPolicy
+internal sealed class LowestCostRanker : IRoutingPolicy
 {
     /// <summary>Creates the ranker.</summary>
     /// <param name="expectedOutputTokens">Output tokens assumed when the request sets no limit. Default: 500.</param>

@@ -10,7 +10,7 @@ namespace InferenceRouter;
 /// A route left unmeasured for <see cref="RouteHealth.ProbeInterval"/> goes first once (a probe), at most once per
 /// <c>1 / <see cref="ExplorationRate"/></c> attempts, so a route that recovered wins its place back. How it behaves: docs/routing.md.
 /// </remarks>
-public sealed class LowestLatencyRanker : IRoutingPolicy
+internal sealed class LowestLatencyRanker : IRoutingPolicy
 {
     // A route failing almost always still ranks by its latency, twenty times over, rather than by infinity.
     private const double MinSuccessRate = 0.05;

@@ -2,7 +2,7 @@ namespace InferenceRouter;
 
 /// <summary>Picks two candidates at random and puts the less busy first (then the other); the rest follow by in-flight count.</summary>
 /// <remarks>Spreads load almost as well as least-in-flight while avoiding the herd that follows one stale "least busy" reading (as in YARP).</remarks>
-public sealed class PowerOfTwoChoicesRanker : IRoutingPolicy
+internal sealed class PowerOfTwoChoicesRanker : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "power-of-two-choices";

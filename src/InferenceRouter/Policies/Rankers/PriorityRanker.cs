@@ -1,7 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Ranks routes in the order they were registered: the first is tried first, the rest are failover targets in turn.</summary>
-public sealed class PriorityRanker : IRoutingPolicy
+internal sealed class PriorityRanker : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "priority";

@@ -9,7 +9,7 @@ namespace InferenceRouter;
 /// one, the ranker predicts from the prompt's text alone (the prior, plus the tier means recorded). Tiers whose routes were all
 /// excluded are skipped when choosing, so a call never waits on a tier it cannot use. Thread-safe.
 /// </remarks>
-public sealed class QualityRanker : IRoutingPolicy
+internal sealed class QualityRanker : IRoutingPolicy
 {
     private readonly QualityPredictor _predictor;
 

@@ -2,7 +2,7 @@ namespace InferenceRouter;
 
 /// <summary>Spreads calls over routes in proportion to <see cref="RouteDescriptor.Weight"/>; the failover order is random too.</summary>
 /// <remarks>Each route draws an exponential key −ln(u)/weight and the smallest goes first, so a route comes first with probability weight/Σweights.</remarks>
-public sealed class WeightedRandomRanker : IRoutingPolicy
+internal sealed class WeightedRandomRanker : IRoutingPolicy
 {
     /// <inheritdoc/>
     public string Name => "weighted-random";
