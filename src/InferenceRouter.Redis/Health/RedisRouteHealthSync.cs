@@ -13,6 +13,7 @@ namespace InferenceRouter;
 /// a remote Retry-After or open circuit is capped by the receiving router's <see cref="RouterOptions.MaxRetryAfter"/>. Instances need
 /// clocks that agree (the "until" travels as a time). Dispose to stop sharing.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class RedisRouteHealthSync : IDisposable
 {
     private readonly RouterChatClient _router;

@@ -18,6 +18,7 @@ namespace InferenceRouter;
 /// already holds what it learned before, so it follows the stream from its end: outcomes recorded while it was down are not learned
 /// again, nor counted twice. Dispose to stop sharing.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class RedisQualitySync : IDisposable
 {
     private const int Page = 500;

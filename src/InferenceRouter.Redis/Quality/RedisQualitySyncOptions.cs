@@ -1,6 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Options for <see cref="RedisQualitySync"/> (<c>InferenceRouter:Redis:Quality</c>).</summary>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class RedisQualitySyncOptions
 {
     /// <summary>

@@ -148,6 +148,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     /// <param name="helpful">Whether the answer served the question.</param>
     /// <param name="cancellationToken">Cancels the store access.</param>
     /// <returns>Whether an entry was changed (false for answers that were not cache hits, or entries gone since).</returns>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public async ValueTask<bool> ReportOutcomeAsync(RoutingInfo routingInfo, bool helpful, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(routingInfo);

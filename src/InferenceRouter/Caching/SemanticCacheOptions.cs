@@ -4,12 +4,15 @@ namespace InferenceRouter;
 public sealed class SemanticCacheOptions
 {
     /// <summary>Gets or sets the cosine similarity a cached question needs to answer a new one.</summary>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public double MinSimilarity { get; set; } = 0.93;
 
     /// <summary>Gets or sets how far ahead of the runner-up (in the same partition) the best match must be: two close candidates mean an ambiguous question.</summary>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public double MinMargin { get; set; } = 0.05;
 
     /// <summary>Gets or sets a value indicating whether a match must agree with the question on negations, numbers and names.</summary>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public bool RequireSalientAgreement { get; set; } = true;
 
     /// <summary>Gets or sets a value indicating whether the semantic tier is used (with an embedding generator); false keeps the exact tier only.</summary>
@@ -54,6 +57,7 @@ public sealed class SemanticCacheOptions
     public bool StoreTruncatedResponses { get; set; }
 
     /// <summary>Gets or sets how far below <see cref="MinSimilarity"/> a rejected candidate still counts as a near miss (telemetry).</summary>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public double NearMissBand { get; set; } = 0.05;
 
     /// <summary>Lists what is wrong with the options, each with the fix.</summary>

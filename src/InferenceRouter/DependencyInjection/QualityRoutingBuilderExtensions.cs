@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 namespace InferenceRouter;
 
 /// <summary>Registers quality-aware routing with the router.</summary>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public static class QualityRoutingBuilderExtensions
 {
     /// <summary>

@@ -109,6 +109,7 @@ public static class RoutingPolicies
     /// <param name="predictor">The predictor whose bar the policy applies.</param>
     /// <param name="latencyExplorationRate">As for <see cref="Create"/>.</param>
     /// <returns>The policy; register it with <c>AddPolicy</c>.</returns>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public static IRoutingPolicy CreateQuality(QualityPredictor predictor, double latencyExplorationRate = 0.05) =>
         new CompositeRoutingPolicy(Quality, [.. CreateStandardFilters(latencyExplorationRate), new QualityRanker(predictor)]);
 

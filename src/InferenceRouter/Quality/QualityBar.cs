@@ -3,6 +3,7 @@ namespace InferenceRouter;
 /// <summary>How strong a call's route must be, said the way people budget it; the predictor turns it into a gain threshold.</summary>
 /// <param name="Kind">What <paramref name="Value"/> means.</param>
 /// <param name="Value">The share of calls (<see cref="QualityBarKind.StrongShare"/>), the share of quality (<see cref="QualityBarKind.KeepQuality"/>) or the gain (<see cref="QualityBarKind.MaxGain"/>).</param>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public readonly record struct QualityBar(QualityBarKind Kind, double Value)
 {
     /// <summary>At most <paramref name="share"/> of calls go to the strongest tier (calibrated as a quantile of predicted gains, as RouteLLM does).</summary>

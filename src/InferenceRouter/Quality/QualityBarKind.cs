@@ -1,6 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>What a <see cref="QualityBar"/>'s value means.</summary>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public enum QualityBarKind
 {
     /// <summary>The most calls, as a share, that may go to the strongest tier.</summary>

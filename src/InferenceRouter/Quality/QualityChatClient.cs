@@ -12,6 +12,7 @@ namespace InferenceRouter;
 /// <see cref="QualityPredictor"/>, so an app can record outcomes through its client, and for <see cref="IRoutePreview"/>: the preview of a
 /// call through this client includes its prediction. Thread-safe.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class QualityChatClient : DelegatingChatClient, IRoutePreview
 {
     private RouterChatClient? _router;

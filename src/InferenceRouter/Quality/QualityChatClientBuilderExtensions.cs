@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace InferenceRouter;
 
 /// <summary>Adds a <see cref="QualityChatClient"/> to a chat pipeline.</summary>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public static class QualityChatClientBuilderExtensions
 {
     /// <summary>Routes each call to the cheapest quality tier predicted to clear the bar; add it after the cache and budgets (innermost).</summary>

@@ -8,6 +8,7 @@ namespace InferenceRouter;
 /// <param name="Embedding">The prompt's embedding from the predictor's generator; empty when it has none.</param>
 /// <param name="Tier">The tier that answered.</param>
 /// <param name="Score">How well, in [0, 1].</param>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed record QualityOutcome(float[] Features, float[] Embedding, int Tier, double Score)
 {
     /// <summary>Gets how many text features describe a prompt in this version.</summary>

@@ -2,6 +2,7 @@ namespace InferenceRouter;
 
 /// <summary>What the predictor expects of each quality tier for one prompt, and what it based that on.</summary>
 /// <remarks>Immutable. Quality is a success rate in [0, 1] (an outcome score's expected value); tier 0 is the cheapest.</remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class QualityPrediction
 {
     private readonly double[] _quality;

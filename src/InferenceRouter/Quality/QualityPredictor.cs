@@ -20,6 +20,7 @@ namespace InferenceRouter;
 /// </para>
 /// <para>Thread-safe. Predictions take no write lock and allocate one small result; recording and calibration are off the call path.</para>
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed partial class QualityPredictor : IDisposable
 {
     private readonly QualityPredictorOptions _options;

@@ -1,6 +1,7 @@
 namespace InferenceRouter;
 
 /// <summary>Options for <see cref="QualityPredictor"/>, bound from the <c>InferenceRouter:Quality</c> section.</summary>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class QualityPredictorOptions
 {
     /// <summary>The configuration section, under the router's.</summary>

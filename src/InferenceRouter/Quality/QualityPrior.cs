@@ -11,6 +11,7 @@ namespace InferenceRouter;
 /// <see cref="Default"/> ships with the package: trained on RouteLLM's labelled MMLU subjects (Mixtral-8x7B weak, GPT-4 strong;
 /// RouteLLM data Apache-2.0, MMLU questions MIT). Immutable and thread-safe.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
 public sealed class QualityPrior
 {
     private const string ResourceName = "InferenceRouter.Quality.quality-prior.json";

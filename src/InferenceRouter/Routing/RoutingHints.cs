@@ -41,6 +41,7 @@ public sealed record RoutingHints
     public bool LocalOnly { get; init; }
 
     /// <summary>Gets the call's quality prediction, which the <c>quality</c> policy routes by (set by <see cref="QualityChatClient"/>).</summary>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public QualityPrediction? Quality { get; init; }
 
     /// <summary>Combines hints: values set in <paramref name="call"/> win over <paramref name="ambient"/>; capabilities and tags add up.</summary>
