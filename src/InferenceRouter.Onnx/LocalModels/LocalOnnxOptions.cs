@@ -38,7 +38,7 @@ public sealed class LocalOnnxOptions
     /// <summary>Lists what is wrong with the options, each with the fix.</summary>
     /// <param name="path">Where the options sit, for messages.</param>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> GetValidationErrors(string path)
+    internal IEnumerable<string> GetValidationErrors(string path)
     {
         if (string.IsNullOrWhiteSpace(ModelPath))
         {

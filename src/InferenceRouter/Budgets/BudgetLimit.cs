@@ -45,7 +45,7 @@ public sealed class BudgetLimit
     /// <summary>Lists what is wrong with the limit, each with the fix.</summary>
     /// <param name="path">Where the limit sits (for messages), e.g. <c>Budgets:Limits:0</c>.</param>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> GetValidationErrors(string path)
+    internal IEnumerable<string> GetValidationErrors(string path)
     {
         if (Amount <= 0)
         {

@@ -49,7 +49,7 @@ public sealed class BudgetManager : IDisposable
     public BudgetManager(BudgetOptions? options = null, IBudgetLedger? ledger = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new BudgetOptions();
-        _options.Validate();
+        OptionsValidation.ThrowIfInvalid(_options.GetValidationErrors(), nameof(options), "Invalid budget options:");
         _limits = [.. _options.Limits];
         _limitNames = [.. _limits.Select(l => l.DisplayName)]; // formatted once: names key every account of every call
         _limitsByName = _limits.ToFrozenDictionary(l => l.DisplayName, StringComparer.OrdinalIgnoreCase);

@@ -51,7 +51,7 @@ public sealed class BudgetOptions
 
     /// <summary>Lists what is wrong with the options, each with the fix.</summary>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> GetValidationErrors()
+    internal IEnumerable<string> GetValidationErrors()
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < Limits.Count; i++)
@@ -108,17 +108,6 @@ public sealed class BudgetOptions
         if (PriceCatalogPath is { } catalog && !File.Exists(catalog))
         {
             yield return $"{SectionName}:PriceCatalogPath '{catalog}' does not exist; fix the path or remove the setting.";
-        }
-    }
-
-    /// <summary>Throws when the options are invalid.</summary>
-    /// <exception cref="ArgumentException">Naming every problem.</exception>
-    public void Validate()
-    {
-        var errors = GetValidationErrors().ToList();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid budget options: " + string.Join(" ", errors));
         }
     }
 

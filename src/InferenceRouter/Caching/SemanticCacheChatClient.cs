@@ -58,11 +58,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         : base(innerClient)
     {
         _options = options ?? new SemanticCacheOptions();
-        var errors = _options.GetValidationErrors().ToList();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException(string.Join(" ", errors), nameof(options));
-        }
+        OptionsValidation.ThrowIfInvalid(_options.GetValidationErrors(), nameof(options));
 
         _generator = embeddingGenerator;
         _time = timeProvider ?? TimeProvider.System;

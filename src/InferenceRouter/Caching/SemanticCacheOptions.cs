@@ -62,7 +62,7 @@ public sealed class SemanticCacheOptions
 
     /// <summary>Lists what is wrong with the options, each with the fix.</summary>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> GetValidationErrors()
+    internal IEnumerable<string> GetValidationErrors()
     {
         if (!(MinSimilarity > 0 && MinSimilarity <= 1))
         {

@@ -48,7 +48,7 @@ public sealed class InferenceRouterBuilder
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(clientFactory);
-        descriptor.Validate();
+        OptionsValidation.ThrowIfInvalid(descriptor.GetValidationErrors(), nameof(descriptor));
         _registrations.Routes.Add((descriptor, clientFactory));
         return this;
     }

@@ -23,7 +23,7 @@ public sealed class InferenceRouterOptions : RouterOptions
     public List<RouteOptions> Routes { get; } = [];
 
     /// <inheritdoc/>
-    public override IEnumerable<string> GetValidationErrors()
+    internal override IEnumerable<string> GetValidationErrors()
     {
         foreach (var error in base.GetValidationErrors())
         {

@@ -7,7 +7,7 @@ internal sealed class QualityPredictorOptionsValidator : IValidateOptions<Qualit
 {
     public ValidateOptionsResult Validate(string? name, QualityPredictorOptions options)
     {
-        var problems = options.Validate().ToList();
+        var problems = options.GetValidationErrors().ToList();
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

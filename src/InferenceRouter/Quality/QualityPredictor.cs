@@ -59,11 +59,7 @@ public sealed partial class QualityPredictor : IDisposable
         System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         _options = options ?? new QualityPredictorOptions();
-        var problems = _options.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(string.Join(" ", problems), nameof(options));
-        }
+        OptionsValidation.ThrowIfInvalid(_options.GetValidationErrors(), nameof(options));
 
         _generator = embeddingGenerator;
         _telemetry = new QualityTelemetry(meterFactory);

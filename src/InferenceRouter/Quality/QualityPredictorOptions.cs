@@ -59,7 +59,7 @@ public sealed class QualityPredictorOptions
 
     /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> Validate()
+    internal IEnumerable<string> GetValidationErrors()
     {
         if (TierCount is < 2 or > 16)
         {

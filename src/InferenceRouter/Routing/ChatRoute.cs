@@ -18,7 +18,7 @@ public sealed class ChatRoute
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(client);
-        descriptor.Validate();
+        OptionsValidation.ThrowIfInvalid(descriptor.GetValidationErrors(), nameof(descriptor));
         Descriptor = descriptor;
         Client = client;
     }

@@ -64,16 +64,6 @@ public sealed class RouteDescriptor
     public bool HasTag(string key, string? value) =>
         Tags.TryGetValue(key, out var actual) && (string.IsNullOrEmpty(value) || string.Equals(actual, value, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Checks every value and throws naming the first bad one.</summary>
-    /// <exception cref="ArgumentException">A value is out of range.</exception>
-    public void Validate()
-    {
-        foreach (var error in GetValidationErrors())
-        {
-            throw new ArgumentException(error);
-        }
-    }
-
     internal IEnumerable<string> GetValidationErrors()
     {
         if (Pricing?.GetValidationError($"Route '{Name}'") is { } priceError)

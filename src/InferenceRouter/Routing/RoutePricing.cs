@@ -29,7 +29,7 @@ public sealed record RoutePricing(decimal InputPerMillion, decimal OutputPerMill
     /// <summary>Describes what is wrong with the prices, or returns <see langword="null"/>.</summary>
     /// <param name="owner">Whose prices these are (for the message), e.g. <c>Route 'gpt'</c>.</param>
     /// <returns>The problem with its fix, or <see langword="null"/>.</returns>
-    public string? GetValidationError(string owner) =>
+    internal string? GetValidationError(string owner) =>
         InputPerMillion < 0 || OutputPerMillion < 0 || CachedInputPerMillion < 0 || ReasoningPerMillion < 0
             ? $"{owner} has a negative price ({this}). Prices are per 1M tokens and must be zero or more."
             : null;

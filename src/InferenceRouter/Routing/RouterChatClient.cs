@@ -62,7 +62,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
     {
         ArgumentNullException.ThrowIfNull(routes);
         _options = options ?? new RouterOptions();
-        _options.Validate();
+        OptionsValidation.ThrowIfInvalid(_options.GetValidationErrors(), nameof(options), "Invalid router options:");
         _routes = [.. routes];
         if (_routes.Length == 0)
         {

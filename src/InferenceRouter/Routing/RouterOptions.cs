@@ -69,7 +69,7 @@ public class RouterOptions
 
     /// <summary>Lists what is wrong with the options, each message naming the setting and the fix.</summary>
     /// <returns>The problems; empty when the options are valid.</returns>
-    public virtual IEnumerable<string> GetValidationErrors()
+    internal virtual IEnumerable<string> GetValidationErrors()
     {
         if (string.IsNullOrWhiteSpace(DefaultPolicy))
         {
@@ -147,17 +147,6 @@ public class RouterOptions
         if (FailureClassifier is null)
         {
             yield return "FailureClassifier is null; leave it at FailureClassifier.Default or give your own.";
-        }
-    }
-
-    /// <summary>Throws when the options are invalid.</summary>
-    /// <exception cref="ArgumentException">Lists every problem.</exception>
-    public void Validate()
-    {
-        var errors = GetValidationErrors().ToList();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid router options:\n  " + string.Join("\n  ", errors));
         }
     }
 }
