@@ -63,7 +63,7 @@ public class ScaleOutTests(ITestOutputHelper output)
 
         await workers[0].ProgressAsync(300);
         server.Kill();
-        await Eventually.TrueAsync(() => new FileInfo(killedJournal).Length > 2_000, "the second process failed open and journaled its steps", 60);
+        await Eventually.TrueAsync(() => File.Exists(killedJournal) && new FileInfo(killedJournal).Length > 2_000, "the second process failed open and journaled its steps", 60);
         workers[1].Kill();
         var left = File.ReadAllLines(killedJournal).Select(line => Regex.Match(line, "\"id\":\"(offline-[0-9a-f]{32})\"")).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().ToList();
         await server.RestartAsync();
