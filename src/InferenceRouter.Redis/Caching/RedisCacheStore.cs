@@ -15,7 +15,8 @@ namespace InferenceRouter;
 /// <remarks>
 /// Reads are served from the local copy (no round trip on a hit); an entry not seen yet is read from Redis. Every Redis operation is
 /// bounded by <see cref="RedisCacheStoreOptions.OperationTimeout"/>, and a failure is a miss or an unstored answer, never a failed call.
-/// An entry of a call kept on the device (<see cref="CacheEntry.KeepOnDevice"/>) stays on this instance: it is never written or announced.
+/// An entry of a call kept on the device (<see cref="CacheEntry.KeepOnDevice"/>, <see cref="CacheKeys.IsKeptOnDevice"/>) stays on this instance:
+/// it is never written or announced, and no read or removal of its key reaches Redis.
 /// Thread-safe.
 /// </remarks>
 public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
@@ -67,6 +68,11 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         ArgumentNullException.ThrowIfNull(key);
         if (!_local.TryGetValue(key, out var entry))
         {
+            if (!MayShare(key))
+            {
+                return null;
+            }
+
             entry = await ReadAsync(key, cancellationToken).ConfigureAwait(false);
             if (entry is null)
             {
@@ -108,7 +114,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     public ValueTask UpdateAsync(CacheEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteAsync(entry, "~", cancellationToken);
+        return MayShare(entry.Key) ? WriteAsync(entry, "~", cancellationToken) : default;
     }
 
     /// <inheritdoc/>
@@ -116,6 +122,11 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         bool removed = Forget(key);
+        if (!MayShare(key))
+        {
+            return removed;
+        }
+
         try
         {
             removed |= await _database.KeyDeleteAsync(EntryKey(key)).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
@@ -245,10 +256,13 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         }
     }
 
+    /// <summary>Whether an operation on <paramref name="key"/> may reach Redis: never for a call kept on the device (its key is a fingerprint of the prompt).</summary>
+    private static bool MayShare(string key) => EgressGate.Allows(CacheKeys.IsKeptOnDevice(key), destinationOnDevice: false);
+
     private async ValueTask WriteAsync(CacheEntry entry, string change, CancellationToken cancellationToken)
     {
         var ttl = entry.ExpiresAt - _time.GetUtcNow();
-        if (ttl <= TimeSpan.Zero || !EgressGate.Allows(entry.KeepOnDevice, destinationOnDevice: false))
+        if (ttl <= TimeSpan.Zero || !MayShare(entry.Key) || !EgressGate.Allows(entry.KeepOnDevice, destinationOnDevice: false))
         {
             return;  // a call kept on the device: its question and answer stay on this instance
         }

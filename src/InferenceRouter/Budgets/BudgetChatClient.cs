@@ -111,13 +111,18 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
         finally
         {
-            if (enumerator is not null)
+            try
             {
-                await enumerator.DisposeAsync().ConfigureAwait(false);
+                if (enumerator is not null)
+                {
+                    await enumerator.DisposeAsync().ConfigureAwait(false);
+                }
             }
-
-            // Failed or abandoned part-way: charge the partial output, or release when nothing came.
-            await attempt.CloseAsync(usage).ConfigureAwait(false);
+            finally
+            {
+                // Failed or abandoned part-way (or closing the stream failed): charge the partial output, or release when nothing came.
+                await attempt.CloseAsync(usage).ConfigureAwait(false);
+            }
         }
     }
 

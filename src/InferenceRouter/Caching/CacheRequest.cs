@@ -89,7 +89,8 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         using var key = new CacheKeyWriter();
         key.Write(partition);
         key.Write(prompt);
-        return new CacheRequest(partition, prompt, key.Finish(), null, localOnly);
+        // A private call's key is marked so that no shared store sends even this fingerprint of its prompt anywhere (CacheKeys).
+        return new CacheRequest(partition, prompt, localOnly ? CacheKeys.OnDevicePrefix + key.Finish() : key.Finish(), null, localOnly);
     }
 
     /// <summary>Trims and collapses whitespace; case is kept (it can change meaning: "US" is not "us").</summary>

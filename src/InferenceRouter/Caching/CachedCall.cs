@@ -41,7 +41,7 @@ internal sealed class CachedCall
         {
             if (!ReferenceEquals(_belowContext, Context))
             {
-                _below = Context.PassDown(Options, _streaming);
+                _below = Context.PassDown(Options);
                 _belowContext = Context;
             }
 

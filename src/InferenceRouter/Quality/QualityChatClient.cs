@@ -36,7 +36,7 @@ public sealed class QualityChatClient : DelegatingChatClient, IRoutePreview
         ArgumentNullException.ThrowIfNull(messages);
         var context = CallContext.Capture(options);
         context = await WithPredictionAsync(messages, context, cancellationToken).ConfigureAwait(false);
-        return await base.GetResponseAsync(messages, context.PassDown(options, streaming: false), cancellationToken).ConfigureAwait(false);
+        return await base.GetResponseAsync(messages, context.PassDown(options), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -54,7 +54,7 @@ public sealed class QualityChatClient : DelegatingChatClient, IRoutePreview
         ArgumentNullException.ThrowIfNull(messages);
         var context = await WithPredictionAsync(messages, CallContext.Capture(options), cancellationToken).ConfigureAwait(false);
         var below = InnerClient.GetService<IRoutePreview>() ?? Router;
-        return await below.PreviewAsync(messages, context.PassDown(options, streaming: true), streaming, cancellationToken).ConfigureAwait(false);
+        return await below.PreviewAsync(messages, context.PassDown(options), streaming, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Explains how a call would be routed, with the prediction it would carry (the router's <see cref="RouterChatClient.Explain"/> after predicting).</summary>
@@ -85,7 +85,7 @@ public sealed class QualityChatClient : DelegatingChatClient, IRoutePreview
         IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         context = await WithPredictionAsync(messages, context, cancellationToken).ConfigureAwait(false);
-        await foreach (var update in base.GetStreamingResponseAsync(messages, context.PassDown(options, streaming: true), cancellationToken).ConfigureAwait(false))
+        await foreach (var update in base.GetStreamingResponseAsync(messages, context.PassDown(options), cancellationToken).ConfigureAwait(false))
         {
             yield return update;
         }

@@ -113,18 +113,18 @@ public sealed class CallContext
     }
 
     /// <summary>
-    /// The options a layer hands the layer below: unchanged when they already carry exactly this context, or when nothing steers the call
-    /// and the layer below runs now (not a stream read later); otherwise a copy carrying it.
+    /// The options a layer hands the layer below: unchanged when they already carry exactly this context; otherwise a copy carrying it —
+    /// even when nothing steers the call, so that no layer below reads a scope opened in between (by middleware) or after (a stream read later).
     /// </summary>
-    internal ChatOptions? PassDown(ChatOptions? options, bool streaming)
+    internal ChatOptions PassDown(ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;
         if (properties is not null && properties.TryGetValue(OptionsKey, out var carried) && ReferenceEquals(carried, this) && !properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey))
         {
-            return options;
+            return options!;
         }
 
-        return ReferenceEquals(this, None) && !streaming ? options : AttachTo(options);
+        return AttachTo(options);
     }
 
     /// <inheritdoc/>

@@ -21,6 +21,11 @@ internal static class ProviderOptions
         if (options.GetType() != typeof(ChatOptions))
         {
             var clone = options.Clone();
+            if (ReferenceEquals(clone.AdditionalProperties, options.AdditionalProperties))
+            {
+                clone.AdditionalProperties = options.AdditionalProperties?.Clone(); // a derived Clone that shares it must not let us change the caller's
+            }
+
             if (clone.AdditionalProperties is { } cloned)
             {
                 cloned.Remove(ChatOptionsRoutingExtensions.HintsKey);

@@ -197,7 +197,17 @@ public sealed partial class RouterChatClient
         }
         finally
         {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // The stream is over either way (answered, failed or abandoned): a provider stream that fails to close must not skip
+                // the bookkeeping below (the observers' report, the breaker's judgement, health), nor fail an answer already delivered.
+                RouterLog.StreamDisposeFailed(_logger, route.Name, e.GetType().Name);
+            }
+
             if (usage is not null && !reported)
             {
                 // Failed or abandoned part-way: the observers (a budget) charge what the provider produced (it bills for it), or release if nothing came.

@@ -68,4 +68,7 @@ internal static partial class RouterLog
 
     [LoggerMessage(40, LogLevel.Error, "An attempt observer ({Observer}) failed after an attempt on route {Route}; the call goes on.")]
     public static partial void ObserverFailed(ILogger logger, string route, string observer, Exception exception);
+
+    [LoggerMessage(41, LogLevel.Warning, "Closing the stream of route {Route} failed ({ErrorType}); the call's accounting went on.")]
+    public static partial void StreamDisposeFailed(ILogger logger, string route, string errorType);
 }

@@ -115,6 +115,44 @@ public class UseRedisTests
     }
 
     [RedisFact]
+    public async Task No_command_about_a_call_kept_on_the_device_reaches_redis_not_even_a_lookup_of_its_key()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var services = new ServiceCollection();
+        services.AddInferenceRouter(r => r
+                .AddRoute(new RouteDescriptor("local") { IsLocal = true }, TestChatClient.Answering("from local"))
+                .UseRedis(o => o.ConnectionString = server.ConnectionString))
+            .UseSemanticCache();
+        await using var host = services.BuildServiceProvider();
+        var client = host.GetRequiredService<IChatClient>();
+        using var redis = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true");
+        var admin = redis.GetServers().Single();
+
+        async Task<long> KeyCommandsAsync()
+        {
+            // Every command that names a cache key or announces one: reads, writes, removals, announcements.
+            var stats = (await admin.InfoAsync("commandstats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+            return new[] { "get", "psetex", "set", "setex", "del", "unlink", "publish", "exists", "pexpire" }
+                .Sum(c => stats.TryGetValue("cmdstat_" + c, out var v) ? long.Parse(v.Split(',')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture) : 0);
+        }
+
+        await client.GetResponseAsync("warm up");
+        await Task.Delay(200);
+        long before = await KeyCommandsAsync();
+        var privateCall = new ChatOptions().KeepOnDevice().ForTenant("acme");
+        await client.GetResponseAsync("My test results are private. What do they mean?", privateCall);
+        var hit = await client.GetResponseAsync("My test results are private. What do they mean?", privateCall);
+        hit.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact);
+        (await host.GetRequiredService<IChatClient>().GetService<SemanticCacheChatClient>()!.ReportOutcomeAsync(hit.GetRoutingInfo()!, helpful: false)).Should().BeTrue();
+        await client.GetStreamingResponseAsync("Another private question?", privateCall).ToChatResponseAsync();
+        await Task.Delay(200);
+        (await KeyCommandsAsync()).Should().Be(before, "a private call's key is a fingerprint of its prompt: it never reaches Redis");
+
+        await client.GetResponseAsync("What is 2 + 2?");
+        (await KeyCommandsAsync()).Should().BeGreaterThan(before, "an ordinary call does use Redis: the count would see a leak");
+    }
+
+    [RedisFact]
     public async Task With_CacheConnectionString_the_cache_lives_on_its_own_server_and_the_ledger_stays_on_the_main_one()
     {
         await using var ledgerServer = await RedisServer.StartAsync();

@@ -161,4 +161,90 @@ public class CallContextTests
         var sent = provider.ReceivedOptions.Single()!;
         (sent.AdditionalProperties?.Keys ?? []).Should().NotContain([CallContext.OptionsKey, ChatOptionsRoutingExtensions.HintsKey]);
     }
+
+    /// <summary>A provider stream that answers, then fails to close (an SDK whose DisposeAsync throws).</summary>
+    private sealed class StreamFailingToClose : IAsyncEnumerable<ChatResponseUpdate>
+    {
+        public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default) => new Enumerator();
+
+        private sealed class Enumerator : IAsyncEnumerator<ChatResponseUpdate>
+        {
+            private int _index;
+
+            public ChatResponseUpdate Current { get; private set; } = null!;
+
+            public ValueTask<bool> MoveNextAsync()
+            {
+                Current = _index switch
+                {
+                    0 => new ChatResponseUpdate(ChatRole.Assistant, "Hello "),
+                    1 => new ChatResponseUpdate(ChatRole.Assistant, "world") { FinishReason = ChatFinishReason.Stop },
+                    _ => null!,
+                };
+                return new(_index++ < 2);
+            }
+
+            public ValueTask DisposeAsync() => throw new IOException("the connection could not be closed");
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_stream_that_fails_to_close_still_reports_its_attempt_once_and_holds_no_reservation(bool readToTheEnd)
+    {
+        var provider = new TestChatClient { GetStreamingResponseAsyncCallback = (_, _, _) => new StreamFailingToClose() };
+        using var router = Router(Of("only", provider, d => new RouteDescriptor(d.Name) { Pricing = new(1m, 2m) }));
+        using var budget = new BudgetManager(new BudgetOptions { Limits = { new BudgetLimit { Amount = 10m } } });
+        using var client = new BudgetChatClient(router, budget);
+
+        var text = new System.Text.StringBuilder();
+        await foreach (var update in client.GetStreamingResponseAsync(Prompt(), new ChatOptions { MaxOutputTokens = 100 }))
+        {
+            text.Append(update.Text);
+            if (!readToTheEnd)
+            {
+                break;
+            }
+        }
+
+        text.ToString().Should().Be(readToTheEnd ? "Hello world" : "Hello ", "an answer delivered is not failed by a stream that cannot close");
+        var balance = (await budget.Ledger.GetBalancesAsync()).Single();
+        balance.Reserved.Should().Be(0m, "the attempt was reported and its reservation settled");
+        balance.Spent.Should().BeGreaterThan(0m, "what the provider produced is charged");
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task A_scope_opened_below_the_first_layer_is_never_read_streaming_or_not_hinted_or_not(bool streaming, bool hinted)
+    {
+        var provider = TestChatClient.Answering("ok");
+        using var router = Router(Of("only", provider, d => new RouteDescriptor(d.Name) { Pricing = new(1m, 2m), Capabilities = RouteCapabilities.All }));
+        using var budget = new BudgetManager(new BudgetOptions { Limits = { new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 10m } } });
+        var below = new ChatClientBuilder(new BudgetChatClient(router, budget))
+            .Use(async (messages, options, next, cancellationToken) =>
+            {
+                using (RoutingScope.Begin(new RoutingHints { Tenant = "from-middleware" }))
+                {
+                    await next(messages, options, cancellationToken);
+                }
+            })
+            .Build();
+        using var client = new SemanticCacheChatClient(below);
+        var options = hinted ? new ChatOptions().RequireCapabilities(RouteCapabilities.Streaming) : null;
+
+        if (streaming)
+        {
+            await client.GetStreamingResponseAsync(Prompt("What is the capital of Peru?"), options).ToChatResponseAsync();
+        }
+        else
+        {
+            await client.GetResponseAsync(Prompt("What is the capital of Peru?"), options);
+        }
+
+        (await budget.Ledger.GetBalancesAsync()).Should().BeEmpty("the call's context was captured by the cache, the first layer: no tenant, whatever the middleware's scope says");
+    }
 }
