@@ -182,15 +182,45 @@ public class InMemoryBudgetLedgerTests
             }
 
             directory.GetFiles().Select(f => f.Name).Should().Equal("spend.json");
-            using var restarted = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
-            var balances = await restarted.GetBalancesAsync();
-            balances.Should().HaveCount(2).And.OnlyContain(b => b.Spent == 1.25m && b.Reserved == 0m);
-            (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 8.75m, Later)).IsGranted.Should().BeTrue();
-            (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 0.01m, Later)).IsGranted.Should().BeFalse("rolling spend was restored too");
+            using (var restarted = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+            {
+                var balances = await restarted.GetBalancesAsync();
+                balances.Should().HaveCount(2).And.OnlyContain(b => b.Spent == 1.25m && b.Reserved == 0m);
+                (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 8.75m, Later)).IsGranted.Should().BeTrue();
+                (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 0.01m, Later)).IsGranted.Should().BeFalse("rolling spend was restored too");
+            }
+
+            // Disposed first: the file is locked while a ledger uses it.
 
             File.WriteAllText(path, "{ not json");
             FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
                 .Should().Throw<InvalidDataException>().WithMessage($"*{path}*delete it*");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_file_in_use_by_one_ledger_is_refused_to_a_second_so_neither_overwrites_the_others_spend()
+    {
+        var directory = Directory.CreateTempSubdirectory("ledger");
+        var path = Path.Combine(directory.FullName, "spend.json");
+        try
+        {
+            using (var running = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+            {
+                await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 1m, Later), 1m);
+
+                // A rolling deploy: the new instance starts while the old one still runs; each would write its own spend over the other's.
+                FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+                    .Should().Throw<InvalidOperationException>().WithMessage($"*{path}*own PersistencePath*");
+                await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 2m, Later), 2m);
+            }
+
+            using var next = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
+            (await next.GetBalancesAsync()).Should().ContainSingle().Which.Spent.Should().Be(3m, "the file is free once its ledger is disposed, with all its spend");
         }
         finally
         {
