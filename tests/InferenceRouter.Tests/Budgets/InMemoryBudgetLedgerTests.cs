@@ -190,8 +190,7 @@ public class InMemoryBudgetLedgerTests
                 (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 0.01m, Later)).IsGranted.Should().BeFalse("rolling spend was restored too");
             }
 
-            // Disposed first: the file is locked while a ledger uses it.
-
+            // The restarted ledger is disposed first: the file is locked while a ledger uses it.
             File.WriteAllText(path, "{ not json");
             FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
                 .Should().Throw<InvalidDataException>().WithMessage($"*{path}*delete it*");
@@ -203,30 +202,22 @@ public class InMemoryBudgetLedgerTests
     }
 
     [Fact]
-    public async Task A_file_in_use_by_one_ledger_is_refused_to_a_second_so_neither_overwrites_the_others_spend()
+    public Task A_file_in_use_by_one_ledger_is_refused_to_a_second_so_neither_overwrites_the_others_spend() => InTemporaryDirectoryAsync(async directory =>
     {
-        var directory = Directory.CreateTempSubdirectory("ledger");
-        var path = Path.Combine(directory.FullName, "spend.json");
-        try
+        var path = Path.Combine(directory, "spend.json");
+        using (var running = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
         {
-            using (var running = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
-            {
-                await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 1m, Later), 1m);
+            await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 1m, Later), 1m);
 
-                // A rolling deploy: the new instance starts while the old one still runs; each would write its own spend over the other's.
-                FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
-                    .Should().Throw<InvalidOperationException>().WithMessage($"*{path}*own PersistencePath*");
-                await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 2m, Later), 2m);
-            }
+            // A rolling deploy: the new instance starts while the old one still runs; each would write its own spend over the other's.
+            FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+                .Should().Throw<InvalidOperationException>().WithMessage($"*{path}*own PersistencePath*");
+            await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 2m, Later), 2m);
+        }
 
-            using var next = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
-            (await next.GetBalancesAsync()).Should().ContainSingle().Which.Spent.Should().Be(3m, "the file is free once its ledger is disposed, with all its spend");
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
-    }
+        using var next = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
+        (await next.GetBalancesAsync()).Should().ContainSingle().Which.Spent.Should().Be(3m, "the file is free once its ledger is disposed, with all its spend");
+    });
 
     [Fact]
     public async Task Concurrent_reservations_never_push_an_account_over_its_limit_and_lose_no_update()
@@ -270,5 +261,18 @@ public class InMemoryBudgetLedgerTests
         balances.Should().OnlyContain(b => b.Reserved == 0m);
         balances.Single(b => b.Key.Limit == "global").Spent.Should().Be(settled);
         balances.Where(b => b.Key.Limit == "tenant").Sum(b => b.Spent).Should().Be(settled);
+    }
+
+    private static async Task InTemporaryDirectoryAsync(Func<string, Task> test)
+    {
+        var directory = Directory.CreateTempSubdirectory("ledger");
+        try
+        {
+            await test(directory.FullName);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 }
