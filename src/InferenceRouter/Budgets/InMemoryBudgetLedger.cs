@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json;
 
 namespace InferenceRouter;
 
@@ -9,7 +8,9 @@ namespace InferenceRouter;
 /// Amounts are kept to 10 decimal places; limits above 900 million count as unlimited. Accounts of calendar windows that have closed are
 /// compacted into one total per limit and window (<see cref="GetClosedWindowsAsync"/>, the newest <see cref="InMemoryBudgetLedgerOptions.MaxClosedWindows"/>
 /// kept), so memory holds the current windows' accounts, not every day's. Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
-/// different tenants never contend. Spend can be kept across restarts with <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/>.
+/// different tenants never contend. Spend can be kept across restarts with <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/>: the
+/// ledger then hands snapshots of its accounts to a persistence of its own (timer, atomic file writes, a lock on the file) and knows
+/// nothing of files itself.
 /// </remarks>
 public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
 {
@@ -22,23 +23,22 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     private readonly ConcurrentQueue<Reservation> _overflow = new();
     private readonly InMemoryBudgetLedgerOptions _options;
     private readonly TimeProvider _time;
-    private readonly ITimer? _persistTimer;
+    private readonly LedgerPersistence? _persistence;
     private readonly Func<BudgetAccountKey, BudgetAccount, BudgetAccountState> _createAccount;
     private readonly ConcurrentDictionary<(string Limit, DateTimeOffset Start), BudgetAccountState.ClosedWindow> _closedWindows = new();
     private StatesOf? _lastStates;
-    private readonly SemaphoreSlim _persistLock = new(1, 1);
     private long _nextId;
     private long _nextOrder;
     private long _nextSweepTicks;
     private long _expired;
     private int _outstanding;
     private int _sweeping;
-    private int _dirty;
 
     /// <summary>Creates a ledger; with a persistence path, loads the spend saved there.</summary>
     /// <param name="options">Persistence and expiry; defaults keep everything in memory.</param>
     /// <param name="timeProvider">The clock (rolling windows, expiry); <see cref="TimeProvider.System"/> by default.</param>
     /// <exception cref="InvalidDataException">The persistence file exists but cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">The persistence file is in use by another ledger (it is locked while one uses it), or cannot be written.</exception>
     public InMemoryBudgetLedger(InMemoryBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new InMemoryBudgetLedgerOptions();
@@ -57,8 +57,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         _nextSweepTicks = _time.GetUtcNow().UtcTicks + _options.ExpirySweepInterval.Ticks;
         if (_options.PersistencePath is { } path)
         {
-            Load(path);
-            _persistTimer = _time.CreateTimer(static state => _ = ((InMemoryBudgetLedger)state!).PersistIfChangedAsync(), this, _options.PersistInterval, _options.PersistInterval);
+            _persistence = LedgerPersistence.Open(path, Restore, Snapshot, _options.PersistInterval, _time);
         }
     }
 
@@ -198,11 +197,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             return new(new BudgetSettlement(false, []));
         }
 
-        if (_persistTimer is not null && Volatile.Read(ref _dirty) == 0)
-        {
-            Volatile.Write(ref _dirty, 1);
-        }
-
+        _persistence?.MarkChanged();
         return new(new BudgetSettlement(true, balances, late));
     }
 
@@ -281,7 +276,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         if (compacted > 0)
         {
             TrimClosedWindows();
-            MarkDirty();
+            _persistence?.MarkChanged();
         }
 
         return compacted;
@@ -307,57 +302,36 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes when the file is in place.</returns>
     /// <exception cref="InvalidOperationException">No persistence path is configured.</exception>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="ObjectDisposedException">The ledger was disposed (its file is released, possibly to another ledger).</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        (_persistence ?? throw new InvalidOperationException("This ledger has no PersistencePath; set InMemoryBudgetLedgerOptions.PersistencePath to keep spend across restarts."))
+            .FlushAsync(cancellationToken);
+
+    /// <summary>Stops the persistence timer, writes spend one last time and releases the file for the next ledger.</summary>
+    public void Dispose() => _persistence?.Dispose();
+
+    /// <summary>Copies every account and closed-window total, each under its lock, for the persistence to write.</summary>
+    internal LedgerFileDocument Snapshot()
     {
-        var path = _options.PersistencePath ?? throw new InvalidOperationException("This ledger has no PersistencePath; set InMemoryBudgetLedgerOptions.PersistencePath to keep spend across restarts.");
-        await _persistLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        var now = _time.GetUtcNow();
+        var document = new LedgerFileDocument();
+        foreach (var state in _accounts.Values)
         {
-            Interlocked.Exchange(ref _dirty, 0);
-            var now = _time.GetUtcNow();
-            var document = new LedgerFileDocument();
-            foreach (var state in _accounts.Values)
+            lock (state)
             {
-                lock (state)
-                {
-                    document.Accounts.Add(state.ToFile(now));
-                }
+                document.Accounts.Add(state.ToFile(now));
             }
-
-            foreach (var window in _closedWindows.Values)
-            {
-                lock (window)
-                {
-                    (document.ClosedWindows ??= []).Add(new LedgerFileWindowTotal { Limit = window.Limit, WindowStart = window.WindowStart, Spent = BudgetUnits.ToDecimal(window.Spent), Accounts = window.Accounts });
-                }
-            }
-
-            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(directory);
-            var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
-            {
-                await JsonSerializer.SerializeAsync(stream, document, BudgetJsonContext.Default.LedgerFileDocument, cancellationToken).ConfigureAwait(false);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            _persistLock.Release();
-        }
-    }
-
-    /// <summary>Stops the persistence timer and writes spend one last time.</summary>
-    public void Dispose()
-    {
-        if (_persistTimer is null)
-        {
-            return;
         }
 
-        _persistTimer.Dispose();
-        FlushAsync().GetAwaiter().GetResult();
+        foreach (var window in _closedWindows.Values)
+        {
+            lock (window)
+            {
+                (document.ClosedWindows ??= []).Add(new LedgerFileWindowTotal { Limit = window.Limit, WindowStart = window.WindowStart, Spent = BudgetUnits.ToDecimal(window.Spent), Accounts = window.Accounts });
+            }
+        }
+
+        return document;
     }
 
     private static bool AnyCompacted(BudgetAccountState[] states)
@@ -489,16 +463,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
             }
         }
 
-        MarkDirty();
+        _persistence?.MarkChanged();
         return balances;
-    }
-
-    private void MarkDirty()
-    {
-        if (_persistTimer is not null && Volatile.Read(ref _dirty) == 0)
-        {
-            Volatile.Write(ref _dirty, 1);
-        }
     }
 
     /// <summary>Charges expired reservations what they hold and forgets finished ones; one sweep at a time, the others carry on.</summary>
@@ -545,54 +511,21 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger, IDisposable
         Apply(reservation, cost: reservation.Units, now);
         reservation.MarkExpired();
         Interlocked.Increment(ref _expired);
-        MarkDirty();
+        _persistence?.MarkChanged();
         return true;
     }
 
-    private async Task PersistIfChangedAsync()
+    /// <summary>Takes back the spend of a snapshot (at startup, before any reservation).</summary>
+    private void Restore(LedgerFileDocument document)
     {
-        if (Volatile.Read(ref _dirty) == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await FlushAsync().ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // The next tick (or Dispose) writes again; spend stays exact in memory meanwhile.
-            Interlocked.Exchange(ref _dirty, 1);
-        }
-    }
-
-    private void Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return;
-        }
-
-        LedgerFileDocument? document;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            document = JsonSerializer.Deserialize(stream, BudgetJsonContext.Default.LedgerFileDocument);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"The budget ledger file '{path}' is not valid ({e.Message}). Restore it from a backup, or delete it to start spend from zero.", e);
-        }
-
-        foreach (var window in document?.ClosedWindows ?? [])
+        foreach (var window in document.ClosedWindows ?? [])
         {
             var closed = _closedWindows.GetOrAdd((window.Limit, window.WindowStart), static k => new BudgetAccountState.ClosedWindow(k.Limit, k.Start));
             closed.Spent = BudgetUnits.From(window.Spent);
             closed.Accounts = window.Accounts;
         }
 
-        foreach (var account in document?.Accounts ?? [])
+        foreach (var account in document.Accounts ?? [])
         {
             var key = new BudgetAccountKey(account.Limit, account.ScopeValue, account.WindowStart);
             var state = _accounts.GetOrAdd(key, _createAccount, new BudgetAccount(key, 0, TimeSpan.FromTicks(account.RollingTicks), account.WindowEnd));

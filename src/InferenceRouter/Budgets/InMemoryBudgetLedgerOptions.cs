@@ -4,7 +4,11 @@ namespace InferenceRouter;
 public sealed class InMemoryBudgetLedgerOptions
 {
     /// <summary>Gets or sets a file to keep spend in across restarts (written atomically: a temporary file, then a rename); null keeps spend in memory only.</summary>
-    /// <remarks>Reservations in flight are not persisted: a restart forgets them.</remarks>
+    /// <remarks>
+    /// Reservations in flight are not persisted: a restart forgets them. The file is locked while a ledger uses it (through a sibling
+    /// <c>.lock</c> file, deleted when the ledger is disposed), so a second ledger on the same path fails at start instead of writing
+    /// its spend over the first one's: give each app instance its own file.
+    /// </remarks>
     public string? PersistencePath { get; set; }
 
     /// <summary>Gets or sets how often changed spend is written to <see cref="PersistencePath"/>; it is also written on dispose.</summary>

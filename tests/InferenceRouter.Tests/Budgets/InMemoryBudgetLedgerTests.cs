@@ -182,12 +182,15 @@ public class InMemoryBudgetLedgerTests
             }
 
             directory.GetFiles().Select(f => f.Name).Should().Equal("spend.json");
-            using var restarted = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
-            var balances = await restarted.GetBalancesAsync();
-            balances.Should().HaveCount(2).And.OnlyContain(b => b.Spent == 1.25m && b.Reserved == 0m);
-            (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 8.75m, Later)).IsGranted.Should().BeTrue();
-            (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 0.01m, Later)).IsGranted.Should().BeFalse("rolling spend was restored too");
+            using (var restarted = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+            {
+                var balances = await restarted.GetBalancesAsync();
+                balances.Should().HaveCount(2).And.OnlyContain(b => b.Spent == 1.25m && b.Reserved == 0m);
+                (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 8.75m, Later)).IsGranted.Should().BeTrue();
+                (await restarted.ReserveAsync([Account("b", 10m, TimeSpan.FromHours(24))], 0.01m, Later)).IsGranted.Should().BeFalse("rolling spend was restored too");
+            }
 
+            // The restarted ledger is disposed first: the file is locked while a ledger uses it.
             File.WriteAllText(path, "{ not json");
             FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
                 .Should().Throw<InvalidDataException>().WithMessage($"*{path}*delete it*");
@@ -197,6 +200,24 @@ public class InMemoryBudgetLedgerTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public Task A_file_in_use_by_one_ledger_is_refused_to_a_second_so_neither_overwrites_the_others_spend() => InTemporaryDirectoryAsync(async directory =>
+    {
+        var path = Path.Combine(directory, "spend.json");
+        using (var running = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+        {
+            await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 1m, Later), 1m);
+
+            // A rolling deploy: the new instance starts while the old one still runs; each would write its own spend over the other's.
+            FluentActions.Invoking(() => new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
+                .Should().Throw<InvalidOperationException>().WithMessage($"*{path}*own PersistencePath*");
+            await running.SettleAsync(await running.ReserveAsync([Account("a", 10m)], 2m, Later), 2m);
+        }
+
+        using var next = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
+        (await next.GetBalancesAsync()).Should().ContainSingle().Which.Spent.Should().Be(3m, "the file is free once its ledger is disposed, with all its spend");
+    });
 
     [Fact]
     public async Task Concurrent_reservations_never_push_an_account_over_its_limit_and_lose_no_update()
@@ -240,5 +261,18 @@ public class InMemoryBudgetLedgerTests
         balances.Should().OnlyContain(b => b.Reserved == 0m);
         balances.Single(b => b.Key.Limit == "global").Spent.Should().Be(settled);
         balances.Where(b => b.Key.Limit == "tenant").Sum(b => b.Spent).Should().Be(settled);
+    }
+
+    private static async Task InTemporaryDirectoryAsync(Func<string, Task> test)
+    {
+        var directory = Directory.CreateTempSubdirectory("ledger");
+        try
+        {
+            await test(directory.FullName);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 }
