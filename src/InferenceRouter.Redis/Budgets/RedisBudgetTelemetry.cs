@@ -3,18 +3,20 @@ using System.Diagnostics.Metrics;
 namespace InferenceRouter;
 
 /// <summary>The Redis ledger's instruments: what Redis did not answer, what was admitted while failing open, and what was sent once it answered.</summary>
-internal sealed class RedisBudgetTelemetry : MeterOwner
+/// <remarks>The meter comes from the app's <see cref="IMeterFactory"/> (which owns it), or is a private one disposed with the ledger.</remarks>
+internal sealed class RedisBudgetTelemetry : IDisposable
 {
+    private readonly Meter? _ownMeter;
     private readonly Counter<long> _unavailable;
     private readonly Counter<long> _failOpen;
     private readonly Counter<long> _sent;
 
     public RedisBudgetTelemetry(IMeterFactory? meterFactory)
-        : base(meterFactory)
     {
-        _unavailable = Meter.CreateCounter<long>(InferenceRouterTelemetry.LedgerUnavailableInstrument, "{operation}", "Shared-ledger operations Redis did not answer in time.");
-        _failOpen = Meter.CreateCounter<long>(InferenceRouterTelemetry.FailOpenReservationsInstrument, "{reservation}", "Reservations admitted locally while Redis was unreachable.");
-        _sent = Meter.CreateCounter<long>(InferenceRouterTelemetry.FailOpenSentInstrument, "{step}", "Fail-open steps sent to Redis once it answered.");
+        var meter = meterFactory?.Create(InferenceRouterTelemetry.MeterName) ?? (_ownMeter = new Meter(InferenceRouterTelemetry.MeterName));
+        _unavailable = meter.CreateCounter<long>(InferenceRouterTelemetry.LedgerUnavailableInstrument, "{operation}", "Shared-ledger operations Redis did not answer in time.");
+        _failOpen = meter.CreateCounter<long>(InferenceRouterTelemetry.FailOpenReservationsInstrument, "{reservation}", "Reservations admitted locally while Redis was unreachable.");
+        _sent = meter.CreateCounter<long>(InferenceRouterTelemetry.FailOpenSentInstrument, "{step}", "Fail-open steps sent to Redis once it answered.");
     }
 
     public void Unavailable() => _unavailable.Add(1);
@@ -22,4 +24,6 @@ internal sealed class RedisBudgetTelemetry : MeterOwner
     public void FailedOpen() => _failOpen.Add(1);
 
     public void Sent(int steps) => _sent.Add(steps);
+
+    public void Dispose() => _ownMeter?.Dispose();
 }

@@ -87,10 +87,14 @@ public sealed class CacheEntry
     /// <summary>Gets the similarity this entry has learned to require (from answers reported unhelpful); 0 until then.</summary>
     public double LearnedMinSimilarity => BitConverter.Int64BitsToDouble(Volatile.Read(ref _minSimilarityBits));
 
-    internal void CountHit() => Interlocked.Increment(ref _hits);
+    /// <summary>Counts one more hit on this entry (a store calls it when a read that is not a peek serves the entry). Thread-safe.</summary>
+    public void CountHit() => Interlocked.Increment(ref _hits);
 
     /// <summary>Raises the similarity this entry requires to at least <paramref name="similarity"/> (never lowers it).</summary>
-    internal void RequireAtLeast(double similarity)
+    /// <param name="similarity">The least similarity a semantic hit on this entry needs from now on; lower values change nothing.</param>
+    /// <remarks>Shared stores call it to merge what another instance learned; it only ever raises the threshold. Thread-safe.</remarks>
+    [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
+    public void RequireAtLeast(double similarity)
     {
         long current = Volatile.Read(ref _minSimilarityBits);
         while (BitConverter.Int64BitsToDouble(current) < similarity)

@@ -1,11 +1,13 @@
 namespace InferenceRouter;
 
 /// <summary>
-/// Fixed-point amounts for the in-memory ledger: 1 unit = 10⁻¹⁰ of the currency, in a <see langword="long"/>. Integer arithmetic under
-/// the account locks is several times cheaper than <see langword="decimal"/>; amounts above 900 million count as unlimited.
+/// The fixed-point amounts every ledger keeps: 1 unit = 10⁻¹⁰ of the currency, in a <see langword="long"/>. Integer arithmetic is exact
+/// and several times cheaper than <see langword="decimal"/>; amounts above 900 million count as unlimited. A ledger of another package
+/// (Redis) stores the same units, so every ledger rounds alike.
 /// </summary>
-internal static class BudgetUnits
+public static class BudgetUnits
 {
+    /// <summary>The units that stand for "no limit".</summary>
     public const long Unlimited = long.MaxValue / 8;
 
     /// <summary>The decimal places amounts are rounded to (one unit).</summary>
@@ -14,9 +16,13 @@ internal static class BudgetUnits
     private const decimal Largest = 900_000_000m;
 
     /// <summary>Converts an amount (extra decimals beyond the tenth are cut, as the budget rounds to ten already).</summary>
+    /// <param name="amount">The amount, in the currency.</param>
+    /// <returns>The units; <see cref="Unlimited"/> from 900 million up.</returns>
     public static long From(decimal amount) => amount >= Largest ? Unlimited : decimal.ToInt64(amount * PerCurrencyUnit);
 
     /// <summary>Converts back without arithmetic: the units are the decimal's mantissa at scale 10.</summary>
+    /// <param name="units">The units.</param>
+    /// <returns>The amount, in the currency.</returns>
     public static decimal ToDecimal(long units)
     {
         bool negative = units < 0;
