@@ -21,7 +21,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 {
     private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
-    private BudgetAttemptHook? _lastHook; // immutable: the next call for the same tenant and user reuses it
+    private HookedContext? _last; // immutable: the next call with the same context (same hints and hooks) reuses it
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -129,13 +129,31 @@ public sealed class BudgetChatClient : DelegatingChatClient
     /// <summary>The options for the router below: the call's context with this budget's attempt hook added (one hook per tenant and user, reused).</summary>
     private ChatOptions WithHook(CallContext context, ChatOptions? options)
     {
-        var hook = _lastHook;
-        if (hook is null || !string.Equals(hook.Tenant, context.Tenant, StringComparison.Ordinal) || !string.Equals(hook.User, context.User, StringComparison.Ordinal))
+        var last = _last;
+        if (last is null || !last.Matches(context))
         {
-            _lastHook = hook = new BudgetAttemptHook(Budget, context.Tenant, context.User);
+            // Contexts are immutable: one with the same hints and hooks (the same objects) gets the same context with the hook.
+            var hook = last?.Hook;
+            if (hook is null || !string.Equals(hook.Tenant, context.Tenant, StringComparison.Ordinal) || !string.Equals(hook.User, context.User, StringComparison.Ordinal))
+            {
+                hook = new BudgetAttemptHook(Budget, context.Tenant, context.User);
+            }
+
+            _last = last = new HookedContext(context, hook, context.WithAttemptHook(hook));
         }
 
-        return context.WithAttemptHook(hook).AttachTo(options);
+        return last.WithHook.AttachTo(options);
+    }
+
+    /// <summary>A context as it came in, this budget's hook for its tenant and user, and the context with the hook added.</summary>
+    private sealed class HookedContext(CallContext incoming, BudgetAttemptHook hook, CallContext withHook)
+    {
+        public BudgetAttemptHook Hook { get; } = hook;
+
+        public CallContext WithHook { get; } = withHook;
+
+        public bool Matches(CallContext context) =>
+            ReferenceEquals(context, incoming) || (ReferenceEquals(context.Hints, incoming.Hints) && ReferenceEquals(context.HookArray, incoming.HookArray));
     }
 
     /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>

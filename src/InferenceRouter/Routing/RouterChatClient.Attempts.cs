@@ -95,7 +95,7 @@ public sealed partial class RouterChatClient
         using var activity = RouterTelemetry.StartAttempt(call.Activity, route);
 
         var state = new AttemptState<T>(func, route, call.Messages, options, cancellation, call.Streaming && _options.TimeToFirstTokenTimeout is not null,
-            call.Streaming && _options.CircuitBreaker.Enabled ? new StreamJudgement() : null);
+            call.Streaming && _options.CircuitBreaker.Enabled ? StreamJudgement.Rent() : null);
         var outcome = await ExecuteInBreakerAsync(route, state, token).ConfigureAwait(false);
 
         var elapsed = _time.GetElapsedTime(started);
@@ -218,24 +218,68 @@ public sealed partial class RouterChatClient
         }
 
         // A stream: the breaker's execution (and its pooled context) lives on until the stream ends; the attempt returns once it opened.
-        var execution = ExecuteStreamAsync(route.Pipeline, context, state, judgement);
-        return await judgement.Opened.ConfigureAwait(false) is { } start ? Outcome.FromResult((T)(object)start) : await execution.ConfigureAwait(false);
-
-        static async Task<Outcome<T>> ExecuteStreamAsync(ResiliencePipeline pipeline, ResilienceContext context, AttemptState<T> state, StreamJudgement judgement)
+        var execution = route.Pipeline.ExecuteOutcomeAsync(ExecuteStreamAttempt, context, state);
+        if (execution.IsCompleted)
         {
+            // Never opened: rejected by the breaker, or the stream failed at once.
             try
             {
-                return await pipeline.ExecuteOutcomeAsync(ExecuteAttemptAsync, context, state).ConfigureAwait(false);
-            }
-            catch (NeutralOutcomeException neutral)
-            {
-                return Outcome.FromException<T>(neutral.InnerException!);
+                return Convert<T>(StreamJudgement.Read(execution.ConfigureAwait(false).GetAwaiter()));
             }
             finally
             {
                 ResilienceContextPool.Shared.Return(context);
-                judgement.NotOpened();
+                judgement.Return();
             }
+        }
+
+        await judgement.Watch(execution, context).ConfigureAwait(false);
+        if (judgement.Start is { } start)
+        {
+            return Outcome.FromResult((T)(object)start);
+        }
+
+        try
+        {
+            return Convert<T>(judgement.Failure);
+        }
+        finally
+        {
+            judgement.Return();
+        }
+    }
+
+    private static Outcome<T> Convert<T>(Outcome<object> outcome) =>
+        outcome.Exception is { } error ? Outcome.FromException<T>(error) : Outcome.FromResult((T)outcome.Result!);
+
+    /// <summary>A streaming attempt inside the breaker: opens the stream, then waits for its judgement (<see cref="StreamJudgement.End"/>).</summary>
+    private static ValueTask<Outcome<object>> ExecuteStreamAttempt<T>(ResilienceContext context, AttemptState<T> state)
+    {
+        ValueTask<T> open;
+        try
+        {
+            open = state.Func(state.Route, state.Messages, state.Options, context.CancellationToken);
+        }
+        catch (Exception e)
+        {
+            return new ValueTask<Outcome<object>>(Failed<object, T>(e, state));
+        }
+
+        return open.IsCompletedSuccessfully ? state.Judgement!.Open((StreamStart)(object)open.Result!) : AwaitOpenAsync(open, state);
+
+        static async ValueTask<Outcome<object>> AwaitOpenAsync(ValueTask<T> open, AttemptState<T> state)
+        {
+            T result;
+            try
+            {
+                result = await open.ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                return Failed<object, T>(e, state);
+            }
+
+            return await state.Judgement!.Open((StreamStart)(object)result!).ConfigureAwait(false);
         }
     }
 
@@ -256,26 +300,21 @@ public sealed partial class RouterChatClient
         try
         {
             var result = await state.Func(state.Route, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false);
-            if (state.Judgement is { } judgement && result is StreamStart start)
-            {
-                judgement.Open(start);
-                return await judgement.Ended.ConfigureAwait(false) is { } error ? Outcome.FromException<T>(error) : Outcome.FromResult(result);
-            }
-
             return Outcome.FromResult(result);
-        }
-        catch (OperationCanceledException) when (state.Cancellation?.TimedOut == true)
-        {
-            // Our timeout, not the caller's cancellation: a transient failure worth failing over (and counting against the circuit).
-            return Outcome.FromException<T>(new TimeoutException(state.FirstTokenTimeout
-                ? $"Route '{state.Route.Name}' sent no first update within TimeToFirstTokenTimeout ({state.Cancellation!.Timeout})."
-                : $"Route '{state.Route.Name}' did not answer within AttemptTimeout ({state.Cancellation!.Timeout})."));
         }
         catch (Exception e)
         {
-            return Outcome.FromException<T>(e);
+            return Failed<T, T>(e, state);
         }
     }
+
+    /// <summary>The outcome of an attempt that threw before answering: our timeout (not the caller's cancellation) is a transient failure worth failing over (and counting against the circuit).</summary>
+    private static Outcome<TOutcome> Failed<TOutcome, T>(Exception error, in AttemptState<T> state) =>
+        Outcome.FromException<TOutcome>(error is OperationCanceledException && state.Cancellation?.TimedOut == true
+            ? new TimeoutException(state.FirstTokenTimeout
+                ? $"Route '{state.Route.Name}' sent no first update within TimeToFirstTokenTimeout ({state.Cancellation!.Timeout})."
+                : $"Route '{state.Route.Name}' did not answer within AttemptTimeout ({state.Cancellation!.Timeout}).")
+            : error);
 
     /// <summary>
     /// Gives the provider the caller's options minus the router's entries (hints, call context), the route's own model id when the caller

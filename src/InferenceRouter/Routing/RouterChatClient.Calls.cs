@@ -218,7 +218,7 @@ public sealed partial class RouterChatClient
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
             var generation = TimeSpan.FromSeconds((double)waited / _time.TimestampFrequency);
-            start.Judgement?.End(completed ? null : error is not null && !cancellationToken.IsCancellationRequested ? error : new OperationCanceledException());
+            start.EndJudgement(completed ? null : error is not null && !cancellationToken.IsCancellationRequested ? error : new OperationCanceledException());
             if (completed)
             {
                 route.Health.OnStreamCompleted(result.StartedTimestamp, result.Duration + generation, generation, output.Tokens);
@@ -263,7 +263,7 @@ public sealed partial class RouterChatClient
     {
         try
         {
-            result.Value!.Judgement?.End(new OperationCanceledException());
+            result.Value!.EndJudgement(new OperationCanceledException());
             await result.Value.Enumerator.DisposeAsync().ConfigureAwait(false);
         }
         catch

@@ -15,8 +15,13 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
 
     public ChatResponseUpdate First { get; } = first;
 
-    /// <summary>Gets or sets the circuit breaker's pending judgement of the stream (null when circuit breaking is off); end it when the stream ends.</summary>
-    public StreamJudgement? Judgement { get; set; }
+    private StreamJudgement? _judgement;
+
+    /// <summary>Attaches the circuit breaker's pending judgement of the stream (none when circuit breaking is off); end it when the stream ends.</summary>
+    public void AttachJudgement(StreamJudgement judgement) => _judgement = judgement;
+
+    /// <summary>Ends the breaker's judgement of the stream, once (<see cref="StreamJudgement.End"/>); nothing when there is none.</summary>
+    public void EndJudgement(Exception? error) => Interlocked.Exchange(ref _judgement, null)?.End(error);
 
     /// <summary>
     /// Opens the route's stream and reads until its first useful update. A stream that ends before one, or whose update is an error event
