@@ -43,7 +43,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     {
         ArgumentNullException.ThrowIfNull(redis);
         options ??= new RedisBudgetLedgerOptions();
-        var problems = options.Validate().ToList();
+        var problems = options.GetValidationErrors().ToList();
         if (problems.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", problems), nameof(options));

@@ -35,7 +35,7 @@ public sealed class RedisBudgetLedgerOptions
 
     /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> Validate()
+    internal IEnumerable<string> GetValidationErrors()
     {
         if (RedisKeyPrefix.Problem(KeyPrefix) is { } problem)
         {

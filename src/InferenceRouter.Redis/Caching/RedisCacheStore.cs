@@ -39,7 +39,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(redis);
         _options = options ?? new RedisCacheStoreOptions();
-        var problems = _options.Validate().ToList();
+        var problems = _options.GetValidationErrors().ToList();
         if (problems.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", problems), nameof(options));

@@ -8,8 +8,8 @@ internal sealed class InferenceRouterRedisOptionsValidator : IValidateOptions<In
 {
     public ValidateOptionsResult Validate(string? name, InferenceRouterRedisOptions options)
     {
-        var problems = options.Budgets.Validate().Select(p => "Redis:Budgets:" + p).Concat(options.Cache.Validate().Select(p => "Redis:Cache:" + p))
-            .Concat(options.Quality.Validate().Select(p => "Redis:Quality:" + p)).ToList();
+        var problems = options.Budgets.GetValidationErrors().Select(p => "Redis:Budgets:" + p).Concat(options.Cache.GetValidationErrors().Select(p => "Redis:Cache:" + p))
+            .Concat(options.Quality.GetValidationErrors().Select(p => "Redis:Quality:" + p)).ToList();
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             problems.Add("Redis has no connection string: set InferenceRouter:Redis:ConnectionString or ConnectionStrings:Redis (e.g. \"localhost:6379\").");

@@ -49,7 +49,7 @@ public sealed class RedisQualitySync : IDisposable
         }
 
         _options = options ?? new RedisQualitySyncOptions();
-        var problems = _options.Validate().ToList();
+        var problems = _options.GetValidationErrors().ToList();
         if (problems.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", problems), nameof(options));

@@ -15,7 +15,7 @@ public sealed class RedisQualitySyncOptions
 
     /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
     /// <returns>The problems; empty when valid.</returns>
-    public IEnumerable<string> Validate()
+    internal IEnumerable<string> GetValidationErrors()
     {
         if (MaxSharedOutcomes < 1)
         {

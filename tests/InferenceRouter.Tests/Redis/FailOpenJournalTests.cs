@@ -101,8 +101,8 @@ public sealed class FailOpenJournalTests : IDisposable
     {
         var options = new RedisBudgetLedgerOptions { FailOpenJournalPath = "fail-open.journal" };
 
-        options.Validate().Should().ContainSingle().Which.Should().Contain("FailOpenJournalPath").And.Contain("set FailOpenCap");
-        new RedisBudgetLedgerOptions { FailOpenCap = 1m, FailOpenJournalPath = "/var/lib/app/" }.Validate().Should().ContainSingle().Which.Should().Contain("not a file path");
+        options.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("FailOpenJournalPath").And.Contain("set FailOpenCap");
+        new RedisBudgetLedgerOptions { FailOpenCap = 1m, FailOpenJournalPath = "/var/lib/app/" }.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("not a file path");
     }
 
     private static Task SendAllAsync(RedisBudgetLedger ledger) => Eventually.TrueAsync(async () =>

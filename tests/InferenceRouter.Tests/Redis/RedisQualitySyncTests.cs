@@ -175,7 +175,7 @@ public class RedisQualitySyncTests(EmbeddingFixture embeddings)
         predictor.ApplyOutcome(new QualityOutcome(features, [1f, 0f], 0, 1)).Should().BeTrue();
         predictor.ApplyOutcome(new QualityOutcome(features, [1f, 0f, 0f], 0, 1)).Should().BeFalse("another embedding size than the evidence's");
         predictor.OutcomeCount.Should().Be(2);
-        new RedisQualitySyncOptions { MaxSharedOutcomes = 0 }.Validate().Should().ContainSingle().Which.Should().Contain("MaxSharedOutcomes");
+        new RedisQualitySyncOptions { MaxSharedOutcomes = 0 }.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("MaxSharedOutcomes");
     }
 
     private static async Task SameDecisionsAsync(QualityPredictor expected, QualityPredictor actual)
