@@ -23,9 +23,10 @@ if (configured || !string.IsNullOrEmpty(openAiKey))
 {
     services.AddInferenceRouter(section, router =>
     {
+        router.AddOpenAIProvider(); // found without this call when the package is referenced; trimmed and AOT apps call it
         if (!configured)
         {
-            router.Configure(o => o.Routes.Add(new RouteOptions { Name = "openai-mini", Provider = RouteProviderKind.OpenAI, Model = "gpt-4.1-mini", InputPricePerMillion = 0.4m, OutputPricePerMillion = 1.6m }));
+            router.Configure(o => o.Routes.Add(new RouteOptions { Name = "openai-mini", Provider = "OpenAI", Model = "gpt-4.1-mini", InputPricePerMillion = 0.4m, OutputPricePerMillion = 1.6m }));
         }
 
         router.AddLocalOnnxRoutes();

@@ -66,7 +66,7 @@ public class BudgetLedgerBenchmarks
     }
 
     [Benchmark(Description = "count prompt tokens (o200k)")]
-    public long CountPromptTokens() => PromptTokens.Count(TokenCounters.O200kBase, Prompt, null);
+    public long CountPromptTokens() => PromptTokens.Count(OpenAITokenCounters.O200kBase, Prompt, null);
 
     [Benchmark(Description = "ChatOptions.Clone + properties copy")]
     public ChatOptions CloneOptions()

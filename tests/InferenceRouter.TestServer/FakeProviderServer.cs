@@ -107,19 +107,19 @@ public sealed class FakeProviderServer : IAsyncDisposable
     public IChatClient CreateChatClient(string model = "test-model") =>
         new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = BaseUrl, RetryPolicy = new ClientRetryPolicy(0) })
             .GetChatClient(model)
-            .AsIChatClient();
+            .AsRouteClient();
 
     /// <summary>Creates a client from the official Anthropic SDK for this server, with the SDK's own retries off.</summary>
     /// <param name="model">The model id to ask for.</param>
     /// <returns>The client.</returns>
     public IChatClient CreateAnthropicChatClient(string model = "claude-test") =>
         new Anthropic.AnthropicClient(new Anthropic.Core.ClientOptions { ApiKey = "test-key", BaseUrl = RootUrl.ToString().TrimEnd('/'), MaxRetries = 0 })
-            .AsIChatClient(model, defaultMaxOutputTokens: 1024);
+            .AsRouteClient(model, defaultMaxOutputTokens: 1024);
 
     /// <summary>Creates an OllamaSharp client for this server.</summary>
     /// <param name="model">The model id to ask for.</param>
     /// <returns>The client.</returns>
-    public IChatClient CreateOllamaChatClient(string model = "llama-test") => new OllamaSharp.OllamaApiClient(RootUrl, model);
+    public IChatClient CreateOllamaChatClient(string model = "llama-test") => new OllamaSharp.OllamaApiClient(RootUrl, model).AsRouteClient();
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()

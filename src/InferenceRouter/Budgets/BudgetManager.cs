@@ -111,7 +111,7 @@ public sealed class BudgetManager : IDisposable
     {
         var model = id.Length == 0 ? null : id;
         var pricing = self.Catalog.TryGetPrice(model, out var p) ? p : null;
-        return new BudgetTarget(null, model, pricing, RouteDescriptor.EmptyTags, TokenCounters.ForModel(model), null);
+        return new BudgetTarget(null, model, pricing, RouteDescriptor.EmptyTags, TokenCounters.UpperBound, null);
     }, this);
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace InferenceRouter;
 
@@ -50,6 +51,28 @@ public sealed class InferenceRouterBuilder
         ArgumentNullException.ThrowIfNull(clientFactory);
         OptionsValidation.ThrowIfInvalid(descriptor.GetValidationErrors(), nameof(descriptor));
         _registrations.Routes.Add((descriptor, clientFactory));
+        return this;
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the first-party providers (<c>InferenceRouter.OpenAI</c>, <c>.Anthropic</c>, <c>.Ollama</c>)
+    /// are found by their well-known type names when the app references their package, so <c>"Provider": "Anthropic"</c> works with the
+    /// package merely referenced. Default: <see langword="true"/>. Trimming can remove what discovery looks for: a trimmed or AOT app
+    /// calls the packages' registrations (<c>AddOpenAIProvider()</c>, …), and may turn discovery off.
+    /// </summary>
+    public bool DiscoverProviders
+    {
+        get => _registrations.DiscoverProviders;
+        set => _registrations.DiscoverProviders = value;
+    }
+
+    /// <summary>Registers a provider that configuration-defined routes select by its <see cref="RouteProvider.Names"/> (<c>"Provider": "…"</c>).</summary>
+    /// <param name="provider">The provider; the first one registered for a name wins. Provider packages call this from their <c>AddXxxProvider()</c>.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder AddProvider(RouteProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(RouteProvider), provider));
         return this;
     }
 

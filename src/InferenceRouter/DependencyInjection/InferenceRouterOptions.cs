@@ -23,7 +23,14 @@ public sealed class InferenceRouterOptions : RouterOptions
     public List<RouteOptions> Routes { get; } = [];
 
     /// <inheritdoc/>
-    internal override IEnumerable<string> GetValidationErrors()
+    /// <remarks>
+    /// Routes are checked for the settings every provider shares; their provider's own checks (its key, its endpoint) and whether it is
+    /// available run at startup (<c>ValidateOnStart</c>), against the providers registered there.
+    /// </remarks>
+    internal override IEnumerable<string> GetValidationErrors() => GetValidationErrors(providers: null);
+
+    /// <summary>Checks the options, and the routes against <paramref name="providers"/> (null to skip the providers' checks).</summary>
+    internal IEnumerable<string> GetValidationErrors(RouteProviderRegistry? providers)
     {
         foreach (var error in base.GetValidationErrors())
         {
@@ -32,7 +39,7 @@ public sealed class InferenceRouterOptions : RouterOptions
 
         for (int i = 0; i < Routes.Count; i++)
         {
-            foreach (var error in Routes[i].GetValidationErrors($"Routes:{i}"))
+            foreach (var error in Routes[i].GetValidationErrors($"Routes:{i}", providers))
             {
                 yield return error;
             }

@@ -5,11 +5,11 @@ using Microsoft.Extensions.Options;
 namespace InferenceRouter;
 
 /// <summary>Validates the router's options at startup: every problem, each naming the setting and the fix.</summary>
-internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistrations registrations, IServiceProvider services) : IValidateOptions<InferenceRouterOptions>
+internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistrations registrations, RouteProviderRegistry providers, IServiceProvider services) : IValidateOptions<InferenceRouterOptions>
 {
     public ValidateOptionsResult Validate(string? name, InferenceRouterOptions options)
     {
-        var errors = options.GetValidationErrors().ToList();
+        var errors = options.GetValidationErrors(providers).ToList();
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var routeName in options.Routes.Select(r => r.Name).Concat(registrations.Routes.Select(r => r.Descriptor.Name)))
@@ -22,7 +22,7 @@ internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistratio
 
         // Keyed routes need their client registered; say so at startup rather than at the first call.
         var keyed = services.GetService<IServiceProviderIsKeyedService>();
-        foreach (var route in options.Routes.Where(r => r.Provider == RouteProviderKind.Keyed && !string.IsNullOrWhiteSpace(r.ServiceKey)))
+        foreach (var route in options.Routes.Where(r => KeyedRouteProvider.IsKeyed(r) && !string.IsNullOrWhiteSpace(r.ServiceKey)))
         {
             if (keyed is not null && !keyed.IsKeyedService(typeof(IChatClient), route.ServiceKey))
             {

@@ -9,6 +9,9 @@ internal sealed class InferenceRouterRegistrations
 
     public List<IRoutingPolicy> Policies { get; } = [];
 
+    /// <summary>Gets or sets a value indicating whether the first-party providers of referenced packages are found by name (see <see cref="InferenceRouterBuilder.DiscoverProviders"/>).</summary>
+    public bool DiscoverProviders { get; set; } = true;
+
     /// <summary>Gets policies built from the service provider with the router (they need services, e.g. the quality predictor).</summary>
     public List<Func<IServiceProvider, IRoutingPolicy>> PolicyFactories { get; } = [];
 

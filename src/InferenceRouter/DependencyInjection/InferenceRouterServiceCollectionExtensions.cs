@@ -3,10 +3,8 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Polly;
 
 namespace InferenceRouter;
 
@@ -65,13 +63,12 @@ public static class InferenceRouterServiceCollectionExtensions
 
         // Provider HTTP: a total-timeout safety net and no retries (the router fails over), no HttpClient.Timeout (streams run long).
         var httpClient = services.AddHttpClient(InferenceRouterBuilder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
-        httpClient.AddResilienceHandler("inference-router", (pipeline, context) =>
-        {
-            var options = context.ServiceProvider.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
-            pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout ?? TimeSpan.FromMinutes(10) });
-        });
+        httpClient.AddHttpMessageHandler(sp => new ProviderTimeoutHandler(NetworkTimeout(sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value), sp.GetService<TimeProvider>()));
 
         configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient, configuration));
+
+        // Providers by name: the registered ones, then (unless turned off) the first-party ones of referenced packages.
+        services.AddSingleton(sp => new RouteProviderRegistry(sp.GetServices<RouteProvider>(), registrations.DiscoverProviders));
 
         services.AddSingleton(sp => CreateRouter(sp, registrations));
         return services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());
@@ -81,11 +78,18 @@ public static class InferenceRouterServiceCollectionExtensions
     {
         var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
         var httpClients = services.GetRequiredService<IHttpClientFactory>();
+        var providers = services.GetRequiredService<RouteProviderRegistry>();
         var routes = new List<ChatRoute>();
         foreach (var route in options.Routes)
         {
-            var client = ProviderChatClientFactory.Create(route, httpClients.CreateClient(InferenceRouterBuilder.HttpClientName), options.AttemptTimeout, services);
-            routes.Add(new ChatRoute(route.ToDescriptor(), client));
+            // Validation (ValidateOnStart, or reading the options above) refused routes whose provider is not available.
+            var provider = providers.Find(route.Provider)!;
+            var context = new RouteProviderContext(
+                httpClients.CreateClient(InferenceRouterBuilder.HttpClientName),
+                NetworkTimeout(options),
+                route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route)),
+                services);
+            routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context)));
         }
 
         foreach (var (descriptor, factory) in registrations.Routes)
@@ -125,4 +129,7 @@ public static class InferenceRouterServiceCollectionExtensions
 
         return router;
     }
+
+    /// <summary>The longest one provider request may take: the attempt timeout, else ten minutes.</summary>
+    private static TimeSpan NetworkTimeout(InferenceRouterOptions options) => options.AttemptTimeout ?? TimeSpan.FromMinutes(10);
 }

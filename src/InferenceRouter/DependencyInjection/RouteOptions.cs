@@ -10,8 +10,12 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the route's unique name.</summary>
     public string? Name { get; set; }
 
-    /// <summary>Gets or sets the kind of provider.</summary>
-    public RouteProviderKind Provider { get; set; } = RouteProviderKind.OpenAI;
+    /// <summary>
+    /// Gets or sets the provider's name (case-insensitive): <c>OpenAI</c> (the default), <c>AzureOpenAI</c> and <c>OpenAICompatible</c>
+    /// (package <c>InferenceRouter.OpenAI</c>), <c>Anthropic</c> (<c>InferenceRouter.Anthropic</c>), <c>Ollama</c> (<c>InferenceRouter.Ollama</c>),
+    /// <c>Keyed</c> (built in), or one registered with <see cref="InferenceRouterBuilder.AddProvider"/>.
+    /// </summary>
+    public string Provider { get; set; } = "OpenAI";
 
     /// <summary>Gets or sets the provider's display name (telemetry), e.g. <c>together</c>. Defaults from <see cref="Provider"/>.</summary>
     public string? ProviderName { get; set; }
@@ -25,10 +29,10 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the API key. Prefer <see cref="ApiKeyEnvironmentVariable"/> or user secrets over keys in files.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Gets or sets the environment variable holding the key. Defaults: <c>OPENAI_API_KEY</c> for OpenAI, <c>AZURE_OPENAI_API_KEY</c> for Azure OpenAI, <c>ANTHROPIC_API_KEY</c> for Anthropic.</summary>
+    /// <summary>Gets or sets the environment variable holding the key. Defaults come from the provider: <c>OPENAI_API_KEY</c> for OpenAI, <c>AZURE_OPENAI_API_KEY</c> for Azure OpenAI, <c>ANTHROPIC_API_KEY</c> for Anthropic.</summary>
     public string? ApiKeyEnvironmentVariable { get; set; }
 
-    /// <summary>Gets or sets the key of the <c>IChatClient</c> registered in dependency injection that a <see cref="RouteProviderKind.Keyed"/> route uses.</summary>
+    /// <summary>Gets or sets the key of the <c>IChatClient</c> registered in dependency injection that a <c>Keyed</c> route uses.</summary>
     public string? ServiceKey { get; set; }
 
     /// <summary>Gets or sets the price per 1M input tokens.</summary>
@@ -64,38 +68,27 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the route's quality tier: 0 for the cheapest, higher for stronger (see <see cref="RouteDescriptor.QualityTier"/>).</summary>
     public int? QualityTier { get; set; }
 
-    /// <summary>Gets the API key to use: <see cref="ApiKey"/>, else the environment variable's value.</summary>
+    /// <summary>Gets the API key to use: <see cref="ApiKey"/>, else the value of <see cref="ApiKeyEnvironmentVariable"/>, else of <paramref name="defaultEnvironmentVariable"/>.</summary>
+    /// <param name="defaultEnvironmentVariable">The provider's variable (<see cref="RouteProvider.GetDefaultApiKeyEnvironmentVariable"/>), e.g. <c>OPENAI_API_KEY</c>.</param>
     /// <returns>The key, or <see langword="null"/>.</returns>
-    public string? ResolveApiKey()
+    public string? ResolveApiKey(string? defaultEnvironmentVariable = null)
     {
         if (!string.IsNullOrWhiteSpace(ApiKey))
         {
             return ApiKey;
         }
 
-        var variable = ApiKeyEnvironmentVariable ?? Provider switch
-        {
-            RouteProviderKind.OpenAI => "OPENAI_API_KEY",
-            RouteProviderKind.AzureOpenAI => "AZURE_OPENAI_API_KEY",
-            RouteProviderKind.Anthropic => "ANTHROPIC_API_KEY",
-            _ => null,
-        };
+        var variable = ApiKeyEnvironmentVariable ?? defaultEnvironmentVariable;
         return variable is null ? null : Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
     }
 
     /// <summary>Builds the route's descriptor.</summary>
+    /// <param name="provider">The route's provider, for its telemetry name and token counter; null for neither.</param>
     /// <returns>The descriptor.</returns>
-    public RouteDescriptor ToDescriptor() => new(Name!)
+    public RouteDescriptor ToDescriptor(RouteProvider? provider = null) => new(Name!)
     {
-        Provider = ProviderName ?? Provider switch
-        {
-            RouteProviderKind.OpenAI => "openai",
-            RouteProviderKind.AzureOpenAI => "azure.ai.openai",
-            RouteProviderKind.Anthropic => "anthropic",
-            RouteProviderKind.Ollama => "ollama",
-            RouteProviderKind.Keyed => ServiceKey,
-            _ => "openai-compatible",
-        },
+        Provider = ProviderName ?? provider?.GetTelemetryName(this) ?? (KeyedRouteProvider.IsKeyed(this) ? ServiceKey : Provider.ToLowerInvariant()),
+        TokenCounter = provider?.GetTokenCounter(this),
         ModelId = Model,
         Pricing = InputPricePerMillion is null && OutputPricePerMillion is null
             ? null
@@ -112,14 +105,14 @@ public sealed class RouteOptions
     /// <summary>Gets or sets a value indicating whether the route starts drained: the router skips it until an operator restores it (<see cref="RouterChatClient.RestoreRoute"/>).</summary>
     public bool Drained { get; set; }
 
-    /// <summary>Says that a <see cref="RouteProviderKind.Keyed"/> route's client is not registered, and how to fix it.</summary>
+    /// <summary>Says that a <c>Keyed</c> route's client is not registered, and how to fix it.</summary>
     internal string MissingKeyedClientMessage =>
         $"Route '{Name}' uses the IChatClient registered with key '{ServiceKey}', and none is: register it with services.AddKeyedChatClient(\"{ServiceKey}\", …) (or AddKeyedSingleton<IChatClient>), or fix ServiceKey.";
 
-    /// <summary>Gets a value indicating whether the endpoint is on this machine (a local server, where keys are optional).</summary>
-    internal bool IsLoopbackEndpoint => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.IsLoopback;
+    /// <summary>Gets a value indicating whether <see cref="Endpoint"/> is on this machine (a local server, where keys are optional).</summary>
+    public bool IsLoopbackEndpoint => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.IsLoopback;
 
-    internal IEnumerable<string> GetValidationErrors(string path)
+    internal IEnumerable<string> GetValidationErrors(string path, RouteProviderRegistry? providers)
     {
         if (string.IsNullOrWhiteSpace(Name))
         {
@@ -127,20 +120,22 @@ public sealed class RouteOptions
             yield break;
         }
 
+        string setting = path;
         path = $"{path} ('{Name}')";
-        if (string.IsNullOrWhiteSpace(Model) && Provider != RouteProviderKind.Keyed)
+        var provider = providers?.Find(Provider);
+        if (providers is not null && provider is null)
+        {
+            yield return providers.UnknownProviderMessage(path, Provider);
+        }
+
+        if (string.IsNullOrWhiteSpace(Model) && !KeyedRouteProvider.IsKeyed(this))
         {
             yield return $"{path}:Model is missing; name the model (for Azure OpenAI, the deployment).";
         }
 
-        if (Provider == RouteProviderKind.Keyed && string.IsNullOrWhiteSpace(ServiceKey))
+        foreach (var error in provider?.GetValidationErrors(this, path) ?? [])
         {
-            yield return $"{path}:ServiceKey is missing; Keyed routes name the key of an IChatClient registered with AddKeyedChatClient (or AddKeyedSingleton<IChatClient>).";
-        }
-
-        if (Provider is RouteProviderKind.AzureOpenAI or RouteProviderKind.OpenAICompatible && string.IsNullOrWhiteSpace(Endpoint))
-        {
-            yield return $"{path}:Endpoint is missing; {Provider} routes need the base URL (e.g. https://api.together.xyz/v1, http://localhost:11434/v1).";
+            yield return error;
         }
 
         if (!string.IsNullOrWhiteSpace(Endpoint) && !(Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
@@ -148,20 +143,15 @@ public sealed class RouteOptions
             yield return $"{path}:Endpoint '{Endpoint}' is not an absolute http(s) URL.";
         }
 
-        if (Provider is RouteProviderKind.OpenAI or RouteProviderKind.AzureOpenAI or RouteProviderKind.Anthropic && ResolveApiKey() is null && !IsLoopbackEndpoint)
+        var defaultVariable = provider?.GetDefaultApiKeyEnvironmentVariable(this);
+        if (provider?.RequiresApiKey(this) == true && ResolveApiKey(defaultVariable) is null && !IsLoopbackEndpoint)
         {
-            var variable = ApiKeyEnvironmentVariable ?? Provider switch
-            {
-                RouteProviderKind.OpenAI => "OPENAI_API_KEY",
-                RouteProviderKind.Anthropic => "ANTHROPIC_API_KEY",
-                _ => "AZURE_OPENAI_API_KEY",
-            };
-            yield return $"{path}: no API key; set {path.Split(' ')[0]}:ApiKey (user secrets) or the {variable} environment variable.";
+            yield return $"{path}: no API key; set {setting}:ApiKey (user secrets) or the {ApiKeyEnvironmentVariable ?? defaultVariable ?? "key's"} environment variable.";
         }
         else if (ApiKeyEnvironmentVariable is { } named && ResolveApiKey() is null && !IsLoopbackEndpoint)
         {
             // A remote server that was given a key variable needs it: without it every call would fail with 401, route by route.
-            yield return $"{path}:ApiKeyEnvironmentVariable names {named}, which is not set; set it, give {path.Split(' ')[0]}:ApiKey, or remove the setting for a server that needs no key.";
+            yield return $"{path}:ApiKeyEnvironmentVariable names {named}, which is not set; set it, give {setting}:ApiKey, or remove the setting for a server that needs no key.";
         }
 
         foreach (var (label, price) in new[] { ("InputPricePerMillion", InputPricePerMillion), ("CachedInputPricePerMillion", CachedInputPricePerMillion), ("OutputPricePerMillion", OutputPricePerMillion), ("ReasoningPricePerMillion", ReasoningPricePerMillion) })

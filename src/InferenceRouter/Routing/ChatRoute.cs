@@ -21,6 +21,7 @@ public sealed class ChatRoute
         OptionsValidation.ThrowIfInvalid(descriptor.GetValidationErrors(), nameof(descriptor));
         Descriptor = descriptor;
         Client = client;
+        ProviderFailures = client.GetService<IProviderFailureClassifier>();
     }
 
     /// <summary>Gets the route's name.</summary>
@@ -37,7 +38,10 @@ public sealed class ChatRoute
     public RouteHealth Health => _health ?? throw new InvalidOperationException($"Route '{Name}' has no health yet: pass it to a RouterChatClient first.");
 
     /// <summary>Gets the tokenizer that counts this route's prompt tokens.</summary>
-    public ITokenCounter TokenCounter => _tokenCounter ??= Descriptor.TokenCounter ?? TokenCounters.ForModel(Descriptor.ModelId);
+    public ITokenCounter TokenCounter => _tokenCounter ??= Descriptor.TokenCounter ?? TokenCounters.UpperBound;
+
+    /// <summary>Gets the failure rules of the route's provider SDK, as its client exposes them; null when it exposes none.</summary>
+    internal IProviderFailureClassifier? ProviderFailures { get; }
 
     internal ResiliencePipeline Pipeline { get; private set; } = ResiliencePipeline.Empty;
 
@@ -57,6 +61,10 @@ public sealed class ChatRoute
     }
 
     internal string ProviderName { get; private set; } = "unknown";
+
+    /// <summary>Reads the error the provider put where an answer should be, by its SDK's rules when the client exposes them, else as JSON.</summary>
+    internal bool TryReadErrorEvent(object? raw, out string? message, out int? status) =>
+        ProviderFailures?.TryReadErrorEvent(raw, out message, out status) ?? ProviderErrorEvent.TryRead(raw, out message, out status);
 
     internal void Attach(RouteHealth health, ResiliencePipeline pipeline)
     {

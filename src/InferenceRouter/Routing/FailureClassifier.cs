@@ -1,10 +1,6 @@
-using System.ClientModel;
-using System.Globalization;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
-using Anthropic.Exceptions;
-using OllamaSharp.Models.Exceptions;
 using Polly.Timeout;
 
 namespace InferenceRouter;
@@ -14,9 +10,10 @@ namespace InferenceRouter;
 /// Transient: HTTP 408, 429, 500, 502, 503, 504; no response at all (connection refused, reset, dropped); timeouts; a response that is
 /// not an answer (<see cref="InvalidResponseException"/>: an error event in a 200 stream, an empty stream, an error or empty body) unless
 /// its error names a non-transient status; a body the provider's SDK could not read (malformed or wrong-shape JSON). Not transient:
-/// other 4xx (bad request, auth, not found, content filter). Retry-After values are clamped to <see cref="RouterOptions.MaxTimeout"/>
-/// (a server's <c>Infinity</c> or <c>1e20</c> never overflows). Derive and override <see cref="Classify"/> for providers with other
-/// conventions. Thread-safe.
+/// other 4xx (bad request, auth, not found, content filter). A provider SDK's own exceptions (their status, Retry-After) are
+/// classified by the <see cref="IProviderFailureClassifier"/> its route's client exposes, which the provider packages give their
+/// clients. Derive and override <see cref="Classify(Exception)"/> for generic conventions, or
+/// <see cref="Classify(Exception, IProviderFailureClassifier)"/> to change a provider's rules too. Thread-safe.
 /// </remarks>
 public class FailureClassifier
 {
@@ -37,7 +34,31 @@ public class FailureClassifier
 
     internal FailureClassifier(TimeProvider clock) => _clock = clock;
 
-    /// <summary>Classifies <paramref name="exception"/>, looking through inner exceptions.</summary>
+    /// <summary>
+    /// Classifies a route's failure: the route's provider rules (<paramref name="provider"/>) first, over the exception and its inner
+    /// exceptions, then <see cref="Classify(Exception)"/>. The router calls this overload.
+    /// </summary>
+    /// <param name="exception">The attempt's exception; never the caller's own cancellation (the router handles that first).</param>
+    /// <param name="provider">The failure rules the route's client exposes; null when it exposes none.</param>
+    /// <returns>The classification.</returns>
+    public virtual FailureClassification Classify(Exception exception, IProviderFailureClassifier? provider)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (provider is not null)
+        {
+            for (var e = exception; e is not null; e = e.InnerException)
+            {
+                if (provider.TryClassify(e, _clock, out var classification))
+                {
+                    return classification;
+                }
+            }
+        }
+
+        return Classify(exception);
+    }
+
+    /// <summary>Classifies <paramref name="exception"/> by the generic rules, looking through inner exceptions.</summary>
     /// <param name="exception">The attempt's exception; never the caller's own cancellation (the router handles that first).</param>
     /// <returns>The classification.</returns>
     public virtual FailureClassification Classify(Exception exception)
@@ -47,15 +68,8 @@ public class FailureClassifier
         {
             switch (e)
             {
-                case ClientResultException result when result.Status != 0:
-                    return new(IsTransientStatus(result.Status), result.Status, ReadRetryAfter(result));
                 case HttpRequestException { StatusCode: { } status }:
                     return new(IsTransientStatus((int)status), (int)status);
-                case AnthropicApiException api:
-                    return new(IsTransientStatus((int)api.StatusCode), (int)api.StatusCode);
-                case AnthropicSseException or AnthropicInvalidDataException or ResponseError:
-                    // An error event inside a stream (Anthropic's overloaded_error, Ollama's {"error": …}) or a body the SDK could not read.
-                    return new(true);
                 case RouteUnavailableException unavailable:
                     return new(true, RetryAfter: unavailable.RetryAfter);
                 case InvalidResponseException invalid:
@@ -70,12 +84,6 @@ public class FailureClassifier
                 case JsonException:
                     return new(true);
             }
-        }
-
-        // A ClientResultException without a status means no response arrived: a connection failure.
-        if (exception is ClientResultException)
-        {
-            return new(true, IsConnectionFailure: true);
         }
 
         return IsUnreadableResponse(exception) ? new(true) : new(false);
@@ -115,44 +123,6 @@ public class FailureClassifier
 
     /// <summary>Returns whether an HTTP status is worth failing over for.</summary>
     /// <param name="status">The status code.</param>
-    /// <returns><see langword="true"/> for 408, 429, 500, 502, 503 and 504.</returns>
-    protected static bool IsTransientStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504 or 529;
-
-    /// <summary>Reads <c>retry-after-ms</c> or <c>Retry-After</c> (seconds or an HTTP date) from a failed response.</summary>
-    /// <param name="exception">The SDK's exception.</param>
-    /// <returns>The delay, or <see langword="null"/> when the response names none.</returns>
-    protected TimeSpan? ReadRetryAfter(ClientResultException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        var headers = exception.GetRawResponse()?.Headers;
-        if (headers is null)
-        {
-            return null;
-        }
-
-        if (headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
-        {
-            return Clamp(millis);
-        }
-
-        if (headers.TryGetValue("Retry-After", out var value) && value is not null)
-        {
-            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
-            {
-                return Clamp(seconds * 1000);
-            }
-
-            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
-            {
-                var delay = date - _clock.GetUtcNow();
-                return delay <= TimeSpan.Zero ? TimeSpan.Zero : delay > RouterOptions.MaxTimeout ? RouterOptions.MaxTimeout : delay;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>A wait in milliseconds, clamped: infinite, huge or NaN values from a server never overflow a <see cref="TimeSpan"/>.</summary>
-    private static TimeSpan Clamp(double milliseconds) =>
-        double.IsNaN(milliseconds) || milliseconds >= RouterOptions.MaxTimeout.TotalMilliseconds ? RouterOptions.MaxTimeout : TimeSpan.FromMilliseconds(milliseconds);
+    /// <returns><see langword="true"/> for 408, 429, 500, 502, 503, 504 and 529 (overloaded).</returns>
+    public static bool IsTransientStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504 or 529;
 }

@@ -28,7 +28,7 @@ internal static class ProviderAnswer
             }
         }
 
-        return ProviderErrorEvent.TryRead(response.RawRepresentation, out var error, out var status)
+        return route.TryReadErrorEvent(response.RawRepresentation, out var error, out var status)
             ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, status)
             : throw new InvalidResponseException(route.Name, "its answer had no content and no usage");
     }

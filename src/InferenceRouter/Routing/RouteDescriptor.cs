@@ -44,8 +44,9 @@ public sealed class RouteDescriptor
     public bool IsLocal { get; init; }
 
     /// <summary>
-    /// Gets the tokenizer that counts this model's tokens (exact, or never fewer than the model reads); by default chosen from
-    /// <see cref="ModelId"/>: tiktoken for OpenAI models, one token per UTF-8 byte otherwise.
+    /// Gets the tokenizer that counts this model's tokens (exact, or never fewer than the model reads); by default one token per UTF-8
+    /// byte (<see cref="TokenCounters.UpperBound"/>). Routes built from configuration get their provider's exact counter (tiktoken for
+    /// OpenAI models, from <c>InferenceRouter.OpenAI</c>); give code-built routes theirs, e.g. <c>OpenAITokenCounters.ForModel(model)</c>.
     /// </summary>
     public ITokenCounter? TokenCounter { get; init; }
 

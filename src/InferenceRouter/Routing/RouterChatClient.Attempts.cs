@@ -131,7 +131,7 @@ public sealed partial class RouterChatClient
         else
         {
             health.OnFailed(started, elapsed, call.Streaming, waiting: true);
-            classification = Classify(error);
+            classification = Classify(error, route.ProviderFailures);
             kind = cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
             if (classification.RetryAfter is { } wait && wait > TimeSpan.Zero)
             {

@@ -101,7 +101,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
         foreach (var route in _routes)
         {
             var health = new RouteHealth(route.Name, _time, _options.LatencySmoothing, _options.LatencyDecayTime, _options.LatencyProbeInterval);
-            route.Attach(health, BuildPipeline(route.Name, health));
+            route.Attach(health, BuildPipeline(route.Name, health, route.ProviderFailures));
         }
 
         _telemetry = new RouterTelemetry(meterFactory, _routes);
@@ -370,7 +370,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
         return policies.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
-    private ResiliencePipeline BuildPipeline(string route, RouteHealth health)
+    private ResiliencePipeline BuildPipeline(string route, RouteHealth health, IProviderFailureClassifier? provider)
     {
         var breaker = _options.CircuitBreaker;
         if (!breaker.Enabled)
@@ -391,7 +391,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
 
                     // Polly counts every outcome it is not told to handle as a success; a cancellation is neither, so it is not judged at all.
                     OperationCanceledException cancelled => throw new NeutralOutcomeException(cancelled),
-                    var e => new ValueTask<bool>(Classify(e).IsTransient),
+                    var e => new ValueTask<bool>(Classify(e, provider).IsTransient),
                 },
                 OnOpened = args =>
                 {
@@ -455,11 +455,11 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
     }
 
     /// <summary>Classifies a failure; a classifier that throws is logged and its failure counts as not transient, so nothing escapes an attempt's bookkeeping.</summary>
-    private FailureClassification Classify(Exception error)
+    private FailureClassification Classify(Exception error, IProviderFailureClassifier? provider)
     {
         try
         {
-            return _classifier.Classify(error);
+            return _classifier.Classify(error, provider);
         }
         catch (Exception e)
         {
@@ -576,7 +576,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
                 continue;
             }
 
-            if (attempt.Error is null || !Classify(attempt.Error).IsConnectionFailure)
+            if (attempt.Error is null || !Classify(attempt.Error, route.ProviderFailures).IsConnectionFailure)
             {
                 return; // A remote route answered something: the network is there.
             }

@@ -42,7 +42,7 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
                     return new StreamStart(enumerator, prelude, update);
                 }
 
-                if (ProviderErrorEvent.TryRead(update.RawRepresentation, out var message, out var status))
+                if (route.TryReadErrorEvent(update.RawRepresentation, out var message, out var status))
                 {
                     throw new InvalidResponseException(route.Name, "its stream carried an error event", message, status);
                 }

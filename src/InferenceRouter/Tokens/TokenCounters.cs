@@ -1,45 +1,9 @@
-using Microsoft.ML.Tokenizers;
-
 namespace InferenceRouter;
 
-/// <summary>The built-in token counters and the choice of one for a model id.</summary>
+/// <summary>The token counter the router falls back to when a route names none.</summary>
+/// <remarks>Exact counters come with the providers that know their tokenizers, e.g. <c>OpenAITokenCounters</c> in <c>InferenceRouter.OpenAI</c>.</remarks>
 public static class TokenCounters
 {
-    private static readonly Lazy<ITokenCounter> s_o200k = new(() => new TiktokenTokenCounter(TiktokenTokenizer.CreateForEncoding("o200k_base")));
-    private static readonly Lazy<ITokenCounter> s_cl100k = new(() => new TiktokenTokenCounter(TiktokenTokenizer.CreateForEncoding("cl100k_base")));
-
-    /// <summary>Gets the counter for OpenAI's o200k_base encoding (GPT-4o, GPT-4.1, GPT-5, o-series).</summary>
-    public static ITokenCounter O200kBase => s_o200k.Value;
-
-    /// <summary>Gets the counter for OpenAI's cl100k_base encoding (GPT-4, GPT-3.5).</summary>
-    public static ITokenCounter Cl100kBase => s_cl100k.Value;
-
-    /// <summary>Gets an upper bound (one token per UTF-8 byte) for models whose tokenizer is not at hand.</summary>
+    /// <summary>Gets an upper bound (one token per UTF-8 byte) for models whose tokenizer is not at hand: budgets over it stay safe.</summary>
     public static ITokenCounter UpperBound { get; } = new Utf8UpperBoundTokenCounter();
-
-    /// <summary>Chooses a counter for <paramref name="modelId"/>: the exact tokenizer for OpenAI models, an upper bound otherwise.</summary>
-    /// <param name="modelId">The model id, e.g. <c>gpt-4.1-mini</c>; may be null.</param>
-    /// <returns>The counter to use.</returns>
-    public static ITokenCounter ForModel(string? modelId)
-    {
-        if (string.IsNullOrEmpty(modelId))
-        {
-            return UpperBound;
-        }
-
-        var id = modelId.AsSpan();
-        if (id.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase) || id.StartsWith("gpt-4.1", StringComparison.OrdinalIgnoreCase) ||
-            id.StartsWith("gpt-5", StringComparison.OrdinalIgnoreCase) || id.StartsWith("chatgpt-", StringComparison.OrdinalIgnoreCase) ||
-            (id.Length > 1 && (id[0] is 'o' or 'O') && char.IsAsciiDigit(id[1])))
-        {
-            return O200kBase;
-        }
-
-        if (id.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase) || id.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase))
-        {
-            return Cl100kBase;
-        }
-
-        return UpperBound;
-    }
 }

@@ -39,11 +39,12 @@ public class BudgetPromiseTests
     public async Task Calls_without_an_output_limit_with_instructions_tools_and_a_long_tool_result_never_overspend_through_the_OpenAI_SDK()
     {
         await using var servers = await LoopbackServers.StartAsync("gpt-4.1-mini", "llama");
-        servers[0].DefaultBehavior = new ServerBehavior { Billing = body => Bill(body, TokenCounters.O200kBase) };
-        servers[1].DefaultBehavior = new ServerBehavior { Billing = body => Bill(body, TokenCounters.Cl100kBase) };
+        servers[0].DefaultBehavior = new ServerBehavior { Billing = body => Bill(body, OpenAITokenCounters.O200kBase) };
+        servers[1].DefaultBehavior = new ServerBehavior { Billing = body => Bill(body, OpenAITokenCounters.Cl100kBase) };
         var routes = servers.Routes((server, d) => new RouteDescriptor(d.Name)
         {
             ModelId = server.Name, // gpt-4.1-mini gets the exact o200k tokenizer; llama has none, so the UTF-8 upper bound
+            TokenCounter = OpenAITokenCounters.ForModel(server.Name),
             Capabilities = RouteCapabilities.All,
             Pricing = new RoutePricing(1m, 4m),
         });
@@ -99,8 +100,8 @@ public class BudgetPromiseTests
         using var budget = new BudgetManager(options, ledger);
         ChatRoute[] Routes() =>
         [
-            Of("gpt", new BillingProvider(TokenCounters.O200kBase), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", Pricing = new RoutePricing(0.4m, 1.6m), Capabilities = RouteCapabilities.All }),
-            Of("llama", new BillingProvider(TokenCounters.Cl100kBase), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+            Of("gpt", new BillingProvider(OpenAITokenCounters.O200kBase), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = new RoutePricing(0.4m, 1.6m), Capabilities = RouteCapabilities.All }),
+            Of("llama", new BillingProvider(OpenAITokenCounters.Cl100kBase), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
             Of("local", new BillingProvider(TokenCounters.UpperBound), d => new RouteDescriptor("local") { ModelId = "tiny", IsLocal = true, Capabilities = RouteCapabilities.All }),
         ];
         var policy = new CompositeRoutingPolicy("custom", new LowestCostRanker());

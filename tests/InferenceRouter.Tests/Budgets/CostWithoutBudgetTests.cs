@@ -52,7 +52,7 @@ public class CostWithoutBudgetTests
     [Fact]
     public async Task Without_reported_usage_the_cost_is_counted_and_marked_estimated()
     {
-        using var router = new RouterChatClient([Of("priced", TestChatClient.Answering("four words of answer"), d => new RouteDescriptor(d.Name) { ModelId = "gpt-4o", Pricing = new RoutePricing(1m, 1m) })]);
+        using var router = new RouterChatClient([Of("priced", TestChatClient.Answering("four words of answer"), d => new RouteDescriptor(d.Name) { ModelId = "gpt-4o", TokenCounter = OpenAITokenCounters.ForModel("gpt-4o"), Pricing = new RoutePricing(1m, 1m) })]);
 
         var cost = (await router.GetResponseAsync(Prompt())).GetCost()!;
 

@@ -134,8 +134,8 @@ public class AddInferenceRouterTests
     [Fact]
     public void Openai_route_without_a_key_names_the_environment_variable()
     {
-        var route = new RouteOptions { Name = "openai", Provider = RouteProviderKind.OpenAI, Model = "gpt-4.1-mini", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_NO_SUCH_KEY" };
-        route.GetValidationErrors("Routes:0").Should().ContainSingle().Which.Should().Contain("INFERENCE_ROUTER_TEST_NO_SUCH_KEY");
+        var route = new RouteOptions { Name = "openai", Provider = "OpenAI", Model = "gpt-4.1-mini", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_NO_SUCH_KEY" };
+        route.GetValidationErrors("Routes:0", new RouteProviderRegistry([], discover: true)).Should().ContainSingle().Which.Should().Contain("INFERENCE_ROUTER_TEST_NO_SUCH_KEY");
     }
 
     [Fact]

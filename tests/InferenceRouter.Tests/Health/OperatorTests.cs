@@ -128,7 +128,7 @@ public class OperatorTests
     [Fact]
     public void A_remote_route_whose_key_variable_is_unset_is_refused_at_startup_naming_the_variable()
     {
-        var route = new RouteOptions { Name = "together", Provider = RouteProviderKind.OpenAICompatible, Endpoint = "https://api.together.xyz/v1", Model = "m", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_UNSET_KEY" };
+        var route = new RouteOptions { Name = "together", Provider = "OpenAICompatible", Endpoint = "https://api.together.xyz/v1", Model = "m", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_UNSET_KEY" };
         var options = new InferenceRouterOptions();
         options.Routes.Add(route);
 

@@ -269,5 +269,5 @@ internal sealed class FakeProviderServerClient(Uri baseUrl)
 {
     public IChatClient Create() =>
         new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("k"), new OpenAI.OpenAIClientOptions { Endpoint = baseUrl, RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) })
-            .GetChatClient("m").AsIChatClient();
+            .GetChatClient("m").AsRouteClient();
 }

@@ -27,7 +27,7 @@ public class LocalRouteTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var client = new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("test"), new OpenAI.OpenAIClientOptions { Endpoint = new Uri($"http://127.0.0.1:{port}/v1"), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
-        return new ChatRoute(new RouteDescriptor(name) { ModelId = "gpt-4.1-mini", Capabilities = RouteCapabilities.All }, client.GetChatClient("gpt-4.1-mini").AsIChatClient());
+        return new ChatRoute(new RouteDescriptor(name) { ModelId = "gpt-4.1-mini", Capabilities = RouteCapabilities.All }, client.GetChatClient("gpt-4.1-mini").AsRouteClient());
     }
 
     [SharedFact(Model)]

@@ -38,11 +38,11 @@ public class PolicyTests
     public void Tiktoken_counter_counts_exactly_and_models_without_a_tokenizer_get_the_upper_bound()
     {
         var messages = Prompt("The quick brown fox jumps over the lazy dog.");
-        long exact = PromptTokens.Count(TokenCounters.O200kBase, messages, null);
+        long exact = PromptTokens.Count(OpenAITokenCounters.O200kBase, messages, null);
         exact.Should().Be(10 + PromptTokens.TokensPerMessage + PromptTokens.ReplyPrimingTokens);
-        TokenCounters.ForModel("gpt-4.1-mini").Should().BeSameAs(TokenCounters.O200kBase);
-        TokenCounters.ForModel("gpt-4").Should().BeSameAs(TokenCounters.Cl100kBase);
-        TokenCounters.ForModel("llama-3.3-70b").Should().BeSameAs(TokenCounters.UpperBound);
+        OpenAITokenCounters.ForModel("gpt-4.1-mini").Should().BeSameAs(OpenAITokenCounters.O200kBase);
+        OpenAITokenCounters.ForModel("gpt-4").Should().BeSameAs(OpenAITokenCounters.Cl100kBase);
+        OpenAITokenCounters.ForModel("llama-3.3-70b").Should().BeSameAs(TokenCounters.UpperBound);
         PromptTokens.Count(TokenCounters.UpperBound, messages, null).Should().BeGreaterThanOrEqualTo(exact);
     }
 

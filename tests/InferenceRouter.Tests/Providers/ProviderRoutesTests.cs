@@ -136,10 +136,10 @@ public class ProviderRoutesTests
     [Fact]
     public void Provider_settings_are_validated_naming_the_fix()
     {
-        var keyed = new RouteOptions { Name = "k", Provider = RouteProviderKind.Keyed };
-        keyed.GetValidationErrors("Routes:0").Should().ContainMatch("*ServiceKey is missing*");
-        var anthropic = new RouteOptions { Name = "a", Provider = RouteProviderKind.Anthropic, Model = "claude-x", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_UNSET_ANTHROPIC" };
-        anthropic.GetValidationErrors("Routes:0").Should().ContainMatch("*no API key*INFERENCE_ROUTER_TEST_UNSET_ANTHROPIC*");
+        var keyed = new RouteOptions { Name = "k", Provider = "Keyed" };
+        keyed.GetValidationErrors("Routes:0", new RouteProviderRegistry([], discover: true)).Should().ContainMatch("*ServiceKey is missing*");
+        var anthropic = new RouteOptions { Name = "a", Provider = "Anthropic", Model = "claude-x", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_UNSET_ANTHROPIC" };
+        anthropic.GetValidationErrors("Routes:0", new RouteProviderRegistry([], discover: true)).Should().ContainMatch("*no API key*INFERENCE_ROUTER_TEST_UNSET_ANTHROPIC*");
     }
 
     private static ServiceProvider Build(params (string Name, string Provider, FakeProviderServer Server)[] routes)

@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Text.Json;
 
@@ -7,12 +5,17 @@ namespace InferenceRouter;
 
 /// <summary>
 /// Reads the error an OpenAI-style server put where an answer should be (<c>{"error": {"message", "type", "code"}}</c>, as an SSE event
-/// inside a 200 stream or as the body): from the SDK's raw representation of the update or response, which keeps unknown properties.
+/// inside a 200 stream or as the body) from JSON: a response's or update's raw representation when it is JSON, or an SDK model a
+/// provider package wrote as JSON (<see cref="IProviderFailureClassifier.TryReadErrorEvent"/>).
 /// </summary>
-internal static class ProviderErrorEvent
+/// <remarks>Thread-safe; never throws for input that is not JSON.</remarks>
+public static class ProviderErrorEvent
 {
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The raw representation is an SDK model that exists; if trimming removed what writing it needs, the write throws, is caught, and no error is read.")]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "As above: a failure to write the model means no error is read, never a wrong one.")]
+    /// <summary>Reads the error in <paramref name="raw"/>, when it is JSON (a <see cref="JsonElement"/>, UTF-8 bytes or a string) with an <c>error</c> property.</summary>
+    /// <param name="raw">The raw representation; anything else is no error.</param>
+    /// <param name="message">The error's text (<c>error</c> as a string, or <c>error.message</c>), if any.</param>
+    /// <param name="status">The status its <c>code</c>, <c>status</c> or <c>type</c> names (400-599), if any.</param>
+    /// <returns><see langword="true"/> when <paramref name="raw"/> is an error.</returns>
     public static bool TryRead(object? raw, out string? message, out int? status)
     {
         message = null;
@@ -24,12 +27,13 @@ internal static class ProviderErrorEvent
             {
                 null => null,
                 JsonElement element => JsonDocument.Parse(element.GetRawText()),
-                BinaryData data => JsonDocument.Parse(data),
+                ReadOnlyMemory<byte> utf8 => JsonDocument.Parse(utf8),
+                byte[] utf8 => JsonDocument.Parse(utf8),
                 string text => JsonDocument.Parse(text),
-                _ => JsonDocument.Parse(ModelReaderWriter.Write(raw)),
+                _ => null,
             };
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             return false; // not a JSON model: no error to read
         }

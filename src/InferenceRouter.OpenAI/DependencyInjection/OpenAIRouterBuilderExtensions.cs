@@ -1,0 +1,17 @@
+namespace InferenceRouter;
+
+/// <summary>Registers the OpenAI provider: routes with <c>"Provider": "OpenAI"</c>, <c>"AzureOpenAI"</c> or <c>"OpenAICompatible"</c>.</summary>
+public static class OpenAIRouterBuilderExtensions
+{
+    /// <summary>
+    /// Registers the provider. An app that references this package finds it without this call (<see cref="InferenceRouterBuilder.DiscoverProviders"/>);
+    /// a trimmed or AOT app calls it, so the provider is kept.
+    /// </summary>
+    /// <param name="builder">The router's builder.</param>
+    /// <returns>The builder.</returns>
+    public static InferenceRouterBuilder AddOpenAIProvider(this InferenceRouterBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddProvider(new OpenAIRouteProvider());
+    }
+}

@@ -1,0 +1,28 @@
+namespace InferenceRouter;
+
+/// <summary>
+/// A provider SDK's failure rules: which of its exceptions are transient, with their status and Retry-After, and how it reports an
+/// error where an answer should be. A route's client exposes it through <c>GetService</c>
+/// (<see cref="ProviderFailureChatClientExtensions.WithFailureClassifier"/>), and the router consults it before its own rules.
+/// </summary>
+/// <remarks>Implementations must be thread-safe and must not throw; the router calls them concurrently.</remarks>
+public interface IProviderFailureClassifier
+{
+    /// <summary>Classifies <paramref name="exception"/> when it is one of the SDK's (the router offers each exception of a failure's chain, outermost first).</summary>
+    /// <param name="exception">One exception of the chain; its inner exceptions are offered separately.</param>
+    /// <param name="clock">The router's clock, to read HTTP-date Retry-After values against.</param>
+    /// <param name="classification">The classification, when this returns <see langword="true"/>.</param>
+    /// <returns><see langword="true"/> when the SDK's rules decide; <see langword="false"/> to leave it to the router's generic rules.</returns>
+    bool TryClassify(Exception exception, TimeProvider clock, out FailureClassification classification);
+
+    /// <summary>
+    /// Reads the error a provider put where an answer should be (an error event inside a 200 stream, an error body), from a response's or
+    /// update's <c>RawRepresentation</c>; the router asks only about responses and updates that carry nothing useful. By default it reads
+    /// JSON (<see cref="ProviderErrorEvent.TryRead"/>).
+    /// </summary>
+    /// <param name="rawRepresentation">The SDK's raw representation of the response or update.</param>
+    /// <param name="message">The provider's error text, if any.</param>
+    /// <param name="statusCode">The HTTP-like status the error names, if any.</param>
+    /// <returns><see langword="true"/> when it is an error.</returns>
+    bool TryReadErrorEvent(object? rawRepresentation, out string? message, out int? statusCode) => ProviderErrorEvent.TryRead(rawRepresentation, out message, out statusCode);
+}
