@@ -376,8 +376,9 @@ public sealed class BudgetManager : IDisposable
 
     private void CheckThresholds(IReadOnlyList<BudgetAccountBalance> balances)
     {
-        foreach (var balance in balances)
+        for (int i = 0; i < balances.Count; i++)
         {
+            var balance = balances[i]; // indexed: no enumerator boxed per settlement
             if (balance.Limit <= 0)
             {
                 continue;

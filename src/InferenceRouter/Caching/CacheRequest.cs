@@ -192,7 +192,8 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         }
 
         var keyed = options.AdditionalProperties;
-        writer.WriteCount(keyed is null ? -1 : keyed.Count - (keyed.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) ? 1 : 0) - (keyed.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) ? 1 : 0) - (keyed.ContainsKey(CallContext.OptionsKey) ? 1 : 0));
+        // No dictionary and one holding only the library's own entries key alike (layers may drop an emptied dictionary when they copy).
+        writer.WriteCount(keyed is null ? 0 : keyed.Count - (keyed.ContainsKey(ChatOptionsCacheExtensions.CacheControlKey) ? 1 : 0) - (keyed.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) ? 1 : 0) - (keyed.ContainsKey(CallContext.OptionsKey) ? 1 : 0));
         if (keyed is { Count: > 0 } properties)
         {
             foreach (var (name, value) in properties.OrderBy(p => p.Key, StringComparer.Ordinal))

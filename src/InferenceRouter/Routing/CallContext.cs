@@ -11,13 +11,16 @@ namespace InferenceRouter;
 /// <see cref="Capture"/>: the ambient <see cref="RoutingScope"/> as it is at that moment, combined with the call's own
 /// <see cref="RoutingHints"/>. From then on no layer reads the scope again, so a stream enumerated after its scope ended (an endpoint
 /// returning <see cref="IAsyncEnumerable{T}"/>) is still routed, cached and charged as the call was made.</para>
-/// <para>Layers hand it down in the call's <see cref="ChatOptions"/> (<see cref="AttachTo"/>, a copy; the caller's options are never
-/// changed) and the router removes it before a provider sees the options. Hints a layer adds to options after the capture combine on
+/// <para>Layers hand it down in the call's <see cref="ChatOptions"/> (<see cref="AttachTo"/>, a copy that carries it; the caller's options
+/// are never changed; middleware that clones the copy keeps it) and the router removes it before a provider sees the options. Hints a layer adds to options after the capture combine on
 /// top of it, as per-call hints always do.</para>
 /// </remarks>
 public sealed class CallContext
 {
-    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key a captured context travels under.</summary>
+    /// <summary>
+    /// The <see cref="ChatOptions.AdditionalProperties"/> key a captured context travels under when the call's options are of a type derived
+    /// from <see cref="ChatOptions"/> (plain options carry it in a field of their copy, with no dictionary copied).
+    /// </summary>
     public const string OptionsKey = "InferenceRouter.CallContext";
 
     private static readonly IRouteAttemptHook[] s_noHooks = [];
@@ -59,6 +62,12 @@ public sealed class CallContext
     public static CallContext Capture(ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;
+        if (options is ContextChatOptions carrying)
+        {
+            var added = properties?.TryGetValue(ChatOptionsRoutingExtensions.HintsKey, out var more) is true ? more as RoutingHints : null;
+            return added is null ? carrying.Context : carrying.Context.WithHints(RoutingHints.Combine(carrying.Context.Hints, added));
+        }
+
         if (properties is null || properties.Count == 0)
         {
             return RoutingScope.Current is { } ambient ? new CallContext(ambient, s_noHooks) : None;
@@ -100,8 +109,20 @@ public sealed class CallContext
     /// <returns>The copy.</returns>
     public ChatOptions AttachTo(ChatOptions? options)
     {
-        var copy = options?.Clone() ?? new ChatOptions();
-        if (options is not null && ReferenceEquals(copy.AdditionalProperties, options.AdditionalProperties))
+        if (options is null)
+        {
+            return new ContextChatOptions(this);
+        }
+
+        if (ProviderOptions.IsPlain(options))
+        {
+            // The common case: the context rides in a field of the copy, and the dictionary is copied only if it holds more than hints.
+            return ProviderOptions.CopySettings(options, new ContextChatOptions(this));
+        }
+
+        // A derived options type (an app's or a provider's): its own Clone keeps its state, and the context travels in the dictionary.
+        var copy = options.Clone();
+        if (ReferenceEquals(copy.AdditionalProperties, options.AdditionalProperties))
         {
             copy.AdditionalProperties = options.AdditionalProperties?.Clone(); // never change the caller's dictionary
         }
@@ -119,7 +140,10 @@ public sealed class CallContext
     internal ChatOptions PassDown(ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;
-        if (properties is not null && properties.TryGetValue(OptionsKey, out var carried) && ReferenceEquals(carried, this) && !properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey))
+        bool carries = options is ContextChatOptions carrying
+            ? ReferenceEquals(carrying.Context, this)
+            : properties is not null && properties.TryGetValue(OptionsKey, out var carried) && ReferenceEquals(carried, this);
+        if (carries && properties?.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) is not true)
         {
             return options!;
         }

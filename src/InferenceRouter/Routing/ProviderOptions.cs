@@ -12,13 +12,17 @@ internal static class ProviderOptions
 {
     /// <summary>Whether <paramref name="options"/> hold an entry of the router's.</summary>
     public static bool HasRouterEntries(ChatOptions? options) =>
-        options?.AdditionalProperties is { Count: > 0 } properties &&
-        (properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) || properties.ContainsKey(CallContext.OptionsKey));
+        options is ContextChatOptions ||
+        (options?.AdditionalProperties is { Count: > 0 } properties &&
+        (properties.ContainsKey(ChatOptionsRoutingExtensions.HintsKey) || properties.ContainsKey(CallContext.OptionsKey)));
 
-    /// <summary>Copies <paramref name="options"/> without the router's entries; a derived options type is cloned (its own state kept).</summary>
+    /// <summary>
+    /// Copies <paramref name="options"/> without the router's entries (a <see cref="ContextChatOptions"/> becomes plain options); another
+    /// derived options type is cloned (its own state kept).
+    /// </summary>
     public static ChatOptions CopyWithoutRouterEntries(ChatOptions options)
     {
-        if (options.GetType() != typeof(ChatOptions))
+        if (!IsPlain(options))
         {
             var clone = options.Clone();
             if (ReferenceEquals(clone.AdditionalProperties, options.AdditionalProperties))
@@ -39,30 +43,40 @@ internal static class ProviderOptions
             return clone;
         }
 
+        return CopySettings(options, new ChatOptions());
+    }
+
+    /// <summary>Whether <paramref name="options"/> are plain <see cref="ChatOptions"/> or ours (no state of a derived type to keep).</summary>
+    public static bool IsPlain(ChatOptions options) => options.GetType() == typeof(ChatOptions) || options is ContextChatOptions;
+
+    /// <summary>
+    /// Copies every setting of plain <paramref name="options"/> into <paramref name="copy"/> (a new instance), without the router's entries
+    /// in the dictionary (which is copied only when something else is in it).
+    /// </summary>
+    public static ChatOptions CopySettings(ChatOptions options, ChatOptions copy)
+    {
         // Every settable property of ChatOptions (a test checks none is missed when M.E.AI adds one).
-        return new ChatOptions
-        {
-            AdditionalProperties = WithoutRouterEntries(options.AdditionalProperties),
-            AllowBackgroundResponses = options.AllowBackgroundResponses,
-            AllowMultipleToolCalls = options.AllowMultipleToolCalls,
-            ContinuationToken = options.ContinuationToken,
-            ConversationId = options.ConversationId,
-            FrequencyPenalty = options.FrequencyPenalty,
-            Instructions = options.Instructions,
-            MaxOutputTokens = options.MaxOutputTokens,
-            ModelId = options.ModelId,
-            PresencePenalty = options.PresencePenalty,
-            RawRepresentationFactory = options.RawRepresentationFactory,
-            Reasoning = options.Reasoning,
-            ResponseFormat = options.ResponseFormat,
-            Seed = options.Seed,
-            StopSequences = options.StopSequences,
-            Temperature = options.Temperature,
-            ToolMode = options.ToolMode,
-            Tools = options.Tools,
-            TopK = options.TopK,
-            TopP = options.TopP,
-        };
+        copy.AdditionalProperties = WithoutRouterEntries(options.AdditionalProperties);
+        copy.AllowBackgroundResponses = options.AllowBackgroundResponses;
+        copy.AllowMultipleToolCalls = options.AllowMultipleToolCalls;
+        copy.ContinuationToken = options.ContinuationToken;
+        copy.ConversationId = options.ConversationId;
+        copy.FrequencyPenalty = options.FrequencyPenalty;
+        copy.Instructions = options.Instructions;
+        copy.MaxOutputTokens = options.MaxOutputTokens;
+        copy.ModelId = options.ModelId;
+        copy.PresencePenalty = options.PresencePenalty;
+        copy.RawRepresentationFactory = options.RawRepresentationFactory;
+        copy.Reasoning = options.Reasoning;
+        copy.ResponseFormat = options.ResponseFormat;
+        copy.Seed = options.Seed;
+        copy.StopSequences = options.StopSequences;
+        copy.Temperature = options.Temperature;
+        copy.ToolMode = options.ToolMode;
+        copy.Tools = options.Tools;
+        copy.TopK = options.TopK;
+        copy.TopP = options.TopP;
+        return copy;
     }
 
     private static AdditionalPropertiesDictionary? WithoutRouterEntries(AdditionalPropertiesDictionary? properties)

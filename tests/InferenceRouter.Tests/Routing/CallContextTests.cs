@@ -141,7 +141,8 @@ public class CallContextTests
         var carried = captured.AttachTo(options);
         carried.Should().NotBeSameAs(options);
         options.AdditionalProperties.Should().ContainKey(ChatOptionsRoutingExtensions.HintsKey).And.NotContainKey(CallContext.OptionsKey, "the caller's options never change");
-        carried.AdditionalProperties.Should().NotContainKey(ChatOptionsRoutingExtensions.HintsKey, "the hints are in the context");
+        (carried.AdditionalProperties?.Keys ?? []).Should().NotContain(ChatOptionsRoutingExtensions.HintsKey, "the hints are in the context");
+        carried.Temperature.Should().Be(0.2f);
 
         using (RoutingScope.Begin(new RoutingHints { Tenant = "someone-else", LocalOnly = false }))
         {
@@ -149,6 +150,38 @@ public class CallContextTests
             again.Should().BeSameAs(captured, "a layer below never reads the scope again");
             CallContext.Capture(carried.WithRoute("local")).Hints.Route.Should().Be("local", "hints added below the capture combine on top of it");
         }
+    }
+
+    [Fact]
+    public void Middleware_that_clones_the_options_keeps_the_context_and_a_derived_options_type_carries_it_too()
+    {
+        var captured = CallContext.Capture(new ChatOptions().ForTenant("acme"));
+        var carried = captured.AttachTo(new ChatOptions { TopK = 3, AdditionalProperties = new() { ["other"] = 1 } });
+        var cloned = carried.Clone(); // what M.E.AI middleware does before it changes options
+        cloned.TopK.Should().Be(3);
+        cloned.AdditionalProperties.Should().ContainKey("other");
+        CallContext.Capture(cloned).Should().BeSameAs(captured);
+
+        var derived = captured.AttachTo(new DerivedOptions { Extra = "kept", TopK = 4 });
+        derived.Should().BeOfType<DerivedOptions>().Which.Extra.Should().Be("kept");
+        derived.TopK.Should().Be(4);
+        CallContext.Capture(derived).Should().BeSameAs(captured);
+        CallContext.Capture(derived.Clone()).Should().BeSameAs(captured);
+    }
+
+    /// <summary>An app's or provider's own options type: its state must survive every layer.</summary>
+    private sealed class DerivedOptions : ChatOptions
+    {
+        public DerivedOptions()
+        {
+        }
+
+        private DerivedOptions(DerivedOptions other)
+            : base(other) => Extra = other.Extra;
+
+        public string? Extra { get; init; }
+
+        public override ChatOptions Clone() => new DerivedOptions(this);
     }
 
     [Fact]

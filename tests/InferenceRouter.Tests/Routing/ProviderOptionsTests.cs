@@ -31,11 +31,18 @@ public class ProviderOptionsTests
         options.AdditionalProperties!["other"] = "kept";
 
         var copy = ProviderOptions.CopyWithoutRouterEntries(options);
+        var carried = CallContext.Capture(options).AttachTo(options); // what a layer hands the layer below
+        var provided = ProviderOptions.CopyWithoutRouterEntries(carried);
 
         foreach (var property in typeof(ChatOptions).GetProperties().Where(p => p.CanWrite && p.Name != nameof(ChatOptions.AdditionalProperties)))
         {
             property.GetValue(copy).Should().Be(property.GetValue(options), $"{property.Name} must reach the provider");
+            property.GetValue(carried).Should().Be(property.GetValue(options), $"{property.Name} must reach the layer below");
+            property.GetValue(provided).Should().Be(property.GetValue(options), $"{property.Name} must reach the provider through the layers");
         }
+
+        provided.GetType().Should().Be(typeof(ChatOptions), "a provider gets plain options");
+        provided.AdditionalProperties.Should().ContainSingle().Which.Should().Be(new KeyValuePair<string, object?>("other", "kept"));
 
         copy.AdditionalProperties.Should().ContainSingle().Which.Should().Be(new KeyValuePair<string, object?>("other", "kept"));
         options.AdditionalProperties.Should().ContainKey(ChatOptionsRoutingExtensions.HintsKey, "the caller's options are never changed");
