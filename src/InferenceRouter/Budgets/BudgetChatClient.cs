@@ -8,9 +8,11 @@ namespace InferenceRouter;
 /// applies, afterwards it settles the real cost (from usage, else counted) and releases the rest; on failure it releases everything.
 /// </summary>
 /// <remarks>
-/// <para>Over a <see cref="RouterChatClient"/> (anywhere below in the pipeline) the budget is an attempt hook of the call
-/// (<see cref="CallContext.AttemptHooks"/>): the router asks it before each attempt, so it reserves with the prices of the route tried,
-/// <see cref="BudgetEnforcement.Downgrade"/> limits skip routes that do not fit and a cheaper or local route answers.
+/// <para>Over a <see cref="RouterChatClient"/> (anywhere below in the pipeline) the budget registers an attempt hook with the router
+/// when it is built: the router asks it before each attempt of every call it serves, so it reserves with the prices of the route tried,
+/// <see cref="BudgetEnforcement.Downgrade"/> limits skip routes that do not fit and a cheaper or local route answers. Because the rule
+/// lives in the router, it also holds for calls whose options middleware in between rebuilt (they are charged to the tenant the router
+/// then sees) and for calls made to the router directly.
 /// Over any other client it reserves once with the prices of the request's model (<see cref="ChatOptions.ModelId"/>, else the client's
 /// default model), and a downgrade limit rejects: there is nothing to downgrade to.</para>
 /// <para>Streams settle when they end, fail or are disposed part-way (partial output is charged: providers bill for it).
@@ -21,7 +23,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 {
     private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
-    private HookedContext? _last; // immutable: the next call with the same context (same hints and hooks) reuses it
+    private readonly bool _keepsCallsOnDevice;
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -32,7 +34,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
         ArgumentNullException.ThrowIfNull(budget);
         Budget = budget;
         _router = innerClient.GetService(typeof(RouterChatClient)) as RouterChatClient;
+        _router?.AddAttemptHook(new BudgetAttemptHook(budget));
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);
     }
 
     /// <summary>Gets the budget enforced.</summary>
@@ -43,9 +47,14 @@ public sealed class BudgetChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var context = CallContext.Capture(options);
+        if (context.KeepOnDevice && !_keepsCallsOnDevice)
+        {
+            throw EgressGate.NotKeptOnDevice(nameof(BudgetChatClient));
+        }
+
         return _router is null
             ? GetBudgetedResponseAsync(messages, options, context, cancellationToken)
-            : base.GetResponseAsync(messages, WithHook(context, options), cancellationToken);
+            : base.GetResponseAsync(messages, context.PassDown(options), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -55,9 +64,14 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         // Captured now, not when the stream is first read: a scope that ends before enumeration still names the tenant.
         var context = CallContext.Capture(options);
+        if (context.KeepOnDevice && !_keepsCallsOnDevice)
+        {
+            throw EgressGate.NotKeptOnDevice(nameof(BudgetChatClient));
+        }
+
         return _router is null
             ? GetBudgetedStreamAsync(messages, options, context, cancellationToken)
-            : base.GetStreamingResponseAsync(messages, WithHook(context, options), cancellationToken);
+            : base.GetStreamingResponseAsync(messages, context.PassDown(options), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -124,36 +138,6 @@ public sealed class BudgetChatClient : DelegatingChatClient
                 await attempt.CloseAsync(usage).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>The options for the router below: the call's context with this budget's attempt hook added (one hook per tenant and user, reused).</summary>
-    private ChatOptions WithHook(CallContext context, ChatOptions? options)
-    {
-        var last = _last;
-        if (last is null || !last.Matches(context))
-        {
-            // Contexts are immutable: one with the same hints and hooks (the same objects) gets the same context with the hook.
-            var hook = last?.Hook;
-            if (hook is null || !string.Equals(hook.Tenant, context.Tenant, StringComparison.Ordinal) || !string.Equals(hook.User, context.User, StringComparison.Ordinal))
-            {
-                hook = new BudgetAttemptHook(Budget, context.Tenant, context.User);
-            }
-
-            _last = last = new HookedContext(context, hook, context.WithAttemptHook(hook));
-        }
-
-        return last.WithHook.AttachTo(options);
-    }
-
-    /// <summary>A context as it came in, this budget's hook for its tenant and user, and the context with the hook added.</summary>
-    private sealed class HookedContext(CallContext incoming, BudgetAttemptHook hook, CallContext withHook)
-    {
-        public BudgetAttemptHook Hook { get; } = hook;
-
-        public CallContext WithHook { get; } = withHook;
-
-        public bool Matches(CallContext context) =>
-            ReferenceEquals(context, incoming) || (ReferenceEquals(context.Hints, incoming.Hints) && ReferenceEquals(context.HookArray, incoming.HookArray));
     }
 
     /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>

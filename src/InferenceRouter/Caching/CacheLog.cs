@@ -20,6 +20,9 @@ internal static partial class CacheLog
     [LoggerMessage(305, LogLevel.Debug, "Answer not stored: route {Route} answered as a fallback (StoreFallbackAnswers is off).")]
     public static partial void FallbackNotStored(ILogger logger, string route);
 
+    [LoggerMessage(307, LogLevel.Warning, "Answer not stored: route {Route} answered a call kept on the device by a layer below the cache; set KeepOnDevice on the call's options or scope (or in middleware above the cache) so the cache treats it as private from the start.")]
+    public static partial void PrivateBelowNotStored(ILogger logger, string route);
+
     [LoggerMessage(306, LogLevel.Warning, "Loading the shared cache's entries into the index failed ({ErrorType}); they are misses here until stored again.")]
     public static partial void SharedLoadFailed(ILogger logger, string errorType, Exception exception);
 }

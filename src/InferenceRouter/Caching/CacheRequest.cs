@@ -11,6 +11,8 @@ namespace InferenceRouter;
 /// </summary>
 internal readonly record struct CacheRequest(string Partition, string Prompt, string Key, string? BypassReason, bool LocalOnly = false)
 {
+    private static readonly ChatOptions s_defaultOptions = new(); // read, never changed
+
     public bool Bypass => BypassReason is not null;
 
     public static CacheRequest Create(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool partitionByUser)
@@ -78,7 +80,8 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
             writer.Write(hints.LocalOnly);
             WriteTags(writer, hints.RequiredTags);
             WriteTags(writer, hints.ExcludedTags);
-            if (options is not null && !TryWriteOptions(writer, options, out var unkeyable))
+            // No options key as default options do: the same call made with null or new ChatOptions() is one entry.
+            if (!TryWriteOptions(writer, options ?? s_defaultOptions, out var unkeyable))
             {
                 return Skip(unkeyable);
             }

@@ -37,6 +37,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     private readonly Task _loading = Task.CompletedTask;
     private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private readonly IRoutePreview? _preview;
+    private readonly bool _keepsCallsOnDevice;
     private readonly bool _embeddingsOnDevice;
 
     /// <summary>Creates the cache.</summary>
@@ -64,6 +65,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         _time = timeProvider ?? TimeProvider.System;
         Store = store ?? new InMemoryCacheStore(_options.MaxEntries, _time, _options.MaxBytes);
         _preview = innerClient.GetService(typeof(IRoutePreview)) as IRoutePreview;
+        _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);
         _embeddingsOnDevice = _options.EmbeddingsOnDevice ?? EgressGate.IsOnDevice(embeddingGenerator);
         Store.EntryRemoved += OnEntryRemoved;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SemanticCacheChatClient>() ?? NullLogger.Instance;
@@ -87,6 +89,11 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var call = new CachedCall(_preview, messages, options, streaming: false);
+        if (call.Context.KeepOnDevice && !_keepsCallsOnDevice)
+        {
+            throw EgressGate.NotKeptOnDevice(nameof(SemanticCacheChatClient));
+        }
+
         var control = call.Control;
         var request = CacheRequest.Create(messages, call.Options, call.Context, _options.PartitionByUser);
         if (request.Bypass)
@@ -178,7 +185,10 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         ArgumentNullException.ThrowIfNull(messages);
 
         // The call's context is captured now, not when the stream is first read.
-        return StreamAsync(new CachedCall(_preview, messages, options, streaming: true), cancellationToken);
+        var call = new CachedCall(_preview, messages, options, streaming: true);
+        return call.Context.KeepOnDevice && !_keepsCallsOnDevice
+            ? throw EgressGate.NotKeptOnDevice(nameof(SemanticCacheChatClient))
+            : StreamAsync(call, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -360,6 +370,14 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         {
             // A failover, downgrade or offline answer is not what this request gets once the preferred route is back.
             CacheLog.FallbackNotStored(_logger, info.Route);
+            return;
+        }
+
+        if (info is { KeptOnDevice: true } && !request.LocalOnly)
+        {
+            // Made private below the cache (middleware set KeepOnDevice after this layer captured the call): its key is not marked
+            // private, so a shared store would send it on. Never stored; the fix is to set KeepOnDevice above the cache.
+            CacheLog.PrivateBelowNotStored(_logger, info.Route);
             return;
         }
 

@@ -35,11 +35,17 @@ internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistratio
             errors.Add($"No routes: add some under {InferenceRouterOptions.SectionName}:Routes in configuration, or with AddRoute in code.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.DefaultPolicy) &&
-            !RoutingPolicies.BuiltInNames.Contains(options.DefaultPolicy, StringComparer.OrdinalIgnoreCase) &&
-            !registrations.Policies.Any(p => string.Equals(p.Name, options.DefaultPolicy, StringComparison.OrdinalIgnoreCase)))
+        if (!string.IsNullOrWhiteSpace(options.DefaultPolicy) && !RoutingPolicies.BuiltInNames.Contains(options.DefaultPolicy, StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add($"DefaultPolicy '{options.DefaultPolicy}' is unknown. Built-in policies: {string.Join(", ", RoutingPolicies.BuiltInNames)}; register your own with AddPolicy.");
+            // Policies registered by factory (AddPolicy(sp => ...), AddQualityRouting) are named only once built: build them to read their names.
+            var registered = registrations.Policies.Select(p => p.Name).Concat(registrations.PolicyFactories.Select(f => f(services).Name)).ToList();
+            if (!registered.Contains(options.DefaultPolicy, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add(
+                    $"DefaultPolicy '{options.DefaultPolicy}' is unknown. Built-in policies: {string.Join(", ", RoutingPolicies.BuiltInNames)}" +
+                    (registered.Count > 0 ? $"; registered: {string.Join(", ", registered)}" : string.Empty) +
+                    "; register your own with AddPolicy (an instance or a factory), or fix the name.");
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

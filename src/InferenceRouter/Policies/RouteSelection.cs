@@ -52,8 +52,12 @@ public sealed class RouteSelection
     /// <summary>Gets a value indicating whether the call streams.</summary>
     public bool IsStreaming { get; private set; }
 
-    /// <summary>Gets a value indicating whether the selection is being explained (policies may then describe their verdicts in detail).</summary>
-    public bool IsExplaining => _verdicts is not null;
+    /// <summary>
+    /// Gets a value indicating whether the selection answers a question and no call follows it — <see cref="RouterChatClient.Explain"/>,
+    /// or a route preview (<see cref="IRoutePreview"/>, which the semantic cache asks before serving a stored answer). A policy then
+    /// changes no state of its own (no round-robin step, no probe claimed) and may describe its verdicts in detail.
+    /// </summary>
+    public bool IsExplaining { get; private set; }
 
     /// <summary>Gets the capabilities the request needs: those its content implies (tools, images, JSON schema, streaming) and those the hints require.</summary>
     public RouteCapabilities RequiredCapabilities => Hints.RequiredCapabilities | (_implied ??= ImpliedCapabilities());
@@ -232,7 +236,7 @@ public sealed class RouteSelection
 
     internal List<PolicyVerdict>? Verdicts => _verdicts;
 
-    internal void Reset(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, bool streaming, bool explain)
+    internal void Reset(IEnumerable<ChatMessage> messages, ChatOptions? options, RoutingHints hints, bool streaming, bool explain, bool question = false)
     {
         Messages = messages;
         Options = options;
@@ -249,6 +253,7 @@ public sealed class RouteSelection
         _otherContent = false;
         _implied = null;
         _verdicts = explain ? [] : null;
+        IsExplaining = explain || question;
     }
 
     internal void Clear() => Reset([], null, RoutingHints.None, streaming: false, explain: false);

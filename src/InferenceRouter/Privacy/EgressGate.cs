@@ -43,4 +43,18 @@ public static class EgressGate
         return metadata is not null &&
             (string.Equals(metadata.ProviderName, "onnxruntime", StringComparison.OrdinalIgnoreCase) || metadata.ProviderUri is { IsLoopback: true });
     }
+
+    /// <summary>
+    /// Whether every call a layer hands <paramref name="inner"/> stays on this device when it asks to: a router is below (it never sends a
+    /// call kept on the device to a remote route), or the client says it runs here (ONNX Runtime, or an endpoint on the loopback interface).
+    /// </summary>
+    internal static bool KeepsCallsOnDevice(IChatClient inner) =>
+        inner.GetService(typeof(RouterChatClient)) is not null ||
+        inner.GetService(typeof(ChatClientMetadata)) is ChatClientMetadata { } metadata &&
+        ((metadata.ProviderName?.StartsWith("onnxruntime", StringComparison.OrdinalIgnoreCase) ?? false) || metadata.ProviderUri is { IsLoopback: true });
+
+    /// <summary>The error for a call kept on the device that a layer would hand a client not known to keep it there.</summary>
+    internal static InvalidOperationException NotKeptOnDevice(string layer) => new(
+        $"The call is kept on the device (KeepOnDevice), but {layer} has no router below it and the client below is not known to run on this " +
+        "device, so nothing would keep it there. Put a RouterChatClient (with a local route) below, or call a local client without KeepOnDevice.");
 }

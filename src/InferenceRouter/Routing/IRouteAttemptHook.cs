@@ -5,8 +5,8 @@ namespace InferenceRouter;
 /// budgets reserve and settle through it, quotas and other admission rules plug in the same way.
 /// </summary>
 /// <remarks>
-/// <para>Hooks come from the router (<see cref="RouterChatClient"/>'s <c>attemptHooks</c>) and from the call
-/// (<see cref="CallContext.AttemptHooks"/>, added by layers above the router such as <c>UseBudgets</c>); the router's run first.</para>
+/// <para>Hooks come from the router (<see cref="RouterChatClient"/>'s <c>attemptHooks</c>, and those layers built over it register, such as
+/// <c>UseBudgets</c>) and from the call (<see cref="CallContext.AttemptHooks"/>, added by a layer for one call); the router's run first.</para>
 /// <para>The contract, exactly:</para>
 /// <list type="bullet">
 /// <item><see cref="AdmitAsync"/> runs once per attempt the router is about to make, before the route's circuit breaker, on the call's

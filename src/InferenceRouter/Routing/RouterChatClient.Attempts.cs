@@ -324,6 +324,11 @@ public sealed partial class RouterChatClient
     /// </summary>
     private static ChatOptions? PrepareOptions(ChatOptions? options, ChatRoute route, bool stripEntries, int? reservedMaxOutput)
     {
+        if (reservedMaxOutput is { } reserved && options?.MaxOutputTokens is { } asked && asked < reserved)
+        {
+            reservedMaxOutput = asked; // a hook may lower the caller's output limit, never raise it
+        }
+
         bool changeLimit = reservedMaxOutput is not null && options?.MaxOutputTokens != reservedMaxOutput;
         if (options is null)
         {

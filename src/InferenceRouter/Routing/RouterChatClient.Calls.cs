@@ -253,10 +253,33 @@ public sealed partial class RouterChatClient
         new(route, outcome, usage.SawOutput, usage.Usage, usage.TextToCount, error, _time.GetElapsedTime(result.StartedTimestamp));
 
     /// <summary>The router's own hooks, then the call's.</summary>
+    /// <summary>
+    /// Registers a hook asked before every attempt of every call from now on (after those given to the constructor), unless one equal to
+    /// it is registered already. A layer built over the router (<c>UseBudgets</c>) registers its rule this way, so the rule holds for
+    /// every call the router serves — also a call whose context middleware in between dropped, and a call made to the router directly.
+    /// </summary>
+    internal void AddAttemptHook(IRouteAttemptHook hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        IRouteAttemptHook[] current, updated;
+        do
+        {
+            current = Volatile.Read(ref _hooks);
+            if (Array.IndexOf(current, hook) >= 0)
+            {
+                return;
+            }
+
+            updated = [.. current, hook];
+        }
+        while (!ReferenceEquals(Interlocked.CompareExchange(ref _hooks, updated, current), current));
+    }
+
     private IRouteAttemptHook[] HooksFor(CallContext context)
     {
         var callHooks = context.HookArray;
-        return callHooks.Length == 0 ? _hooks : _hooks.Length == 0 ? callHooks : [.. _hooks, .. callHooks];
+        var hooks = Volatile.Read(ref _hooks);
+        return callHooks.Length == 0 ? hooks : hooks.Length == 0 ? callHooks : [.. hooks, .. callHooks];
     }
 
     private async Task DiscardStream(AttemptResult<StreamStart> result)

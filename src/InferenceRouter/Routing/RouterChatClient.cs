@@ -36,7 +36,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
     private readonly LocalOnlyFilter _localOnly = new();
     private readonly HealthFilter _health = new();
     private readonly FailureClassifier _classifier;
-    private readonly IRouteAttemptHook[] _hooks;
+    private IRouteAttemptHook[] _hooks; // replaced whole (never changed in place) when a layer registers one
     private readonly ChatClientMetadata _metadata = new("inference-router");
     private int _pooledSelections;
     private int _disposed;
@@ -419,7 +419,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
             .Build();
     }
 
-    private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool streaming, bool explain, out IRoutingPolicy policy)
+    private RouteSelection Select(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool streaming, bool explain, out IRoutingPolicy policy, bool question = false)
     {
         var hints = context.Hints;
         policy = hints.Policy is null ? _defaultPolicy : ResolvePolicy(hints.Policy);
@@ -435,7 +435,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
 
         try
         {
-            selection.Reset(messages, options, hints, streaming, explain);
+            selection.Reset(messages, options, hints, streaming, explain, question);
 
             // Router-owned invariants run before any policy, so no policy (built-in or custom) can re-admit what they exclude:
             // a call kept on the device never sees a remote route, and a route asked to wait or with an open circuit is not tried.
@@ -474,7 +474,8 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
     {
         ArgumentNullException.ThrowIfNull(messages);
         var context = CallContext.Capture(options);
-        var selection = Select(messages, options, context, streaming, explain: false, out _);
+        // A question, not a call: the same selection, but no policy state changes (no probe claimed, no rotation advanced).
+        var selection = Select(messages, options, context, streaming, explain: false, out _, question: true);
         try
         {
             return new(new RoutePreview(selection.OrderedCount > 0 ? selection.GetOrdered(0) : null, context));

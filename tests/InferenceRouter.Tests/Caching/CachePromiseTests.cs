@@ -160,7 +160,8 @@ public class CachePromiseTests
     public async Task A_call_kept_on_the_device_never_sends_its_prompt_to_a_remote_embedding_service()
     {
         var remoteEmbeddings = new HashEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", new Uri("https://api.example.com/v1"), "text-embedding-3-small"));
-        using var cache = new SemanticCacheChatClient(Answering("ok"), remoteEmbeddings);
+        using var cache = new SemanticCacheChatClient(
+            new RouterChatClient([Routes.Of("local", Answering("ok"), d => new RouteDescriptor(d.Name) { IsLocal = true })]), remoteEmbeddings);
 
         await cache.GetResponseAsync(Prompt("My medical record says…"), new ChatOptions().KeepOnDevice());
         await cache.GetResponseAsync(Prompt("An ordinary question"));

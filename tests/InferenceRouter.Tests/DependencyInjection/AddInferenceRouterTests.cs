@@ -132,6 +132,21 @@ public class AddInferenceRouterTests
     }
 
     [Fact]
+    public async Task A_default_policy_registered_by_factory_is_known_at_startup()
+    {
+        var configuration = Configuration(new() { ["InferenceRouter:DefaultPolicy"] = "eu-fast" });
+        var services = new ServiceCollection();
+        services.AddInferenceRouter(configuration.GetSection("InferenceRouter"), r => r
+            .AddRoute(new RouteDescriptor("only") { IsLocal = true }, TestChatClient.Answering("ok"))
+            .AddPolicy(_ => new CompositeRoutingPolicy("eu-fast", RoutingPolicies.CreateRanker(RoutingPolicies.Priority))));
+        await using var provider = services.BuildServiceProvider();
+
+        var response = await provider.GetRequiredService<IChatClient>().GetResponseAsync("hi");
+
+        response.Text.Should().Be("ok");
+    }
+
+    [Fact]
     public void Openai_route_without_a_key_names_the_environment_variable()
     {
         var route = new RouteOptions { Name = "openai", Provider = "OpenAI", Model = "gpt-4.1-mini", ApiKeyEnvironmentVariable = "INFERENCE_ROUTER_TEST_NO_SUCH_KEY" };

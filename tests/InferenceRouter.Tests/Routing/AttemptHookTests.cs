@@ -1,0 +1,26 @@
+using static InferenceRouter.Tests.Routes;
+
+namespace InferenceRouter.Tests.Routing;
+
+/// <summary>What an attempt hook may change about an attempt, and what it may not.</summary>
+public class AttemptHookTests
+{
+    private sealed class OutputLimitHook(int limit) : IRouteAttemptHook
+    {
+        public ValueTask<RouteAdmission> AdmitAsync(RouteAttemptContext attempt, CancellationToken cancellationToken) => new(RouteAdmission.Admit(null, limit));
+    }
+
+    [Theory]
+    [InlineData(50, 1000, 50)]
+    [InlineData(2000, 1000, 1000)]
+    [InlineData(null, 1000, 1000)]
+    public async Task A_hook_can_lower_the_callers_output_limit_but_never_raise_it(int? callers, int hooks, int sent)
+    {
+        var provider = TestChatClient.Answering("ok");
+        using var router = new RouterChatClient([Of("only", provider)], attemptHooks: [new OutputLimitHook(hooks)]);
+
+        await router.GetResponseAsync(Prompt(), new ChatOptions { MaxOutputTokens = callers });
+
+        provider.ReceivedOptions.Single()!.MaxOutputTokens.Should().Be(sent);
+    }
+}
