@@ -108,23 +108,22 @@ public class RequestRefusalFailoverTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task An_answer_the_content_filter_cut_is_an_answer_by_default_and_a_refusal_to_fail_over_from_when_configured(bool streaming)
+    [InlineData("OpenAI", false)]
+    [InlineData("OpenAI", true)]
+    [InlineData("Anthropic", false)]
+    [InlineData("Anthropic", true)]
+    public async Task An_answer_the_content_filter_refused_is_an_answer_by_default_and_a_refusal_to_fail_over_from_when_configured(string provider, bool streaming)
     {
-        const string Refused = """{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"content_filter"}],"usage":{"prompt_tokens":5,"completion_tokens":0,"total_tokens":5}}""";
-        const string RefusedStream = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"},\"finish_reason\":null}]}\n\n" +
-            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\ndata: [DONE]\n\n";
-        await using var strict = await FakeProviderServer.StartAsync("strict", new ServerBehavior { RawBody = streaming ? RefusedStream : Refused });
+        await using var strict = await FakeProviderServer.StartAsync("strict", new ServerBehavior { RawBody = RefusedAnswer(provider, streaming) });
         await using var other = await FakeProviderServer.StartAsync("other");
-        await using (var app = Build(null, [("strict", "OpenAI", strict, null), ("other", "Ollama", other, null)]))
+        await using (var app = Build(null, [("strict", provider, strict, null), ("other", "Ollama", other, null)]))
         {
             var answer = await Call(app.GetRequiredService<IChatClient>(), streaming);
             answer.FinishReason.Should().Be(ChatFinishReason.ContentFilter, "by default the refusal reaches the caller as the provider sent it");
             other.RequestCount.Should().Be(0);
         }
 
-        await using (var app = Build(null, [("strict", "OpenAI", strict, null), ("other", "Ollama", other, null)], new() { ["InferenceRouter:ContentPolicyFallback"] = "FailOver" }))
+        await using (var app = Build(null, [("strict", provider, strict, null), ("other", "Ollama", other, null)], new() { ["InferenceRouter:ContentPolicyFallback"] = "FailOver" }))
         {
             var answer = await Call(app.GetRequiredService<IChatClient>(), streaming);
 
@@ -135,6 +134,17 @@ public class RequestRefusalFailoverTests
             health.GetSnapshot().Should().Match<RouteHealthSnapshot>(h => h.RequestErrors == 1 && h.Failures == 0 && h.Successes == 0);
         }
     }
+
+    /// <summary>A 200 answer that is a refusal: OpenAI's (and Azure's) <c>finish_reason: content_filter</c>, Anthropic's <c>stop_reason: refusal</c>.</summary>
+    private static string RefusedAnswer(string provider, bool streaming) => (provider, streaming) switch
+    {
+        ("OpenAI", false) => """{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"content_filter"}],"usage":{"prompt_tokens":5,"completion_tokens":0,"total_tokens":5}}""",
+        ("OpenAI", true) => "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"},\"finish_reason\":null}]}\n\n" +
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\ndata: [DONE]\n\n",
+        (_, false) => """{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","content":[],"stop_reason":"refusal","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":0}}""",
+        _ => "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"c\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n" +
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":0}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    };
 
     [Fact]
     public void The_new_failure_options_are_validated_at_start_naming_the_key_and_the_fix()
