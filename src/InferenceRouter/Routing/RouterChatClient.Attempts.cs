@@ -160,6 +160,11 @@ public sealed partial class RouterChatClient
             if (IsTheRequests(failure))
             {
                 health.OnRequestError(started);
+                if (health.IsMisconfigured && health.BringBack())
+                {
+                    // A probe refused for the request's own sake got past the key, the model and the permissions: the route works.
+                    RouterLog.BackInService(_logger, route.Name);
+                }
             }
             else
             {

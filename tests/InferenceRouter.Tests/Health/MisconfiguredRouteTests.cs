@@ -81,6 +81,27 @@ public class MisconfiguredRouteTests
     }
 
     [Fact]
+    public async Task A_probe_refused_for_the_requests_own_sake_proves_the_route_works_and_brings_it_back()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var bad = await FakeProviderServer.StartAsync("bad", ServerBehavior.Error(403));
+        await using var good = await FakeProviderServer.StartAsync("good");
+        await using var app = Build(null, [("bad", "OpenAI", bad, null), ("good", "Anthropic", good, null)], time: time);
+        var client = app.GetRequiredService<IChatClient>();
+        var health = app.GetRequiredService<RouterChatClient>().GetRoute("bad").Health;
+
+        await client.GetResponseAsync("Hi");
+        health.CircuitState.Should().Be(RouteCircuitState.Misconfigured);
+
+        bad.DefaultBehavior = ServerBehavior.Error(400); // the key works now; this request is wrong
+        time.Advance(TimeSpan.FromMinutes(5));
+        await FluentActions.Awaiting(() => client.GetResponseAsync("Hi")).Should().ThrowAsync<System.ClientModel.ClientResultException>();
+
+        health.CircuitState.Should().Be(RouteCircuitState.Closed);
+        good.RequestCount.Should().Be(1, "the request's own fault surfaces, as on any route in service");
+    }
+
+    [Fact]
     public async Task With_one_route_a_misconfiguration_fails_the_call_naming_the_status_and_later_calls_fail_fast()
     {
         await using var bad = await FakeProviderServer.StartAsync("bad", ServerBehavior.Error(404));
