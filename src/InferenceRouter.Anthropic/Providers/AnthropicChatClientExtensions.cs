@@ -13,20 +13,26 @@ public static class AnthropicChatClientExtensions
     /// <param name="client">The SDK's client.</param>
     /// <param name="model">The model id, e.g. <c>claude-sonnet-4-5</c>.</param>
     /// <param name="defaultMaxOutputTokens">The output limit sent when a call sets none (the Messages API requires one).</param>
+    /// <param name="retryAfter">
+    /// Where the waits the provider asks for are recorded, when the SDK's <c>HttpClient</c> has its handler
+    /// (<see cref="ProviderRetryAfter.CreateHandler"/>): the SDK's exceptions carry no headers, so without it Retry-After is not read.
+    /// Routes built from configuration have it.
+    /// </param>
     /// <returns>The route client.</returns>
-    public static IChatClient AsRouteClient(this IAnthropicClient client, string model, int? defaultMaxOutputTokens = null)
+    public static IChatClient AsRouteClient(this IAnthropicClient client, string model, int? defaultMaxOutputTokens = null, ProviderRetryAfter? retryAfter = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
-        return client.AsIChatClient(model, defaultMaxOutputTokens).WithAnthropicFailureClassifier();
+        return client.AsIChatClient(model, defaultMaxOutputTokens).WithAnthropicFailureClassifier(retryAfter);
     }
 
     /// <summary>Wraps an <see cref="IChatClient"/> over the Anthropic SDK so it exposes the Anthropic failure rules; calls pass through unchanged.</summary>
     /// <param name="client">The client.</param>
+    /// <param name="retryAfter">Where the waits the provider asks for are recorded (see <see cref="AsRouteClient"/>); null: Retry-After is not read.</param>
     /// <returns>The route client.</returns>
-    public static IChatClient WithAnthropicFailureClassifier(this IChatClient client)
+    public static IChatClient WithAnthropicFailureClassifier(this IChatClient client, ProviderRetryAfter? retryAfter = null)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return client.WithFailureClassifier(AnthropicFailureClassifier.Instance);
+        return client.WithFailureClassifier(retryAfter is null ? AnthropicFailureClassifier.Instance : new AnthropicFailureClassifier(retryAfter));
     }
 }

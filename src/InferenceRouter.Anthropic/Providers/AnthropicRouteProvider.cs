@@ -6,7 +6,7 @@ namespace InferenceRouter;
 
 /// <summary>
 /// Builds <c>Anthropic</c> routes with the official Anthropic SDK (Messages API), its retries off (<c>MaxRetries = 0</c>: the router
-/// decides what follows a failure). Clients expose the Anthropic failure rules.
+/// decides what follows a failure). Clients expose the Anthropic failure rules, with the Retry-After their HTTP client records.
 /// </summary>
 /// <remarks>Found by name by the core (keep the type name and its public constructor); stateless and thread-safe.</remarks>
 internal sealed class AnthropicRouteProvider : RouteProvider
@@ -33,6 +33,6 @@ internal sealed class AnthropicRouteProvider : RouteProvider
             options.BaseUrl = route.Endpoint.TrimEnd('/');
         }
 
-        return new AnthropicClient(options).AsRouteClient(route.Model!, route.MaxOutputTokens);
+        return new AnthropicClient(options).AsRouteClient(route.Model!, route.MaxOutputTokens, context.RetryAfter);
     }
 }

@@ -1,15 +1,15 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Text.Json;
 
 namespace InferenceRouter;
 
 /// <summary>
-/// The OpenAI SDK's failure rules: a <see cref="ClientResultException"/>'s status and Retry-After (<c>retry-after-ms</c>, seconds or an
-/// HTTP date, clamped to <see cref="RouterOptions.MaxTimeout"/>); one without a status is a connection failure unless its inner
-/// exception says more. Error events are read from the SDK's models written as JSON. Thread-safe.
+/// The OpenAI SDK's failure rules: a <see cref="ClientResultException"/>'s status, its error body's type, code and message (classified by
+/// the rules every provider shares, <see cref="FailureClassifier.ClassifyProviderError"/>) and its Retry-After (<see cref="ProviderRetryAfter.Read"/>:
+/// <c>retry-after-ms</c>, seconds or an HTTP date, <c>x-ratelimit-reset-*</c>); one without a status is a connection failure unless its
+/// inner exception says more. Error events are read from the SDK's models written as JSON. Thread-safe.
 /// </summary>
 internal sealed class OpenAIFailureClassifier : IProviderFailureClassifier
 {
@@ -20,7 +20,11 @@ internal sealed class OpenAIFailureClassifier : IProviderFailureClassifier
         switch (exception)
         {
             case ClientResultException result when result.Status != 0:
-                classification = new(FailureClassifier.IsTransientStatus(result.Status), result.Status, ReadRetryAfter(result, clock));
+                var response = result.GetRawResponse();
+                var error = ReadErrorBody(response, result.Status);
+                var headers = response?.Headers;
+                var retryAfter = headers is null ? null : ProviderRetryAfter.Read(name => headers.TryGetValue(name, out var value) ? value : null, clock.GetUtcNow());
+                classification = FailureClassifier.ClassifyProviderError(error, retryAfter);
                 return true;
             case ClientResultException result when !ExplainsItself(result.InnerException):
                 // No response arrived, and the inner exception (if any) says nothing more: a connection failure.
@@ -34,7 +38,7 @@ internal sealed class OpenAIFailureClassifier : IProviderFailureClassifier
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The raw representation is an SDK model that exists; if trimming removed what writing it needs, the write throws, is caught, and no error is read.")]
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "As above: a failure to write the model means no error is read, never a wrong one.")]
-    public bool TryReadErrorEvent(object? rawRepresentation, out string? message, out int? statusCode)
+    public bool TryReadErrorEvent(object? rawRepresentation, [NotNullWhen(true)] out ProviderError? error)
     {
         object? json = rawRepresentation;
         try
@@ -51,45 +55,28 @@ internal sealed class OpenAIFailureClassifier : IProviderFailureClassifier
             json = null; // not a JSON model: no error to read
         }
 
-        return ProviderErrorEvent.TryRead(json, out message, out statusCode);
+        return ProviderErrorEvent.TryRead(json, out error);
+    }
+
+    /// <summary>The error body of a failed response (<c>{"error": {"message", "type", "code"}}</c>), with the response's status; the status alone when the body says nothing.</summary>
+    private static ProviderError ReadErrorBody(PipelineResponse? response, int status)
+    {
+        try
+        {
+            if (response?.Content is { } content && ProviderErrorEvent.TryRead(content.ToMemory(), out var error))
+            {
+                return error with { StatusCode = status };
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // The body was streamed and is gone: the status still says most.
+        }
+
+        return new ProviderError(status);
     }
 
     /// <summary>Whether the router's generic rules can say what went wrong from <paramref name="inner"/> (a refused connection, a timeout).</summary>
     private static bool ExplainsItself(Exception? inner) =>
         inner is not null && FailureClassifier.Default.Classify(inner) is var known && (known.IsTransient || known.StatusCode is not null);
-
-    /// <summary>Reads <c>retry-after-ms</c> or <c>Retry-After</c> (seconds or an HTTP date) from a failed response.</summary>
-    private static TimeSpan? ReadRetryAfter(ClientResultException exception, TimeProvider clock)
-    {
-        var headers = exception.GetRawResponse()?.Headers;
-        if (headers is null)
-        {
-            return null;
-        }
-
-        if (headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
-        {
-            return Clamp(millis);
-        }
-
-        if (headers.TryGetValue("Retry-After", out var value) && value is not null)
-        {
-            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
-            {
-                return Clamp(seconds * 1000);
-            }
-
-            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
-            {
-                var delay = date - clock.GetUtcNow();
-                return delay <= TimeSpan.Zero ? TimeSpan.Zero : delay > RouterOptions.MaxTimeout ? RouterOptions.MaxTimeout : delay;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>A wait in milliseconds, clamped: infinite, huge or NaN values from a server never overflow a <see cref="TimeSpan"/>.</summary>
-    private static TimeSpan Clamp(double milliseconds) =>
-        double.IsNaN(milliseconds) || milliseconds >= RouterOptions.MaxTimeout.TotalMilliseconds ? RouterOptions.MaxTimeout : TimeSpan.FromMilliseconds(milliseconds);
 }

@@ -77,18 +77,32 @@ public static class InferenceRouterServiceCollectionExtensions
     private static RouterChatClient CreateRouter(IServiceProvider services, InferenceRouterRegistrations registrations)
     {
         var options = services.GetRequiredService<IOptions<InferenceRouterOptions>>().Value;
-        var httpClients = services.GetRequiredService<IHttpClientFactory>();
+        var handlers = services.GetRequiredService<IHttpMessageHandlerFactory>();
+        var httpClientActions = services.GetRequiredService<IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>().Get(InferenceRouterBuilder.HttpClientName).HttpClientActions;
+        var clock = services.GetService<TimeProvider>();
         var providers = services.GetRequiredService<RouteProviderRegistry>();
         var routes = new List<ChatRoute>();
         foreach (var route in options.Routes)
         {
             // Validation (ValidateOnStart, or reading the options above) refused routes whose provider is not available.
             var provider = providers.Find(route.Provider)!;
+            // One HTTP client per route, over the shared provider pipeline, with the route's own record of the waits its provider asks for
+            // (SDKs that hide response headers from their exceptions get Retry-After through it).
+            var retryAfter = new ProviderRetryAfter(clock);
+            var recorder = retryAfter.CreateHandler();
+            recorder.InnerHandler = handlers.CreateHandler(InferenceRouterBuilder.HttpClientName);
+            var httpClient = new HttpClient(recorder, disposeHandler: false);
+            foreach (var configure in httpClientActions)
+            {
+                configure(httpClient);
+            }
+
             var context = new RouteProviderContext(
-                httpClients.CreateClient(InferenceRouterBuilder.HttpClientName),
+                httpClient,
                 NetworkTimeout(options),
                 route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route)),
-                services);
+                services,
+                retryAfter);
             routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context)));
         }
 

@@ -14,4 +14,11 @@ public enum RouteCircuitState
 
     /// <summary>Held open by hand until closed by hand.</summary>
     Isolated = 3,
+
+    /// <summary>
+    /// Out of service: the provider said the route cannot work as configured (401, 402, 403, 404, no quota or credit). One call probes it
+    /// every <see cref="RouterOptions.MisconfiguredRouteProbeInterval"/>; it is back when a probe answers or an operator calls
+    /// <see cref="RouterChatClient.RestoreRoute"/>.
+    /// </summary>
+    Misconfigured = 4,
 }

@@ -41,6 +41,9 @@ public sealed class RouteHealth
     private long _successes;
     private long _failures;
     private long _cancellations;
+    private long _requestErrors;
+    private long _misconfiguredUntilTicks;
+    private int _misconfiguredStatus;
     private long _probeTimestamp;
     private long _retryAfterUntilTicks;
     private long _circuitOpenUntilTicks;
@@ -89,8 +92,22 @@ public sealed class RouteHealth
     /// <summary>Gets the estimated output tokens of an answer on this route, or NaN before the first answer with usage.</summary>
     public double TypicalOutputTokens => _outputTokens.Value;
 
-    /// <summary>Gets the circuit breaker's state as last reported; <see cref="RouteCircuitState.Isolated"/> while an operator drains the route.</summary>
-    public RouteCircuitState CircuitState => IsDrained ? RouteCircuitState.Isolated : (RouteCircuitState)Volatile.Read(ref _circuitState);
+    /// <summary>
+    /// Gets the circuit breaker's state as last reported; <see cref="RouteCircuitState.Isolated"/> while an operator drains the route,
+    /// <see cref="RouteCircuitState.Misconfigured"/> while it is out of service for a misconfiguration (until a probe answers or it is restored).
+    /// </summary>
+    public RouteCircuitState CircuitState =>
+        IsDrained ? RouteCircuitState.Isolated : IsMisconfigured ? RouteCircuitState.Misconfigured : (RouteCircuitState)Volatile.Read(ref _circuitState);
+
+    /// <summary>
+    /// Gets a value indicating whether the route is out of service because its provider said it cannot work as configured (401, 402, 403,
+    /// 404, no quota or credit: <see cref="FailureKind.RouteMisconfigured"/>): no call goes to it but a probe now and then
+    /// (<see cref="RouterOptions.MisconfiguredRouteProbeInterval"/>), until one answers or an operator calls <see cref="RouterChatClient.RestoreRoute"/>.
+    /// </summary>
+    public bool IsMisconfigured => Volatile.Read(ref _misconfiguredStatus) != 0;
+
+    /// <summary>Gets the HTTP status that took the route out of service (e.g. 401), or null while it is in service.</summary>
+    public int? MisconfiguredStatusCode => Volatile.Read(ref _misconfiguredStatus) is var status and not 0 ? status : null;
 
     /// <summary>Gets a value indicating whether an operator drained the route (<see cref="RouterChatClient.DrainRoute"/>): no call goes to it.</summary>
     public bool IsDrained => Volatile.Read(ref _drained) != 0;
@@ -143,7 +160,9 @@ public sealed class RouteHealth
     public bool IsUnavailable(out DateTimeOffset until)
     {
         long retryAfter = Volatile.Read(ref _retryAfterUntilTicks);
-        if (retryAfter == 0 && CircuitState is RouteCircuitState.Closed or RouteCircuitState.HalfOpen)
+        var breaker = (RouteCircuitState)Volatile.Read(ref _circuitState);
+        bool drained = IsDrained, misconfigured = IsMisconfigured;
+        if (retryAfter == 0 && !drained && !misconfigured && breaker is RouteCircuitState.Closed or RouteCircuitState.HalfOpen)
         {
             // The common case needs no clock.
             until = default;
@@ -151,17 +170,16 @@ public sealed class RouteHealth
         }
 
         long now = _timeProvider.GetUtcNow().UtcTicks;
-        long circuit = CircuitState is RouteCircuitState.Open or RouteCircuitState.Isolated
-            ? (CircuitState == RouteCircuitState.Isolated ? long.MaxValue : Volatile.Read(ref _circuitOpenUntilTicks))
-            : 0;
-        long latest = Math.Max(retryAfter, circuit);
+        long circuit = drained || breaker == RouteCircuitState.Isolated ? long.MaxValue : breaker == RouteCircuitState.Open ? Volatile.Read(ref _circuitOpenUntilTicks) : 0;
+        long takenOut = misconfigured ? Volatile.Read(ref _misconfiguredUntilTicks) : 0;
+        long latest = Math.Max(retryAfter, Math.Max(circuit, takenOut));
         if (latest > now)
         {
             until = latest == long.MaxValue ? DateTimeOffset.MaxValue : new DateTimeOffset(latest, TimeSpan.Zero);
             return true;
         }
 
-        if (retryAfter != 0)
+        if (retryAfter != 0 && retryAfter <= now)
         {
             // The wait is over: forget it, so later checks take the fast path (unless a newer Retry-After arrived meanwhile).
             Interlocked.CompareExchange(ref _retryAfterUntilTicks, 0, retryAfter);
@@ -187,7 +205,9 @@ public sealed class RouteHealth
             Duration(TimeToFirstTokenMilliseconds),
             CircuitState,
             IsUnavailable(out var until) ? until : null,
-            Duration(MillisecondsPerOutputToken));
+            Duration(MillisecondsPerOutputToken),
+            Volatile.Read(ref _requestErrors),
+            MisconfiguredStatusCode);
 
         static TimeSpan? Duration(double milliseconds) => double.IsNaN(milliseconds) ? null : TimeSpan.FromMilliseconds(milliseconds);
     }
@@ -313,6 +333,57 @@ public sealed class RouteHealth
                 (streaming ? _ttft : _latency).AddLowerBound(elapsed.TotalMilliseconds, _timeProvider.GetTimestamp(), SmoothingFactor, _decayTicks);
             }
         }
+    }
+
+    /// <summary>
+    /// The provider refused the attempt for the request's own sake (an invalid request, a prompt too long for the route, a content filter,
+    /// something the model cannot do): not the route's fault, so no failure, no error rate and no latency sample.
+    /// </summary>
+    internal void OnRequestError(long started)
+    {
+        Interlocked.Increment(ref _requestErrors);
+        Interlocked.Decrement(ref _inFlight);
+        StopWaiting(started);
+    }
+
+    /// <summary>Takes the route out of service for a misconfiguration until <paramref name="until"/> (a probe is let through then); returns whether it was in service.</summary>
+    internal bool TakeOut(int status, DateTimeOffset until)
+    {
+        Volatile.Write(ref _misconfiguredUntilTicks, until == DateTimeOffset.MaxValue ? long.MaxValue : until.UtcTicks);
+        return Interlocked.Exchange(ref _misconfiguredStatus, status == 0 ? 401 : status) == 0;
+    }
+
+    /// <summary>
+    /// For a route out of service: whether this attempt may go ahead as its probe (the probe is due and this caller claimed it, pushing the
+    /// next one <paramref name="interval"/> away; zero: no probe). Always true for a route in service; one read on that path.
+    /// </summary>
+    internal bool TryClaimMisconfiguredProbe(TimeSpan interval)
+    {
+        if (Volatile.Read(ref _misconfiguredStatus) == 0)
+        {
+            return true;
+        }
+
+        long due = Volatile.Read(ref _misconfiguredUntilTicks);
+        var now = _timeProvider.GetUtcNow();
+        if (interval <= TimeSpan.Zero || due > now.UtcTicks)
+        {
+            return false;
+        }
+
+        return Interlocked.CompareExchange(ref _misconfiguredUntilTicks, (now + interval).UtcTicks, due) == due;
+    }
+
+    /// <summary>Puts a route taken out for a misconfiguration back in service (a probe answered, or an operator restored it); returns whether it was out.</summary>
+    internal bool BringBack()
+    {
+        if (Interlocked.Exchange(ref _misconfiguredStatus, 0) == 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _misconfiguredUntilTicks, 0);
+        return true;
     }
 
     /// <summary>The circuit breaker refused the attempt before it started: it does not count.</summary>

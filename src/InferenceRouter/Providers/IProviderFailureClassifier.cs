@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace InferenceRouter;
 
 /// <summary>
-/// A provider SDK's failure rules: which of its exceptions are transient, with their status and Retry-After, and how it reports an
-/// error where an answer should be. A route's client exposes it through <c>GetService</c>
+/// A provider SDK's failure rules: how its exceptions read in the terms every provider shares (status, type, code, text, Retry-After:
+/// <see cref="FailureClassifier.ClassifyProviderError"/> then classifies them by one table), and how it reports an error where an answer should be. A route's client exposes it through <c>GetService</c>
 /// (<see cref="ProviderFailureChatClientExtensions.WithFailureClassifier"/>), and the router consults it before its own rules.
 /// </summary>
 /// <remarks>Implementations must be thread-safe and must not throw; the router calls them concurrently.</remarks>
@@ -21,8 +23,7 @@ public interface IProviderFailureClassifier
     /// JSON (<see cref="ProviderErrorEvent.TryRead"/>).
     /// </summary>
     /// <param name="rawRepresentation">The SDK's raw representation of the response or update.</param>
-    /// <param name="message">The provider's error text, if any.</param>
-    /// <param name="statusCode">The HTTP-like status the error names, if any.</param>
+    /// <param name="error">The provider's error (status, type, code, text), when this returns <see langword="true"/>.</param>
     /// <returns><see langword="true"/> when it is an error.</returns>
-    bool TryReadErrorEvent(object? rawRepresentation, out string? message, out int? statusCode) => ProviderErrorEvent.TryRead(rawRepresentation, out message, out statusCode);
+    bool TryReadErrorEvent(object? rawRepresentation, [NotNullWhen(true)] out ProviderError? error) => ProviderErrorEvent.TryRead(rawRepresentation, out error);
 }

@@ -1,25 +1,28 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 
 namespace InferenceRouter;
 
 /// <summary>
-/// Reads the error an OpenAI-style server put where an answer should be (<c>{"error": {"message", "type", "code"}}</c>, as an SSE event
-/// inside a 200 stream or as the body) from JSON: a response's or update's raw representation when it is JSON, or an SDK model a
-/// provider package wrote as JSON (<see cref="IProviderFailureClassifier.TryReadErrorEvent"/>).
+/// Reads the error a server put where an answer should be (<c>{"error": {"message", "type", "code"}}</c> as OpenAI and vLLM send it, as an
+/// SSE event inside a 200 stream or as the body; <c>{"type": "error", "error": {"type", "message"}}</c> as Anthropic does; <c>{"error": "…"}</c>
+/// as Ollama does) from JSON: a response's or update's raw representation when it is JSON, or an SDK model a provider package wrote as
+/// JSON (<see cref="IProviderFailureClassifier.TryReadErrorEvent"/>).
 /// </summary>
 /// <remarks>Thread-safe; never throws for input that is not JSON.</remarks>
 public static class ProviderErrorEvent
 {
     /// <summary>Reads the error in <paramref name="raw"/>, when it is JSON (a <see cref="JsonElement"/>, UTF-8 bytes or a string) with an <c>error</c> property.</summary>
     /// <param name="raw">The raw representation; anything else is no error.</param>
-    /// <param name="message">The error's text (<c>error</c> as a string, or <c>error.message</c>), if any.</param>
-    /// <param name="status">The status its <c>code</c>, <c>status</c> or <c>type</c> names (400-599), if any.</param>
+    /// <param name="error">
+    /// The error: its text (<c>error</c> as a string, or <c>error.message</c>), type, code, and status (a numeric <c>code</c> or
+    /// <c>status</c> from 400 to 599, else the one its type or code names: <c>rate_limit_exceeded</c> 429, <c>invalid_request_error</c> 400…).
+    /// </param>
     /// <returns><see langword="true"/> when <paramref name="raw"/> is an error.</returns>
-    public static bool TryRead(object? raw, out string? message, out int? status)
+    public static bool TryRead(object? raw, [NotNullWhen(true)] out ProviderError? error)
     {
-        message = null;
-        status = null;
+        error = null;
         JsonDocument? document = null;
         try
         {
@@ -41,48 +44,48 @@ public static class ProviderErrorEvent
         using (document)
         {
             if (document is null || document.RootElement.ValueKind != JsonValueKind.Object ||
-                !document.RootElement.TryGetProperty("error", out var error) || error.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+                !document.RootElement.TryGetProperty("error", out var body) || body.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
             {
                 return false;
             }
 
-            message = error.ValueKind == JsonValueKind.String ? error.GetString()
-                : error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()
-                : null;
-            status = StatusOf(error);
+            error = Read(body);
             return true;
         }
     }
 
-    private static int? StatusOf(JsonElement error)
+    /// <summary>Reads an <c>error</c> value: a string, or an object with <c>message</c>, <c>type</c>, <c>code</c> and <c>status</c>.</summary>
+    internal static ProviderError Read(JsonElement error)
     {
         if (error.ValueKind != JsonValueKind.Object)
         {
-            return null;
+            return new ProviderError(null, Message: error.ValueKind == JsonValueKind.String ? error.GetString() : error.GetRawText());
         }
 
+        string? message = StringOf(error, "message");
+        string? type = StringOf(error, "type");
+        string? code = StringOf(error, "code");
+        int? status = null;
         foreach (var name in (ReadOnlySpan<string>)["code", "status"])
         {
-            if (error.TryGetProperty(name, out var code) &&
-                ((code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out int number)) ||
-                 (code.ValueKind == JsonValueKind.String && int.TryParse(code.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out number))) &&
+            if (error.TryGetProperty(name, out var value) &&
+                ((value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number)) ||
+                 (value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out number))) &&
                 number is >= 400 and <= 599)
             {
-                return number;
+                status = number;
+                break;
             }
         }
 
-        string? type = error.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        return type switch
+        if (code is null && error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Object)
         {
-            "rate_limit_exceeded" or "rate_limit_error" => 429,
-            "overloaded_error" or "overloaded" => 503,
-            "server_error" or "api_error" => 500,
-            "invalid_request_error" => 400,
-            "authentication_error" => 401,
-            "permission_error" => 403,
-            "not_found_error" => 404,
-            _ => null,
-        };
+            code = StringOf(details, "error_code"); // Anthropic's stable cause
+        }
+
+        return new ProviderError(status ?? ProviderErrorRules.StatusOf(type, code), type, code, message);
     }
+
+    private static string? StringOf(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -9,7 +9,20 @@ public sealed class RouteProviderContext
     /// <param name="apiKey">The route's key, if it has one.</param>
     /// <param name="services">The application's services.</param>
     public RouteProviderContext(HttpClient httpClient, TimeSpan networkTimeout, string? apiKey, IServiceProvider services)
+        : this(httpClient, networkTimeout, apiKey, services, new ProviderRetryAfter())
     {
+    }
+
+    /// <summary>Creates a context whose HTTP client records its error responses' waits in <paramref name="retryAfter"/>.</summary>
+    /// <param name="httpClient">The HTTP client to send requests through, with <paramref name="retryAfter"/>'s handler on it.</param>
+    /// <param name="networkTimeout">The longest one network operation may take.</param>
+    /// <param name="apiKey">The route's key, if it has one.</param>
+    /// <param name="services">The application's services.</param>
+    /// <param name="retryAfter">What the route's provider last asked callers to wait for.</param>
+    public RouteProviderContext(HttpClient httpClient, TimeSpan networkTimeout, string? apiKey, IServiceProvider services, ProviderRetryAfter retryAfter)
+    {
+        ArgumentNullException.ThrowIfNull(retryAfter);
+        RetryAfter = retryAfter;
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(services);
         HttpClient = httpClient;
@@ -26,6 +39,12 @@ public sealed class RouteProviderContext
 
     /// <summary>Gets the route's key: <see cref="RouteOptions.ApiKey"/>, else the value of its key's environment variable; null when none is set.</summary>
     public string? ApiKey { get; }
+
+    /// <summary>
+    /// Gets what the route's provider last asked callers to wait for, recorded from <see cref="HttpClient"/>'s error responses: give it to
+    /// the route's failure classifier when the SDK's exceptions do not carry response headers, so Retry-After is honoured on every provider.
+    /// </summary>
+    public ProviderRetryAfter RetryAfter { get; }
 
     /// <summary>Gets the application's services.</summary>
     public IServiceProvider Services { get; }

@@ -15,7 +15,8 @@ internal readonly record struct AttemptResult<T>(
 {
     public bool Succeeded => Outcome == RouteAttemptOutcome.Succeeded;
 
-    public RouteAttempt ToAttempt() => new(Route.Name, Outcome, Duration, Error, Classification.StatusCode);
+    public RouteAttempt ToAttempt() => new(
+        Route.Name, Outcome, Duration, Error, Classification.StatusCode, Outcome is RouteAttemptOutcome.Failed or RouteAttemptOutcome.TimedOut ? Classification.EffectiveKind : null);
 }
 
 /// <summary>The attempt that answered a call, and every attempt made for it.</summary>

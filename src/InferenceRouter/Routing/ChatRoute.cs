@@ -63,8 +63,8 @@ public sealed class ChatRoute
     internal string ProviderName { get; private set; } = "unknown";
 
     /// <summary>Reads the error the provider put where an answer should be, by its SDK's rules when the client exposes them, else as JSON.</summary>
-    internal bool TryReadErrorEvent(object? raw, out string? message, out int? status) =>
-        ProviderFailures?.TryReadErrorEvent(raw, out message, out status) ?? ProviderErrorEvent.TryRead(raw, out message, out status);
+    internal bool TryReadErrorEvent(object? raw, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderError? error) =>
+        ProviderFailures?.TryReadErrorEvent(raw, out error) ?? ProviderErrorEvent.TryRead(raw, out error);
 
     internal void Attach(RouteHealth health, ResiliencePipeline pipeline)
     {

@@ -5,15 +5,18 @@ using Polly.Timeout;
 
 namespace InferenceRouter;
 
-/// <summary>Decides whether an attempt's failure is transient (fail over) or not (surface it), and reads Retry-After.</summary>
+/// <summary>Decides what an attempt's failure is (<see cref="FailureKind"/>: fail over or surface, the route's fault or the request's) and reads Retry-After.</summary>
 /// <remarks>
-/// Transient: HTTP 408, 429, 500, 502, 503, 504; no response at all (connection refused, reset, dropped); timeouts; a response that is
-/// not an answer (<see cref="InvalidResponseException"/>: an error event in a 200 stream, an empty stream, an error or empty body) unless
-/// its error names a non-transient status; a body the provider's SDK could not read (malformed or wrong-shape JSON). Not transient:
-/// other 4xx (bad request, auth, not found, content filter). A provider SDK's own exceptions (their status, Retry-After) are
-/// classified by the <see cref="IProviderFailureClassifier"/> its route's client exposes, which the provider packages give their
-/// clients. Derive and override <see cref="Classify(Exception)"/> for generic conventions, or
-/// <see cref="Classify(Exception, IProviderFailureClassifier)"/> to change a provider's rules too. Thread-safe.
+/// One table for every provider (<see cref="ClassifyProviderError"/>; docs/routing.md has it): 401, 402, 403, 404 and their codes
+/// (<c>authentication_error</c>, <c>invalid_api_key</c>, <c>model_not_found</c>, <c>insufficient_quota</c>…) are the route's
+/// misconfiguration; a context-length refusal (<c>context_length_exceeded</c>, "prompt is too long", "exceeds the context length"…) and a
+/// content filter (<c>content_filter</c>) are neither the route's fault nor plain request errors; 429, 529 and <c>rate_limit_exceeded</c>,
+/// <c>rate_limit_error</c>, <c>overloaded_error</c> are rate limits; 408 and 5xx, no response at all (connection refused, reset, dropped),
+/// timeouts, a response that is not an answer (<see cref="InvalidResponseException"/>) and a body the provider's SDK could not read are
+/// transient; any other 4xx or <c>invalid_request_error</c> is the request's fault. A provider SDK's own exceptions are turned into these
+/// terms by the <see cref="IProviderFailureClassifier"/> its route's client exposes, which the provider packages give their clients.
+/// Derive and override <see cref="Classify(Exception)"/> for generic conventions, or <see cref="Classify(Exception, IProviderFailureClassifier)"/>
+/// to change a provider's rules too. Thread-safe.
 /// </remarks>
 public class FailureClassifier
 {
@@ -69,24 +72,39 @@ public class FailureClassifier
             switch (e)
             {
                 case HttpRequestException { StatusCode: { } status }:
-                    return new(IsTransientStatus((int)status), (int)status);
+                    return ClassifyProviderError(new ProviderError((int)status));
                 case RouteUnavailableException unavailable:
-                    return new(true, RetryAfter: unavailable.RetryAfter);
+                    return new(true, RetryAfter: unavailable.RetryAfter) { Kind = FailureKind.Transient };
                 case InvalidResponseException invalid:
-                    return new(invalid.StatusCode is not { } code || IsTransientStatus(code), invalid.StatusCode, invalid.RetryAfter);
+                    return ClassifyProviderError(new ProviderError(invalid.StatusCode, invalid.ErrorType, invalid.ErrorCode, invalid.ProviderMessage), invalid.RetryAfter);
                 case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError }:
                 case SocketException:
-                    return new(true, IsConnectionFailure: true);
+                    return new(true, IsConnectionFailure: true) { Kind = FailureKind.Transient };
                 case HttpRequestException:
                 case TimeoutException:
                 case TimeoutRejectedException:
                 case IOException:
                 case JsonException:
-                    return new(true);
+                    return new(true) { Kind = FailureKind.Transient };
             }
         }
 
-        return IsUnreadableResponse(exception) ? new(true) : new(false);
+        return IsUnreadableResponse(exception) ? new(true) { Kind = FailureKind.Transient } : new(false);
+    }
+
+    /// <summary>
+    /// Classifies an error as a provider reported it, by the rules every route goes by whatever its provider: status, then the error's type
+    /// and code, then the provider's wording (docs/routing.md, "How failures are classified"). Provider packages call this from their
+    /// <see cref="IProviderFailureClassifier"/>, so an Anthropic <c>rate_limit_error</c> event, an OpenAI <c>rate_limit_exceeded</c> event and
+    /// an HTTP 429 from Ollama are all the same failure.
+    /// </summary>
+    /// <param name="error">What the provider said.</param>
+    /// <param name="retryAfter">How long it asked callers to wait, if it said (a header the SDK exposes, or <see cref="ProviderRetryAfter"/>).</param>
+    /// <returns>The classification, with its <see cref="FailureClassification.Kind"/> set and the status the error names.</returns>
+    public static FailureClassification ClassifyProviderError(ProviderError error, TimeSpan? retryAfter = null)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return ProviderErrorRules.Classify(error, retryAfter);
     }
 
     /// <summary>

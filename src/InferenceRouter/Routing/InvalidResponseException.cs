@@ -2,8 +2,9 @@ namespace InferenceRouter;
 
 /// <summary>
 /// A provider answered (often with HTTP 200) but not with an answer: an error event inside a stream, a stream that ended before any
-/// content, finish reason or usage, or a body with no content and no usage. The router treats it as the failure it is: it fails over
-/// (unless <see cref="StatusCode"/> says the request itself was wrong) and counts it against the route's health.
+/// content, finish reason or usage, or a body with no content and no usage. The router classifies it by the error it carries, as any
+/// provider error (<see cref="FailureClassifier.ClassifyProviderError"/>): most fail over and count against the route's health; one
+/// naming the request as wrong (<c>invalid_request_error</c>) surfaces.
 /// </summary>
 public sealed class InvalidResponseException : Exception
 {
@@ -13,14 +14,27 @@ public sealed class InvalidResponseException : Exception
     /// <summary>Creates the exception.</summary>
     /// <param name="route">The route that answered.</param>
     /// <param name="problem">What was wrong, e.g. "the stream ended before any content".</param>
-    /// <param name="providerMessage">The provider's own error text, if it sent one (shortened to <see cref="MaxProviderMessageLength"/>).</param>
+    /// <param name="providerMessage">The provider's own error text, if it sent one (shortened to <see cref="MaxProviderMessageLength"/> in the message).</param>
     /// <param name="statusCode">The HTTP-like status the provider's error names, if any.</param>
     /// <param name="retryAfter">How long the provider asked callers to wait, if it said.</param>
     public InvalidResponseException(string route, string problem, string? providerMessage = null, int? statusCode = null, TimeSpan? retryAfter = null)
-        : base($"Route '{route}' did not answer: {problem}{(providerMessage is null ? string.Empty : $" (provider error: \"{Shorten(providerMessage)}\")")}.")
+        : this(route, problem, providerMessage is null && statusCode is null ? null : new ProviderError(statusCode, Message: providerMessage), retryAfter)
+    {
+    }
+
+    /// <summary>Creates the exception for the error a provider put where an answer should be.</summary>
+    /// <param name="route">The route that answered.</param>
+    /// <param name="problem">What was wrong, e.g. "its stream carried an error event".</param>
+    /// <param name="error">The provider's error (status, type, code, text), if it sent one.</param>
+    /// <param name="retryAfter">How long the provider asked callers to wait, if it said.</param>
+    public InvalidResponseException(string route, string problem, ProviderError? error, TimeSpan? retryAfter = null)
+        : base($"Route '{route}' did not answer: {problem}{(error?.Message is { } text ? $" (provider error: \"{Shorten(text)}\")" : string.Empty)}.")
     {
         Route = route;
-        StatusCode = statusCode;
+        StatusCode = error?.StatusCode;
+        ErrorType = error?.Type;
+        ErrorCode = error?.Code;
+        ProviderMessage = error?.Message;
         RetryAfter = retryAfter;
     }
 
@@ -29,6 +43,15 @@ public sealed class InvalidResponseException : Exception
 
     /// <summary>Gets the status the provider's error names (e.g. 503, 429, 400), if any.</summary>
     public int? StatusCode { get; }
+
+    /// <summary>Gets the type the provider's error names (e.g. <c>invalid_request_error</c>, <c>overloaded_error</c>), if any.</summary>
+    public string? ErrorType { get; }
+
+    /// <summary>Gets the code the provider's error names (e.g. <c>rate_limit_exceeded</c>, <c>context_length_exceeded</c>, <c>content_filter</c>), if any.</summary>
+    public string? ErrorCode { get; }
+
+    /// <summary>Gets the provider's own error text as it sent it, if any (it may echo request content; the message keeps a capped line of it).</summary>
+    public string? ProviderMessage { get; }
 
     /// <summary>Gets how long the provider asked callers to wait, if it said.</summary>
     public TimeSpan? RetryAfter { get; }

@@ -28,8 +28,8 @@ internal static class ProviderAnswer
             }
         }
 
-        return route.TryReadErrorEvent(response.RawRepresentation, out var error, out var status)
-            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, status)
+        return route.TryReadErrorEvent(response.RawRepresentation, out var error)
+            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error)
             : throw new InvalidResponseException(route.Name, "its answer had no content and no usage");
     }
 

@@ -12,10 +12,12 @@ public enum RouteAttemptOutcome
     /// <summary>The attempt timed out (attempt or time-to-first-token timeout).</summary>
     TimedOut,
 
-    /// <summary>The router cancelled it: another hedged attempt won.</summary>
+    /// <summary>
+    /// The attempt was cancelled: by the router because another hedged attempt won (it is listed with its time until then), or by the caller.
+    /// </summary>
     Cancelled,
 
-    /// <summary>The route was skipped: its circuit was open or it asked callers to wait.</summary>
+    /// <summary>The route was skipped: its circuit was open, it asked callers to wait, or it is out of service as misconfigured (and not due for a probe).</summary>
     Skipped,
 
     /// <summary>

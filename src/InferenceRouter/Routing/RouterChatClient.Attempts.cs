@@ -18,9 +18,15 @@ public sealed partial class RouterChatClient
         List<RouteAttempt>? earlier = null;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
         int started = 0;
+        var refusal = default(RequestRefusal);
         for (int k = 0; k < selection.OrderedCount && started < maxAttempts; k++)
         {
             var route = selection.GetOrdered(k);
+            if (!refusal.Admits(route))
+            {
+                continue; // after a context-length refusal, only a route with a larger declared window can help
+            }
+
             if (k > 0 && route.Health.IsUnavailable(out _))
             {
                 // Another call opened its circuit or got a Retry-After since this call's selection.
@@ -37,7 +43,7 @@ public sealed partial class RouterChatClient
                 return new Winner<T>(result, Append(earlier, result.ToAttempt()), Hedged: false);
             }
 
-            if (result.Outcome == RouteAttemptOutcome.NotAdmitted)
+            if (result.Outcome is RouteAttemptOutcome.NotAdmitted or RouteAttemptOutcome.Skipped)
             {
                 started--; // The route was never called.
             }
@@ -45,8 +51,10 @@ public sealed partial class RouterChatClient
             cancellation?.Return();
             (earlier ??= []).Add(result.ToAttempt());
             OnAttemptFailed(result, call);
+            refusal = refusal.After(result);
         }
 
+        refusal.ThrowIfAny();
         throw AllFailed(earlier, call);
     }
 
@@ -54,6 +62,12 @@ public sealed partial class RouterChatClient
     private async ValueTask<AttemptResult<T>> RunAttemptAsync<T>(ChatRoute route, AttemptFunc<T> func, RouterCall call, AttemptCancellation? cancellation)
     {
         var token = cancellation?.Token ?? call.CallerToken;
+        if (!route.Health.TryClaimMisconfiguredProbe(_options.MisconfiguredRouteProbeInterval))
+        {
+            // Out of service as misconfigured, and another call holds (or nobody is due) its probe.
+            return new AttemptResult<T>(route, default, null, RouteAttemptOutcome.Skipped, default, cancellation, _time.GetTimestamp(), TimeSpan.Zero);
+        }
+
         var observers = default(AttemptObservers);
         int? admittedMaxOutput = null;
         if (call.Hooks.Length > 0)
@@ -99,6 +113,12 @@ public sealed partial class RouterChatClient
         var outcome = await ExecuteInBreakerAsync(route, state, token).ConfigureAwait(false);
 
         var elapsed = _time.GetElapsedTime(started);
+        if (outcome.Exception is null && _options.ContentPolicyFallback == ContentPolicyFallback.FailOver && await IsRefusalAsync(route, outcome.Result).ConfigureAwait(false) is { } refused)
+        {
+            // An answer that is the content filter's refusal, with failover asked for: a failure of the request's kind, not an answer.
+            outcome = Outcome.FromException<T>(refused);
+        }
+
         if (outcome.Exception is null)
         {
             if (call.Streaming)
@@ -109,6 +129,11 @@ public sealed partial class RouterChatClient
             else
             {
                 health.OnAnswered(started, elapsed, (outcome.Result as ChatResponse)?.Usage?.OutputTokenCount);
+            }
+
+            if (health.IsMisconfigured && health.BringBack())
+            {
+                RouterLog.BackInService(_logger, route.Name);
             }
 
             _telemetry.RecordAttempt(route, RouteAttemptOutcome.Succeeded);
@@ -130,15 +155,45 @@ public sealed partial class RouterChatClient
         }
         else
         {
-            health.OnFailed(started, elapsed, call.Streaming, waiting: true);
             classification = Classify(error, route.ProviderFailures);
+            var failure = classification.EffectiveKind;
+            if (IsTheRequests(failure))
+            {
+                health.OnRequestError(started);
+                if (health.IsMisconfigured && health.BringBack())
+                {
+                    // A probe refused for the request's own sake got past the key, the model and the permissions: the route works.
+                    RouterLog.BackInService(_logger, route.Name);
+                }
+            }
+            else
+            {
+                health.OnFailed(started, elapsed, call.Streaming, waiting: true);
+            }
+
             kind = cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
-            if (classification.RetryAfter is { } wait && wait > TimeSpan.Zero)
+            var wait = classification.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked
+                : failure == FailureKind.RateLimited && _options.RateLimitCooldown > TimeSpan.Zero ? _options.RateLimitCooldown
+                : TimeSpan.Zero;
+            if (wait > TimeSpan.Zero)
             {
                 var capped = wait < _options.MaxRetryAfter ? wait : _options.MaxRetryAfter;
                 health.SetRetryAfter(_time.GetUtcNow() + capped);
-                RouterLog.RetryAfter(_logger, route.Name, capped.TotalMilliseconds);
+                if (classification.RetryAfter is { } given && given > TimeSpan.Zero)
+                {
+                    RouterLog.RetryAfter(_logger, route.Name, capped.TotalMilliseconds);
+                }
+                else
+                {
+                    RouterLog.RateLimitCooldown(_logger, route.Name, classification.StatusCode, capped);
+                }
+
                 Signal(new RouteHealthSignal(route.Name, RouteHealthSignalKind.RetryAfter, _time.GetUtcNow() + capped));
+            }
+
+            if (failure == FailureKind.RouteMisconfigured)
+            {
+                TakeOut(route, classification.StatusCode);
             }
 
             MarkFailed(activity, error);
@@ -186,16 +241,91 @@ public sealed partial class RouterChatClient
             return;
         }
 
-        if (!result.Classification.IsTransient && !_options.FailoverOnNonTransientErrors)
+        var failure = result.Classification.EffectiveKind;
+        if (!FailsOver(failure))
         {
             RouterLog.NonTransientFailure(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, ErrorText.Of(error));
             RouterLog.FailureDetail(_logger, result.Route.Name, error);
             ExceptionDispatchInfo.Capture(error).Throw();
         }
 
+        if (failure == FailureKind.ContentFiltered)
+        {
+            RouterLog.ContentPolicyFallback(_logger, result.Route.Name, result.Classification.StatusCode);
+        }
+        else if (failure == FailureKind.ContextLengthExceeded)
+        {
+            RouterLog.ContextWindowFallback(_logger, result.Route.Name, result.Route.Descriptor.ContextWindow);
+        }
+
         RouterLog.FailingOver(_logger, result.Route.Name, result.Duration.TotalMilliseconds, error.GetType().Name, result.Classification.StatusCode, ErrorText.Of(error));
         RouterLog.FailureDetail(_logger, result.Route.Name, error);
         _telemetry.RecordFailover(result.Route, error);
+    }
+
+    /// <summary>Whether a failure of this kind tries the next route (docs/routing.md, "How failures are classified").</summary>
+    private bool FailsOver(FailureKind failure) => failure switch
+    {
+        FailureKind.Transient or FailureKind.RateLimited or FailureKind.RouteMisconfigured => true,
+        FailureKind.ContextLengthExceeded or FailureKind.UnsupportedRequest => true,
+        FailureKind.ContentFiltered => _options.ContentPolicyFallback == ContentPolicyFallback.FailOver || _options.FailoverOnNonTransientErrors,
+        _ => _options.FailoverOnNonTransientErrors,
+    };
+
+    /// <summary>Whether a failure is the request's, not the route's: it counts as a request error, never against the route's health or circuit.</summary>
+    private static bool IsTheRequests(FailureKind failure) =>
+        failure is FailureKind.ContextLengthExceeded or FailureKind.ContentFiltered or FailureKind.UnsupportedRequest or FailureKind.InvalidRequest;
+
+    /// <summary>Whether a failure counts toward the route's circuit breaker: the route's passing faults (a misconfiguration takes the route out instead).</summary>
+    private static bool CountsForBreaker(FailureKind failure) => failure is FailureKind.Transient or FailureKind.RateLimited;
+
+    /// <summary>Takes a misconfigured route out of service, with one Error line per take-out (a failed probe keeps it out quietly).</summary>
+    private void TakeOut(ChatRoute route, int? status)
+    {
+        var interval = _options.MisconfiguredRouteProbeInterval;
+        var until = interval > TimeSpan.Zero ? _time.GetUtcNow() + interval : DateTimeOffset.MaxValue;
+        if (route.Health.IsMisconfigured)
+        {
+            // A probe failed (its claim already pushed the next probe away), or a call that started before the take-out failed too.
+            RouterLog.StillMisconfigured(_logger, route.Name, status);
+            return;
+        }
+
+        if (route.Health.TakeOut(status ?? 0, until))
+        {
+            RouterLog.RouteMisconfigured(_logger, route.Name, status, interval > TimeSpan.Zero ? $"a probe in {interval} answers" : "an operator restores it");
+        }
+    }
+
+    /// <summary>
+    /// With <see cref="ContentPolicyFallback.FailOver"/>: whether an attempt's answer is the content filter's refusal (a non-streaming answer
+    /// whose finish reason is <c>ContentFilter</c>; a stream whose first useful update is that finish with no content). A refused stream is
+    /// closed here and its circuit judgement ended as neither success nor failure.
+    /// </summary>
+    private static async ValueTask<Exception?> IsRefusalAsync<T>(ChatRoute route, T? result)
+    {
+        switch (result)
+        {
+            case ChatResponse { FinishReason: var finish } when finish == ChatFinishReason.ContentFilter:
+                return Refused(route);
+            case StreamStart start when start.First.FinishReason == ChatFinishReason.ContentFilter && string.IsNullOrEmpty(start.First.Text):
+                start.EndJudgement(new OperationCanceledException());
+                try
+                {
+                    await start.Enumerator.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The refused stream is thrown away; closing it concerns nobody.
+                }
+
+                return Refused(route);
+            default:
+                return null;
+        }
+
+        static InvalidResponseException Refused(ChatRoute route) =>
+            new(route.Name, "its content filter refused to answer (finish reason content_filter)", new ProviderError(null, Code: "content_filter"));
     }
 
     /// <summary>

@@ -12,9 +12,11 @@ public sealed partial class RouterChatClient
     {
         var delay = _options.HedgingDelay!.Value;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
-        var attempts = new List<RouteAttempt>();
+        var attempts = new List<(long Started, RouteAttempt Attempt)>();
         var running = new List<Task<AttemptResult<T>>>();
         var cancellations = new List<AttemptCancellation>();
+        var runningRoutes = new List<(ChatRoute Route, long Started)>();
+        var refusal = default(RequestRefusal);
         int next = 0, started = 0;
         bool hedged = false;
         Exception? rejection = null; // a hedge denied for the whole call (a Reject limit): no more hedges; surfaces only if nothing else answers
@@ -26,15 +28,21 @@ public sealed partial class RouterChatClient
             while (rejection is null && next < selection.OrderedCount && started < maxAttempts)
             {
                 var route = selection.GetOrdered(next++);
+                if (!refusal.Admits(route))
+                {
+                    continue; // after a context-length refusal, only a route with a larger declared window can help
+                }
+
                 if (started > 0 && route.Health.IsUnavailable(out _))
                 {
-                    attempts.Add(new RouteAttempt(route.Name, RouteAttemptOutcome.Skipped, TimeSpan.Zero));
+                    attempts.Add((_time.GetTimestamp(), new RouteAttempt(route.Name, RouteAttemptOutcome.Skipped, TimeSpan.Zero)));
                     continue;
                 }
 
                 started++;
                 RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
                 var cancellation = AttemptCancellation.Rent(call.CallerToken, timeout);
+                runningRoutes.Add((route, _time.GetTimestamp()));
                 running.Add(RunAttemptAsync(route, func, call, cancellation).AsTask());
                 cancellations.Add(cancellation);
                 return true;
@@ -53,6 +61,26 @@ public sealed partial class RouterChatClient
 
             running.Clear();
             cancellations.Clear();
+            runningRoutes.Clear();
+        }
+
+        // Every attempt in the order it started, the losers still running when the winner answered included (cancelled by hedging, with
+        // their time until then): they end in the background, but they were attempts of this call.
+        RouteAttempt[] AllAttempts()
+        {
+            foreach (var (route, startedAt) in runningRoutes)
+            {
+                attempts.Add((startedAt, new RouteAttempt(route.Name, RouteAttemptOutcome.Cancelled, _time.GetElapsedTime(startedAt))));
+            }
+
+            attempts.Sort(static (a, b) => a.Started.CompareTo(b.Started));
+            var all = new RouteAttempt[attempts.Count];
+            for (int i = 0; i < all.Length; i++)
+            {
+                all[i] = attempts[i].Attempt;
+            }
+
+            return all;
         }
 
         StartNext();
@@ -82,12 +110,14 @@ public sealed partial class RouterChatClient
                 int index = running.IndexOf((Task<AttemptResult<T>>)done);
                 var result = await running[index].ConfigureAwait(false);
                 var cancellation = cancellations[index];
+                long startedAt = runningRoutes[index].Started;
                 running.RemoveAt(index);
                 cancellations.RemoveAt(index);
-                attempts.Add(result.ToAttempt());
+                runningRoutes.RemoveAt(index);
+                attempts.Add((startedAt, result.ToAttempt()));
                 if (result.Succeeded)
                 {
-                    return new Winner<T>(result, [.. attempts], hedged); // the others are cancelled on the way out
+                    return new Winner<T>(result, AllAttempts(), hedged); // the others are cancelled on the way out
                 }
 
                 cancellation.Return();
@@ -99,12 +129,13 @@ public sealed partial class RouterChatClient
                     continue;
                 }
 
-                if (result.Outcome == RouteAttemptOutcome.NotAdmitted)
+                if (result.Outcome is RouteAttemptOutcome.NotAdmitted or RouteAttemptOutcome.Skipped)
                 {
                     started--; // The route was never called.
                 }
 
                 OnAttemptFailed(result, call);
+                refusal = refusal.After(result);
 
                 if (running.Count < _options.MaxHedgedAttempts)
                 {
@@ -117,7 +148,8 @@ public sealed partial class RouterChatClient
                 ExceptionDispatchInfo.Capture(rejection).Throw();
             }
 
-            throw AllFailed(attempts, call);
+            refusal.ThrowIfAny();
+            throw AllFailed(AllAttempts(), call);
         }
         finally
         {

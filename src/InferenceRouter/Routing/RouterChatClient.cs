@@ -201,16 +201,24 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
         }
     }
 
-    /// <summary>Restores a drained route: it takes calls again.</summary>
+    /// <summary>
+    /// Restores a drained route, or one out of service as misconfigured (<see cref="RouteCircuitState.Misconfigured"/>, e.g. once its key
+    /// or model is fixed): it takes calls again.
+    /// </summary>
     /// <param name="name">The route's name.</param>
     /// <exception cref="KeyNotFoundException">No route has that name.</exception>
     public void RestoreRoute(string name)
     {
         var route = GetRoute(name);
+        bool wasMisconfigured = route.Health.BringBack();
         if (route.Health.SetDrained(false))
         {
             RouterLog.RouteRestored(_logger, route.Name);
             Signal(new RouteHealthSignal(route.Name, RouteHealthSignalKind.Restored));
+        }
+        else if (wasMisconfigured)
+        {
+            RouterLog.RouteRestored(_logger, route.Name);
         }
     }
 
@@ -391,7 +399,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
 
                     // Polly counts every outcome it is not told to handle as a success; a cancellation is neither, so it is not judged at all.
                     OperationCanceledException cancelled => throw new NeutralOutcomeException(cancelled),
-                    var e => new ValueTask<bool>(Classify(e, provider).IsTransient),
+                    var e => new ValueTask<bool>(CountsForBreaker(Classify(e, provider).EffectiveKind)),
                 },
                 OnOpened = args =>
                 {

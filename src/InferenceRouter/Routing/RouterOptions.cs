@@ -40,11 +40,35 @@ public class RouterOptions
     /// <summary>Gets or sets the most attempts per call (failover depth). Null: every candidate.</summary>
     public int? MaxAttempts { get; set; }
 
-    /// <summary>Gets or sets a value indicating whether non-transient errors (400, 401, 403, 404, content filter) also fail over. Default: <see langword="false"/>: they surface at once.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether failures that are the request's (400 <c>invalid_request_error</c>, 422, a content filter,
+    /// an unknown non-transient error) also fail over. Default: <see langword="false"/>: they surface at once. A misconfigured route
+    /// (401, 403, 404), a rate limit and a context window too small fail over whatever this says.
+    /// </summary>
     public bool FailoverOnNonTransientErrors { get; set; }
 
     /// <summary>Gets or sets a value indicating whether local routes are tried after every remote one, whatever the ranker says. Default: <see langword="true"/>.</summary>
     public bool LocalRoutesLast { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how long a rate-limited route (429, 529, <c>rate_limit_exceeded</c>, <c>overloaded_error</c>) is skipped when its
+    /// provider gave no usable Retry-After (none, zero, unreadable); the failures still count toward the circuit breaker. Zero: no cooldown
+    /// without a Retry-After. Default: 5 seconds (as LiteLLM's router).
+    /// </summary>
+    public TimeSpan RateLimitCooldown { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how long a route found misconfigured (401, 402, 403, 404, no quota or credit left: <see cref="FailureKind.RouteMisconfigured"/>)
+    /// is out of service before one call probes it again; it is back when a probe answers, or when an operator calls
+    /// <see cref="RouterChatClient.RestoreRoute"/>. Zero: no probe, only an operator brings it back. Default: 5 minutes.
+    /// </summary>
+    public TimeSpan MisconfiguredRouteProbeInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Gets or sets what happens when a provider's content filter refuses a request: it surfaces (<see cref="ContentPolicyFallback.Surface"/>,
+    /// the default) or the next route is tried (<see cref="ContentPolicyFallback.FailOver"/>, logged and listed in <see cref="RoutingInfo.Attempts"/>, never silent).
+    /// </summary>
+    public ContentPolicyFallback ContentPolicyFallback { get; set; }
 
     /// <summary>Gets or sets the longest Retry-After the router honours; longer requests are capped. Default: 5 minutes.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
@@ -125,6 +149,21 @@ public class RouterOptions
         if (MaxRetryAfter < TimeSpan.Zero || MaxRetryAfter > MaxTimeout)
         {
             yield return $"MaxRetryAfter is {MaxRetryAfter}; give zero or a positive time span up to {MaxTimeout}.";
+        }
+
+        if (RateLimitCooldown < TimeSpan.Zero || RateLimitCooldown > MaxTimeout)
+        {
+            yield return $"RateLimitCooldown is {RateLimitCooldown}; give zero (no cooldown without a Retry-After) or a positive time span up to {MaxTimeout} (e.g. \"00:00:05\").";
+        }
+
+        if (MisconfiguredRouteProbeInterval < TimeSpan.Zero || MisconfiguredRouteProbeInterval > MaxTimeout)
+        {
+            yield return $"MisconfiguredRouteProbeInterval is {MisconfiguredRouteProbeInterval}; give a positive time span up to {MaxTimeout} (e.g. \"00:05:00\"), or zero so only RestoreRoute brings a misconfigured route back.";
+        }
+
+        if (!Enum.IsDefined(ContentPolicyFallback))
+        {
+            yield return $"ContentPolicyFallback is {(int)ContentPolicyFallback}; give {nameof(InferenceRouter.ContentPolicyFallback.Surface)} (refusals reach the caller) or {nameof(InferenceRouter.ContentPolicyFallback.FailOver)} (the next route is tried).";
         }
 
         if (!(LatencyExplorationRate >= 0 && LatencyExplorationRate <= 1))

@@ -42,9 +42,9 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
                     return new StreamStart(enumerator, prelude, update);
                 }
 
-                if (route.TryReadErrorEvent(update.RawRepresentation, out var message, out var status))
+                if (route.TryReadErrorEvent(update.RawRepresentation, out var error))
                 {
-                    throw new InvalidResponseException(route.Name, "its stream carried an error event", message, status);
+                    throw new InvalidResponseException(route.Name, "its stream carried an error event", error);
                 }
 
                 (prelude ??= []).Add(update);

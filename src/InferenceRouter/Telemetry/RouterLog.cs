@@ -71,4 +71,22 @@ internal static partial class RouterLog
 
     [LoggerMessage(41, LogLevel.Warning, "Closing the stream of route {Route} failed ({ErrorType}); the call's accounting went on.")]
     public static partial void StreamDisposeFailed(ILogger logger, string route, string errorType);
+
+    [LoggerMessage(62, LogLevel.Error, "Route {Route} answered HTTP {Status}: it cannot work as configured (check its key, model or deployment, permissions, quota); it is out of service until {Until}, or RestoreRoute(\"{Route}\").")]
+    public static partial void RouteMisconfigured(ILogger logger, string route, int? status, string until);
+
+    [LoggerMessage(63, LogLevel.Warning, "Route {Route} is still misconfigured (HTTP {Status}); it stays out of service.")]
+    public static partial void StillMisconfigured(ILogger logger, string route, int? status);
+
+    [LoggerMessage(64, LogLevel.Information, "Route {Route} answered its probe: back in service.")]
+    public static partial void BackInService(ILogger logger, string route);
+
+    [LoggerMessage(65, LogLevel.Information, "Route {Route} is rate limited (status {Status}) without a usable Retry-After; skipping it for {Cooldown} (RateLimitCooldown).")]
+    public static partial void RateLimitCooldown(ILogger logger, string route, int? status, TimeSpan cooldown);
+
+    [LoggerMessage(66, LogLevel.Warning, "Route {Route}'s content filter refused the request (status {Status}); trying the next route because ContentPolicyFallback is FailOver.")]
+    public static partial void ContentPolicyFallback(ILogger logger, string route, int? status);
+
+    [LoggerMessage(67, LogLevel.Information, "The prompt does not fit route {Route}'s context window ({Window} tokens declared); trying only routes that declare a larger one.")]
+    public static partial void ContextWindowFallback(ILogger logger, string route, int? window);
 }

@@ -16,7 +16,7 @@ internal sealed class RouterTelemetry : MeterOwner
         Failovers = Meter.CreateCounter<long>(InferenceRouterTelemetry.FailoversInstrument, "{failover}", "Failovers from a failed route to the next candidate.");
         Duration = Meter.CreateHistogram<double>(InferenceRouterTelemetry.DurationInstrument, "s", "Duration of routed chat calls.");
         TimeToFirstToken = Meter.CreateHistogram<double>(InferenceRouterTelemetry.TimeToFirstTokenInstrument, "s", "Time to the first streamed update, by route.");
-        Meter.CreateObservableGauge(InferenceRouterTelemetry.CircuitStateInstrument, () => Observe(routes, r => (long)r.Health.CircuitState), description: "Circuit state by route: 0 closed, 1 open, 2 half-open, 3 isolated.");
+        Meter.CreateObservableGauge(InferenceRouterTelemetry.CircuitStateInstrument, () => Observe(routes, r => (long)r.Health.CircuitState), description: "Circuit state by route: 0 closed, 1 open, 2 half-open, 3 isolated, 4 misconfigured.");
         Meter.CreateObservableGauge(InferenceRouterTelemetry.InFlightInstrument, () => Observe(routes, r => r.Health.InFlight), "{attempt}", "Attempts in flight by route.");
     }
 

@@ -234,7 +234,7 @@ public class BudgetPromiseTests
 
         response.Text.Should().Be("first");
         pricey.Calls.Should().Be(0);
-        response.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("pricey", RouteAttemptOutcome.NotAdmitted), ("slow", RouteAttemptOutcome.Succeeded));
+        response.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("slow", RouteAttemptOutcome.Succeeded), ("pricey", RouteAttemptOutcome.NotAdmitted));
     }
 
     [Fact]
