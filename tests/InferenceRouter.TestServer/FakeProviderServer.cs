@@ -22,6 +22,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ServerBehavior> _queue = new();
+    private readonly CancellationTokenSource _stopping = new();
     private int _requestCount;
     private int _active;
     private int _completed;
@@ -124,7 +125,10 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        // Stalled responses end now (their connections are aborted), so stopping does not wait for them.
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -164,6 +168,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
                 context.Response.StatusCode = behavior.StatusCode;
                 context.Response.ContentType = behavior.RawContentType ?? (stream ? wire.StreamContentType : "application/json");
                 await context.Response.WriteAsync(raw, aborted).ConfigureAwait(false);
+                if (behavior.StallAfterBody)
+                {
+                    await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+                    await StallAsync(context).ConfigureAwait(false);
+                    return;
+                }
             }
             else if (behavior.StatusCode != 200)
             {
@@ -220,6 +230,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
         var pieces = Split(AnswerText(behavior), behavior.Chunks);
         for (int i = 0; i < pieces.Count; i++)
         {
+            if (behavior.StallAfterChunks == i)
+            {
+                await StallAsync(context).ConfigureAwait(false);
+                return false;
+            }
+
             if (behavior.Fault == ServerFault.DropMidStream && i == behavior.DropAfterChunks)
             {
                 // Let the flushed chunks leave the socket first: an abort discards whatever Kestrel has not sent yet.
@@ -248,6 +264,20 @@ public sealed class FakeProviderServer : IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>Sends nothing more and keeps the response open until the client goes away (or the server stops: then the connection is aborted).</summary>
+    private async Task StallAsync(HttpContext context)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            context.Abort();
+        }
     }
 
     private static async Task WriteEventAsync(HttpContext context, WireFormat wire, JsonObject json)

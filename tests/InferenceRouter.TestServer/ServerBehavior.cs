@@ -45,6 +45,18 @@ public sealed record ServerBehavior
     /// </summary>
     public string? RawBody { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether the server, after <see cref="RawBody"/> (its headers and bytes flushed, none when empty), keeps
+    /// the response open and sends nothing more until the client goes away: "headers then silence", "one token then silence".
+    /// </summary>
+    public bool StallAfterBody { get; init; }
+
+    /// <summary>
+    /// Gets the number of chunks a stream sends before it stalls (sends nothing more, keeps the connection open) until the client goes
+    /// away; null: it does not stall. Zero stalls after the headers and the stream's opening events.
+    /// </summary>
+    public int? StallAfterChunks { get; init; }
+
     /// <summary>Gets the content type of <see cref="RawBody"/>; <c>text/event-stream</c> for streaming requests, <c>application/json</c> otherwise, when null.</summary>
     public string? RawContentType { get; init; }
 
