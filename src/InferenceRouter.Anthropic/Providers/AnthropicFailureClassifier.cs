@@ -7,11 +7,15 @@ namespace InferenceRouter;
 /// <c>rate_limit_error</c>, <c>overloaded_error</c>, <c>invalid_request_error</c>…), code and message, and an error event inside a stream
 /// (<see cref="AnthropicSseException"/>) by its type, all classified by the rules every provider shares
 /// (<see cref="FailureClassifier.ClassifyProviderError"/>); a body the SDK could not read is transient. The SDK's exceptions carry no
-/// response headers, so Retry-After comes from the route's <see cref="ProviderRetryAfter"/>, when it has one. Thread-safe.
+/// response headers, so Retry-After comes from the route's <see cref="ProviderRetryAfter"/>, when it has one. An error event
+/// arrives as that exception before or after the first token. A complete stream carries a stop reason (<c>message_delta</c>'s
+/// <c>stop_reason</c>, before <c>message_stop</c>): one that ends without it was cut off. Thread-safe.
 /// </summary>
 internal sealed class AnthropicFailureClassifier(ProviderRetryAfter? retryAfter) : IProviderFailureClassifier
 {
     public static AnthropicFailureClassifier Instance { get; } = new(null);
+
+    public bool ReportsStreamEnd => true;
 
     public bool TryClassify(Exception exception, TimeProvider clock, out FailureClassification classification)
     {

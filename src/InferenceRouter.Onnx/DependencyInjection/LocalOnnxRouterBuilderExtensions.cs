@@ -44,6 +44,7 @@ public static class LocalOnnxRouterBuilderExtensions
             Capabilities = RouteCapabilities.Streaming,
             ContextWindow = LocalModel.ReadContextLength(Path.GetFullPath(options.ModelPath)),
             TokenCounter = TokenCounters.UpperBound,
+            RequireFinishReason = true, // every answer ends with one: a stream that stops short was cut off
         };
 
         builder.Services.AddKeyedSingleton(name, (services, _) => new LocalOnnxChatClient(options, services.GetService<ILoggerFactory>()));

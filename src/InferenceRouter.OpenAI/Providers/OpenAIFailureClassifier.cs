@@ -9,11 +9,15 @@ namespace InferenceRouter;
 /// The OpenAI SDK's failure rules: a <see cref="ClientResultException"/>'s status, its error body's type, code and message (classified by
 /// the rules every provider shares, <see cref="FailureClassifier.ClassifyProviderError"/>) and its Retry-After (<see cref="ProviderRetryAfter.Read"/>:
 /// <c>retry-after-ms</c>, seconds or an HTTP date, <c>x-ratelimit-reset-*</c>); one without a status is a connection failure unless its
-/// inner exception says more. Error events are read from the SDK's models written as JSON. Thread-safe.
+/// inner exception says more. Error events are read from the SDK's models written as JSON (the SDK passes a
+/// <c>data: {"error": …}</c> event on as an update with no choices, before or after the first token). A complete stream carries a
+/// <c>finish_reason</c>: one that ends without it (the connection closed early, with or without <c>[DONE]</c>) was cut off. Thread-safe.
 /// </summary>
 internal sealed class OpenAIFailureClassifier : IProviderFailureClassifier
 {
     public static OpenAIFailureClassifier Instance { get; } = new();
+
+    public bool ReportsStreamEnd => true;
 
     public bool TryClassify(Exception exception, TimeProvider clock, out FailureClassification classification)
     {

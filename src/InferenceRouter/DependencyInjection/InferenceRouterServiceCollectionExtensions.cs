@@ -144,6 +144,10 @@ public static class InferenceRouterServiceCollectionExtensions
         return router;
     }
 
-    /// <summary>The longest one provider request may take: the attempt timeout, else ten minutes.</summary>
-    private static TimeSpan NetworkTimeout(InferenceRouterOptions options) => options.AttemptTimeout ?? TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// The longest one provider request may take: a second more than the attempt timeout (the router enforces that one itself, around
+    /// every wait, and names it when it fires; the SDK's own is the safety net behind it), else ten minutes.
+    /// </summary>
+    private static TimeSpan NetworkTimeout(InferenceRouterOptions options) =>
+        options.AttemptTimeout is { } attempt ? (attempt < RouterOptions.MaxTimeout - TimeSpan.FromSeconds(1) ? attempt + TimeSpan.FromSeconds(1) : RouterOptions.MaxTimeout) : TimeSpan.FromMinutes(10);
 }

@@ -68,6 +68,12 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the route's quality tier: 0 for the cheapest, higher for stronger (see <see cref="RouteDescriptor.QualityTier"/>).</summary>
     public int? QualityTier { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether a stream is complete only when the provider says so (a finish reason); see
+    /// <see cref="RouteDescriptor.RequireFinishReason"/>. Unset: required for the OpenAI, Anthropic and Ollama providers, not for keyed clients.
+    /// </summary>
+    public bool? RequireFinishReason { get; set; }
+
     /// <summary>Gets the API key to use: <see cref="ApiKey"/>, else the value of <see cref="ApiKeyEnvironmentVariable"/>, else of <paramref name="defaultEnvironmentVariable"/>.</summary>
     /// <param name="defaultEnvironmentVariable">The provider's variable (<see cref="RouteProvider.GetDefaultApiKeyEnvironmentVariable"/>), e.g. <c>OPENAI_API_KEY</c>.</param>
     /// <returns>The key, or <see langword="null"/>.</returns>
@@ -100,6 +106,7 @@ public sealed class RouteOptions
         Weight = Weight,
         IsLocal = IsLocal,
         QualityTier = QualityTier,
+        RequireFinishReason = RequireFinishReason,
     };
 
     /// <summary>Gets or sets a value indicating whether the route starts drained: the router skips it until an operator restores it (<see cref="RouterChatClient.RestoreRoute"/>).</summary>

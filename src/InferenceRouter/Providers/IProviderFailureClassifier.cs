@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.AI;
 
 namespace InferenceRouter;
 
@@ -26,4 +27,24 @@ public interface IProviderFailureClassifier
     /// <param name="error">The provider's error (status, type, code, text), when this returns <see langword="true"/>.</param>
     /// <returns><see langword="true"/> when it is an error.</returns>
     bool TryReadErrorEvent(object? rawRepresentation, [NotNullWhen(true)] out ProviderError? error) => ProviderErrorEvent.TryRead(rawRepresentation, out error);
+
+    /// <summary>
+    /// Gets a value indicating whether every complete stream of this SDK says it is complete (a finish reason, or what
+    /// <see cref="IsStreamEnd"/> reads): then a stream that ends without saying so was cut off, and the router counts it as a failure.
+    /// It is the default of <see cref="RouteDescriptor.RequireFinishReason"/> for the routes whose client exposes these rules. By
+    /// default <see langword="false"/>.
+    /// </summary>
+    bool ReportsStreamEnd => false;
+
+    /// <summary>
+    /// Returns whether a streamed update is the provider saying its answer is complete; by default, whether it carries a finish reason
+    /// (OpenAI's <c>finish_reason</c>, Anthropic's <c>stop_reason</c>, Ollama's <c>done_reason</c>, as the SDKs map them).
+    /// </summary>
+    /// <param name="update">A streamed update.</param>
+    /// <returns><see langword="true"/> when <paramref name="update"/> marks the end of a complete answer.</returns>
+    bool IsStreamEnd(ChatResponseUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        return update.FinishReason is not null;
+    }
 }

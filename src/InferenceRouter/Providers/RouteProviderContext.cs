@@ -34,7 +34,10 @@ public sealed class RouteProviderContext
     /// <summary>Gets the HTTP client to send requests through (<see cref="InferenceRouterBuilder.ProviderHttpClient"/>: a total-timeout safety net, no retries), one per route.</summary>
     public HttpClient HttpClient { get; }
 
-    /// <summary>Gets the longest one network operation may take (<see cref="RouterOptions.AttemptTimeout"/>, else ten minutes).</summary>
+    /// <summary>
+    /// Gets the longest one network operation may take: a second more than <see cref="RouterOptions.AttemptTimeout"/> (the router enforces
+    /// that one itself; this is the SDK's safety net behind it), else ten minutes.
+    /// </summary>
     public TimeSpan NetworkTimeout { get; }
 
     /// <summary>Gets the route's key: <see cref="RouteOptions.ApiKey"/>, else the value of its key's environment variable; null when none is set.</summary>

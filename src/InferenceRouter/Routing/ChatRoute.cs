@@ -22,6 +22,7 @@ public sealed class ChatRoute
         Descriptor = descriptor;
         Client = client;
         ProviderFailures = client.GetService<IProviderFailureClassifier>();
+        RequiresStreamEnd = descriptor.RequireFinishReason ?? ProviderFailures?.ReportsStreamEnd ?? false;
     }
 
     /// <summary>Gets the route's name.</summary>
@@ -61,6 +62,12 @@ public sealed class ChatRoute
     }
 
     internal string ProviderName { get; private set; } = "unknown";
+
+    /// <summary>Gets a value indicating whether a stream that ends without the provider saying it is complete is a failure (<see cref="RouteDescriptor.RequireFinishReason"/>).</summary>
+    internal bool RequiresStreamEnd { get; }
+
+    /// <summary>Whether a streamed update is the provider saying the answer is complete, by its SDK's rules when the client exposes them.</summary>
+    internal bool IsStreamEnd(ChatResponseUpdate update) => update.FinishReason is not null || (ProviderFailures?.IsStreamEnd(update) ?? false);
 
     /// <summary>Reads the error the provider put where an answer should be, by its SDK's rules when the client exposes them, else as JSON.</summary>
     internal bool TryReadErrorEvent(object? raw, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderError? error) =>

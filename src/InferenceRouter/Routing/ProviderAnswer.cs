@@ -8,10 +8,15 @@ namespace InferenceRouter;
 /// </summary>
 internal static class ProviderAnswer
 {
-    /// <summary>Calls the route and checks its non-streaming answer (streams are checked by <see cref="StreamStart.OpenAsync"/>).</summary>
-    public static async ValueTask<ChatResponse> GetResponseAsync(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Calls the route and checks its non-streaming answer (streams are checked by <see cref="StreamStart.OpenAsync"/>). The wait ends
+    /// when the attempt does (<paramref name="cancellation"/>), whatever the SDK does with its token.
+    /// </summary>
+    public static async ValueTask<ChatResponse> GetResponseAsync(
+        ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, AttemptCancellation? cancellation, CancellationToken cancellationToken)
     {
-        var response = await route.Client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var pending = route.Client.GetResponseAsync(messages, options, cancellationToken);
+        var response = cancellation is null || pending.IsCompleted ? await pending.ConfigureAwait(false) : await cancellation.WaitAsync(pending).ConfigureAwait(false);
         if (response.Usage is not null || response.FinishReason == ChatFinishReason.ContentFilter)
         {
             return response;

@@ -56,6 +56,15 @@ public sealed class RouteDescriptor
     /// </summary>
     public int? QualityTier { get; init; }
 
+    /// <summary>
+    /// Gets whether a stream from this route is complete only when the provider says so (an update with a finish reason): a stream
+    /// that ends without one was cut off, and the caller gets an exception after the updates it received. <see langword="null"/> (the
+    /// default): as the route's client declares (<see cref="IProviderFailureClassifier.ReportsStreamEnd"/>) — required for the OpenAI,
+    /// Anthropic and Ollama clients the provider packages build, not for other clients, whose streams end when they stop. Set it to
+    /// <see langword="true"/> for a client known to end every answer with a finish reason, <see langword="false"/> for one that never does.
+    /// </summary>
+    public bool? RequireFinishReason { get; init; }
+
     internal static IReadOnlyDictionary<string, string> EmptyTags { get; } = new Dictionary<string, string>(0, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Returns whether the route has tag <paramref name="key"/> with value <paramref name="value"/> (any value when <paramref name="value"/> is null or empty).</summary>

@@ -7,13 +7,13 @@ namespace InferenceRouter;
 
 public sealed partial class RouterChatClient
 {
-    private delegate ValueTask<T> AttemptFunc<T>(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);
+    private delegate ValueTask<T> AttemptFunc<T>(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, AttemptCancellation? cancellation, CancellationToken cancellationToken);
 
     private static readonly AttemptFunc<ChatResponse> s_getResponse = ProviderAnswer.GetResponseAsync;
     private static readonly AttemptFunc<StreamStart> s_openStream = StreamStart.OpenAsync;
 
     /// <summary>Tries candidates one after another until one answers.</summary>
-    private async ValueTask<Winner<T>> RunSequentialAsync<T>(RouteSelection selection, AttemptFunc<T> func, RouterCall call, TimeSpan? timeout)
+    private async ValueTask<Winner<T>> RunSequentialAsync<T>(RouteSelection selection, AttemptFunc<T> func, RouterCall call, AttemptTimeouts timeouts)
     {
         List<RouteAttempt>? earlier = null;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
@@ -36,7 +36,8 @@ public sealed partial class RouterChatClient
 
             started++;
             RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
-            var cancellation = timeout is null ? null : AttemptCancellation.Rent(call.CallerToken, timeout);
+            // Nothing can end an attempt without a timeout or a caller who can cancel: then the router awaits the provider as it is.
+            var cancellation = timeouts.Any || call.CallerToken.CanBeCanceled ? AttemptCancellation.Rent(call.CallerToken, timeouts) : null;
             var result = await RunAttemptAsync(route, func, call, cancellation).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -108,7 +109,7 @@ public sealed partial class RouterChatClient
         health.OnAttemptStarted(started);
         using var activity = RouterTelemetry.StartAttempt(call.Activity, route);
 
-        var state = new AttemptState<T>(func, route, call.Messages, options, cancellation, call.Streaming && _options.TimeToFirstTokenTimeout is not null,
+        var state = new AttemptState<T>(func, route, call.Messages, options, cancellation, call.Streaming,
             call.Streaming && _options.CircuitBreaker.Enabled ? StreamJudgement.Rent() : null);
         var outcome = await ExecuteInBreakerAsync(route, state, token).ConfigureAwait(false);
 
@@ -388,7 +389,7 @@ public sealed partial class RouterChatClient
         ValueTask<T> open;
         try
         {
-            open = state.Func(state.Route, state.Messages, state.Options, context.CancellationToken);
+            open = state.Func(state.Route, state.Messages, state.Options, state.Cancellation, context.CancellationToken);
         }
         catch (Exception e)
         {
@@ -429,7 +430,7 @@ public sealed partial class RouterChatClient
     {
         try
         {
-            var result = await state.Func(state.Route, state.Messages, state.Options, context.CancellationToken).ConfigureAwait(false);
+            var result = await state.Func(state.Route, state.Messages, state.Options, state.Cancellation, context.CancellationToken).ConfigureAwait(false);
             return Outcome.FromResult(result);
         }
         catch (Exception e)
@@ -438,13 +439,18 @@ public sealed partial class RouterChatClient
         }
     }
 
-    /// <summary>The outcome of an attempt that threw before answering: our timeout (not the caller's cancellation) is a transient failure worth failing over (and counting against the circuit).</summary>
+    /// <summary>
+    /// The outcome of an attempt that threw before answering. Once the attempt ended, whatever the SDK then did (threw a cancellation, an
+    /// I/O error from a closed connection, ended its stream quietly, returned nothing) is the end's consequence: our timeout is a
+    /// transient failure worth failing over (and counting against the circuit), a cancellation is neither success nor failure.
+    /// A cancellation the provider's client raised on its own (its own timeout; neither the caller's nor the router's) is a failure.
+    /// </summary>
     private static Outcome<TOutcome> Failed<TOutcome, T>(Exception error, in AttemptState<T> state) =>
-        Outcome.FromException<TOutcome>(error is OperationCanceledException && state.Cancellation?.TimedOut == true
-            ? new TimeoutException(state.FirstTokenTimeout
-                ? $"Route '{state.Route.Name}' sent no first update within TimeToFirstTokenTimeout ({state.Cancellation!.Timeout})."
-                : $"Route '{state.Route.Name}' did not answer within AttemptTimeout ({state.Cancellation!.Timeout}).")
-            : error);
+        Outcome.FromException<TOutcome>(
+            state.Cancellation is { Ended: true } ended ? ended.Explain(error, state.Route.Name, state.Streaming)
+            : error is OperationCanceledException && state.Cancellation?.CallerToken.IsCancellationRequested != true
+                ? new TimeoutException($"Route '{state.Route.Name}' gave up: its client cancelled the attempt on its own (its own timeout).", error)
+                : error);
 
     /// <summary>
     /// Gives the provider the caller's options minus the router's entries (hints, call context), the route's own model id when the caller
@@ -497,5 +503,5 @@ public sealed partial class RouterChatClient
     }
 
     private readonly record struct AttemptState<T>(
-        AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation, bool FirstTokenTimeout, StreamJudgement? Judgement);
+        AttemptFunc<T> Func, ChatRoute Route, IEnumerable<ChatMessage> Messages, ChatOptions? Options, AttemptCancellation? Cancellation, bool Streaming, StreamJudgement? Judgement);
 }

@@ -37,8 +37,8 @@ public sealed partial class RouterChatClient
         try
         {
             winner = _options.HedgingDelay is null
-                ? await RunSequentialAsync(selection, s_getResponse, call, _options.AttemptTimeout).ConfigureAwait(false)
-                : await RunHedgedAsync(selection, s_getResponse, call, _options.AttemptTimeout, DiscardResponse).ConfigureAwait(false);
+                ? await RunSequentialAsync(selection, s_getResponse, call, AttemptTimeouts.For(_options, streaming: false)).ConfigureAwait(false)
+                : await RunHedgedAsync(selection, s_getResponse, call, AttemptTimeouts.For(_options, streaming: false), DiscardResponse).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -83,13 +83,13 @@ public sealed partial class RouterChatClient
         Activity.Current = parent;
 
         var call = new RouterCall(messages, options, context, ProviderOptions.HasRouterEntries(options), Streaming: true, cancellationToken, activity, policy.Name, selection, HooksFor(context));
-        var firstTimeout = _options.TimeToFirstTokenTimeout ?? _options.AttemptTimeout;
+        var timeouts = AttemptTimeouts.For(_options, streaming: true);
         Winner<StreamStart> winner;
         try
         {
             winner = _options.HedgingDelay is null
-                ? await RunSequentialAsync(selection, s_openStream, call, firstTimeout).ConfigureAwait(false)
-                : await RunHedgedAsync(selection, s_openStream, call, firstTimeout, DiscardStream).ConfigureAwait(false);
+                ? await RunSequentialAsync(selection, s_openStream, call, timeouts).ConfigureAwait(false)
+                : await RunHedgedAsync(selection, s_openStream, call, timeouts, DiscardStream).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -106,13 +106,7 @@ public sealed partial class RouterChatClient
         var route = result.Route;
         var start = result.Value!;
         NoteConnectivity(winner.Attempts, route);
-        var cancellation = result.Cancellation;
-        if (_options.TimeToFirstTokenTimeout is not null && cancellation is not null)
-        {
-            // The rest of the stream gets what is left of the attempt timeout.
-            cancellation.ResetTimeout(_options.AttemptTimeout is { } total ? Max(total - result.Duration, TimeSpan.FromMilliseconds(1)) : null);
-        }
-
+        var cancellation = result.Cancellation; // handed over: from here only AttemptTimeout bounds the provider's time
         var enumerator = start.Enumerator;
         bool completed = false;
         Exception? error = null;
@@ -121,6 +115,8 @@ public sealed partial class RouterChatClient
         var observers = result.Observers;
         var usage = observers.IsEmpty ? null : new StreamUsage();
         bool reported = false;
+        bool ended = false; // the provider said the answer is complete
+        int delivered = 0;
         var output = default(StreamOutput);
         long waited = 0; // time spent waiting for the provider after the first update (the caller's reading time left out)
         try
@@ -132,11 +128,14 @@ public sealed partial class RouterChatClient
                     responseId ??= update.ResponseId;
                     modelId ??= update.ModelId;
                     usage?.Observe(update);
+                    ended |= route.IsStreamEnd(update);
                     yield return update;
                 }
             }
 
             usage?.Observe(start.First);
+            ended |= route.IsStreamEnd(start.First);
+            delivered = 1;
             yield return start.First;
 
             while (true)
@@ -145,23 +144,50 @@ public sealed partial class RouterChatClient
                 long asked = _time.GetTimestamp();
                 try
                 {
-                    bool more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                    bool more;
+                    if (cancellation is null)
+                    {
+                        more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // Whatever the SDK does with its token, the wait ends when the attempt does; an update already there is read at once.
+                        cancellation.ThrowIfEnded();
+                        var next = enumerator.MoveNextAsync();
+                        more = next.IsCompleted ? next.GetAwaiter().GetResult() : await cancellation.WaitAsync(next, enumerator, providerTime: true).ConfigureAwait(false);
+                    }
+
                     waited += _time.GetTimestamp() - asked;
                     if (!more)
                     {
+                        // Complete only when the provider said so: a stream that stops after a cancellation, or stops short, is not an answer.
+                        if (!ended)
+                        {
+                            cancellation?.ThrowIfEnded();
+                            if (route.RequiresStreamEnd)
+                            {
+                                throw new InvalidResponseException(route.Name, $"its stream ended after {delivered} update(s) without saying the answer was complete (no finish reason): it was cut off");
+                            }
+                        }
+
                         break;
                     }
 
                     update = enumerator.Current;
-                }
-                catch (OperationCanceledException) when (cancellation?.TimedOut == true)
-                {
-                    error = new TimeoutException($"Route '{route.Name}' did not finish the stream within AttemptTimeout ({_options.AttemptTimeout}).");
-                    throw error;
+                    if (!ProviderAnswer.IsUseful(update) && route.TryReadErrorEvent(update.RawRepresentation, out var providerError))
+                    {
+                        throw new InvalidResponseException(route.Name, $"its stream carried an error event after {delivered} update(s)", providerError);
+                    }
                 }
                 catch (Exception e)
                 {
-                    error = e;
+                    // Once the attempt ended (the caller cancelled, the provider's time ran out), whatever the SDK threw is that end.
+                    error = cancellation is { Ended: true } ? cancellation.Explain(e, route.Name, streaming: true) : e;
+                    if (!ReferenceEquals(error, e))
+                    {
+                        throw error;
+                    }
+
                     throw;
                 }
 
@@ -169,6 +195,8 @@ public sealed partial class RouterChatClient
                 modelId ??= update.ModelId;
                 usage?.Observe(update);
                 output.Observe(update);
+                ended |= route.IsStreamEnd(update);
+                delivered++;
                 yield return update;
             }
 
@@ -199,7 +227,8 @@ public sealed partial class RouterChatClient
         {
             try
             {
-                await enumerator.DisposeAsync().ConfigureAwait(false);
+                // An SDK operation the router stopped waiting for is still outstanding: its enumerator is closed when it finishes.
+                await (cancellation?.DisposeWhenIdleAsync(enumerator) ?? enumerator.DisposeAsync()).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -208,17 +237,26 @@ public sealed partial class RouterChatClient
                 RouterLog.StreamDisposeFailed(_logger, route.Name, e.GetType().Name);
             }
 
+            var outcome = completed ? RouteAttemptOutcome.Succeeded
+                : error is null || cancellationToken.IsCancellationRequested ? RouteAttemptOutcome.Cancelled
+                : cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
             if (usage is not null && !reported)
             {
                 // Failed or abandoned part-way: the observers (a budget) charge what the provider produced (it bills for it), or release if nothing came.
-                var outcome = error is null || cancellationToken.IsCancellationRequested ? RouteAttemptOutcome.Cancelled
-                    : cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
                 await observers.ReportAsync(StreamEnded(route, outcome, usage, error, result), _logger).ConfigureAwait(false);
             }
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
             var generation = TimeSpan.FromSeconds((double)waited / _time.TimestampFrequency);
-            start.EndJudgement(completed ? null : error is not null && !cancellationToken.IsCancellationRequested ? error : new OperationCanceledException());
+            if (error is not null)
+            {
+                // The caller gets the error after the updates it received; what happened to the attempt rides on it (no last update will).
+                error.Data[RoutingInfoExtensions.RoutingInfoKey] = new RoutingInfo(
+                    route, modelId, Replace(winner.Attempts, new RouteAttempt(route.Name, outcome, elapsed, error, outcome == RouteAttemptOutcome.Failed ? Classify(error, route.ProviderFailures).StatusCode : null)),
+                    winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement), skipped, keptOnDevice);
+            }
+
+            start.EndJudgement(completed ? null : outcome is RouteAttemptOutcome.Failed or RouteAttemptOutcome.TimedOut ? AsJudged(error!, route.Name) : new OperationCanceledException());
             if (completed)
             {
                 route.Health.OnStreamCompleted(result.StartedTimestamp, result.Duration + generation, generation, output.Tokens);
@@ -241,6 +279,21 @@ public sealed partial class RouterChatClient
             cancellation?.Return();
         }
     }
+
+    /// <summary>The attempts with the last one (the stream that answered first) replaced by how its stream ended.</summary>
+    private static RouteAttempt[] Replace(RouteAttempt[] attempts, RouteAttempt last)
+    {
+        var copy = (RouteAttempt[])attempts.Clone();
+        copy[^1] = last;
+        return copy;
+    }
+
+    /// <summary>
+    /// A stream's failure as the circuit breaker must see it: a cancellation the provider's client raised on its own (its own timeout,
+    /// not the caller, not the router) is a failure too, so the breaker judges what health counts.
+    /// </summary>
+    private static Exception AsJudged(Exception error, string route) =>
+        error is OperationCanceledException ? new TimeoutException($"Route '{route}' gave up on its stream: its client cancelled it (its own timeout).", error) : error;
 
     /// <summary>Prices a call no observer priced; the prompt is counted only when the provider reported no input tokens.</summary>
     private static CallCost Price(RoutePrice price, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)

@@ -8,7 +8,7 @@ public sealed partial class RouterChatClient
     /// Starts the first candidate; whenever <see cref="RouterOptions.HedgingDelay"/> passes without an answer, or an attempt fails,
     /// starts the next one too (up to <see cref="RouterOptions.MaxHedgedAttempts"/> at once). The first success wins; the others are cancelled.
     /// </summary>
-    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, RouterCall call, TimeSpan? timeout, Func<AttemptResult<T>, Task> discard)
+    private async ValueTask<Winner<T>> RunHedgedAsync<T>(RouteSelection selection, AttemptFunc<T> func, RouterCall call, AttemptTimeouts timeouts, Func<AttemptResult<T>, Task> discard)
     {
         var delay = _options.HedgingDelay!.Value;
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
@@ -41,7 +41,7 @@ public sealed partial class RouterChatClient
 
                 started++;
                 RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
-                var cancellation = AttemptCancellation.Rent(call.CallerToken, timeout);
+                var cancellation = AttemptCancellation.Rent(call.CallerToken, timeouts);
                 runningRoutes.Add((route, _time.GetTimestamp()));
                 running.Add(RunAttemptAsync(route, func, call, cancellation).AsTask());
                 cancellations.Add(cancellation);

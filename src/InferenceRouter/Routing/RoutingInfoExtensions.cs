@@ -25,4 +25,16 @@ public static class RoutingInfoExtensions
         ArgumentNullException.ThrowIfNull(update);
         return update.AdditionalProperties?.TryGetValue(RoutingInfoKey, out var value) == true ? value as RoutingInfo : null;
     }
+
+    /// <summary>
+    /// Gets how a stream that failed after its first update was routed, or <see langword="null"/>: the exception the caller gets from such
+    /// a stream carries it (its last attempt says how the stream ended: failed, timed out, cancelled), since no last update will.
+    /// </summary>
+    /// <param name="exception">The exception a stream threw.</param>
+    /// <returns>The routing info, or <see langword="null"/>.</returns>
+    public static RoutingInfo? GetRoutingInfo(this Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.Data[RoutingInfoKey] as RoutingInfo;
+    }
 }

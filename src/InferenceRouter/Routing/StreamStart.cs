@@ -26,19 +26,32 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
     /// <summary>
     /// Opens the route's stream and reads until its first useful update. A stream that ends before one, or whose update is an error event
     /// (<c>data: {"error": …}</c> inside a 200 stream), is an <see cref="InvalidResponseException"/>: a failure to fail over from, not a
-    /// success with an empty answer.
+    /// success with an empty answer. Every wait on the provider ends when the attempt does (<paramref name="cancellation"/>), whatever the
+    /// SDK does with its token; the first useful update is handed over only if the attempt has not ended first.
     /// </summary>
-    public static async ValueTask<StreamStart> OpenAsync(ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    public static async ValueTask<StreamStart> OpenAsync(
+        ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, AttemptCancellation? cancellation, CancellationToken cancellationToken)
     {
         var enumerator = route.Client.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
             List<ChatResponseUpdate>? prelude = null;
-            while (await enumerator.MoveNextAsync().ConfigureAwait(false))
+            while (true)
             {
+                var next = enumerator.MoveNextAsync();
+                if (!(cancellation is null || next.IsCompleted ? await next.ConfigureAwait(false) : await cancellation.WaitAsync(next, enumerator, providerTime: false).ConfigureAwait(false)))
+                {
+                    break;
+                }
+
                 var update = enumerator.Current;
                 if (ProviderAnswer.IsUseful(update))
                 {
+                    if (cancellation?.TryHandOver() == false)
+                    {
+                        throw new OperationCanceledException(cancellation.Token); // the attempt ended (e.g. its first-token time ran out) before the update came
+                    }
+
                     return new StreamStart(enumerator, prelude, update);
                 }
 
@@ -50,11 +63,13 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
                 (prelude ??= []).Add(update);
             }
 
+            // A quiet end after the attempt ended (some SDKs stop reading when their token is cancelled) is that end, not an empty answer.
+            cancellation?.ThrowIfEnded();
             throw new InvalidResponseException(route.Name, "its stream ended before any content, finish reason or usage");
         }
         catch
         {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
+            await (cancellation?.DisposeWhenIdleAsync(enumerator) ?? enumerator.DisposeAsync()).ConfigureAwait(false);
             throw;
         }
     }
