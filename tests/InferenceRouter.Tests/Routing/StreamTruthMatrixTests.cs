@@ -85,6 +85,50 @@ public class StreamTruthMatrixTests
     });
 
     [Fact]
+    public Task A_cut_stream_is_never_cached_is_charged_for_what_arrived_and_can_record_no_quality_outcome() => OnEveryProvider(async (provider, random) =>
+    {
+        var pieces = Words(random, random.Next(1, 4));
+        await using var cell = await Cell.StartAsync(provider, new ServerBehavior
+        {
+            RawBody = Wire.Opening(provider) + string.Concat(pieces.Select(p => Wire.Chunk(provider, p))),
+            RawContentType = Wire.ContentType(provider),
+        }, layers: true);
+        using var predictor = new QualityPredictor(new QualityPredictorOptions { TierCount = 2 });
+
+        for (int call = 1; call <= 2; call++)
+        {
+            var updates = new List<ChatResponseUpdate>();
+            var error = await Record.ExceptionAsync(async () =>
+            {
+                await foreach (var update in cell.Client.GetStreamingResponseAsync("What is the answer?"))
+                {
+                    updates.Add(update);
+                }
+            });
+            error.Should().BeOfType<InvalidResponseException>();
+            cell.Bad.RequestCount.Should().Be(call, "the cut answer was not stored: the same question goes to the provider again");
+
+            // What the app holds is not a routed answer: no tier to learn from.
+            var partial = updates.ToChatResponse();
+            partial.Text.Should().Be(string.Concat(pieces));
+            partial.GetRoutingInfo().Should().BeNull();
+            await FluentActions.Awaiting(() => predictor.RecordOutcomeAsync([new ChatMessage(ChatRole.User, "What is the answer?")], partial, 1)).Should().ThrowAsync<InvalidOperationException>();
+        }
+
+        var report = await cell.Budget.GetReportAsync();
+        report.Accounts.Should().OnlyContain(a => a.Reserved == 0, "nothing stays reserved");
+        report.Routes.Single(r => r.Route == "a").Should().Match<RouteSpend>(r => r.Calls == 2 && r.OutputTokens > 0 && r.Cost > 0, "each cut stream is charged for what arrived");
+
+        // The same pipeline stores a complete answer: the second identical call is a hit.
+        for (int call = 0; call < 2; call++)
+        {
+            var whole = await cell.Client.GetStreamingResponseAsync("Hello?", new ChatOptions().WithRoute("b")).ToChatResponseAsync();
+            whole.Text.Should().Be("Hello from good");
+            whole.GetRoutingInfo()!.CacheHit.Should().Be(call == 0 ? null : CacheTier.Exact);
+        }
+    });
+
+    [Fact]
     public Task Headers_then_silence_times_out_at_the_first_token_timeout_and_fails_over() => OnEveryProvider(async (provider, random) =>
     {
         await using var cell = await Cell.StartAsync(provider, new ServerBehavior { RawBody = string.Empty, RawContentType = Wire.ContentType(provider), StallAfterBody = true }, shortTimeouts: true);
@@ -293,25 +337,28 @@ public class StreamTruthMatrixTests
 
         public RouterChatClient Router { get; }
 
+        public BudgetManager Budget => _services.GetRequiredService<BudgetManager>();
+
         /// <summary>Starts both servers and the router; the short timeouts apply only when <paramref name="shortTimeouts"/> (hang cells), else generous ones.</summary>
-        public static async Task<Cell> StartAsync(string provider, ServerBehavior bad, bool shortTimeouts = false, TimeSpan? attemptTimeout = null, bool breaker = true)
+        /// <param name="layers">Whether the semantic cache and budgets sit above the router (priced routes, a global limit).</param>
+        public static async Task<Cell> StartAsync(string provider, ServerBehavior bad, bool shortTimeouts = false, TimeSpan? attemptTimeout = null, bool breaker = true, bool layers = false)
         {
             var badServer = await FakeProviderServer.StartAsync("bad", bad);
             var goodServer = await FakeProviderServer.StartAsync("good");
 
             // The SDK's first calls in a process (JIT, first connection) must not eat into a short timeout: warm it up with generous ones.
-            await using (var warm = Build(provider, [("b", goodServer)], Generous, 2 * Generous, breaker: false))
+            await using (var warm = Build(provider, [("b", goodServer)], Generous, 2 * Generous, breaker: false, layers: false))
             {
                 var client = warm.GetRequiredService<IChatClient>();
                 await client.GetResponseAsync("Hi");
                 await client.GetStreamingResponseAsync("Hi").ToChatResponseAsync();
             }
 
-            var services = Build(provider, [("a", badServer), ("b", goodServer)], shortTimeouts ? FirstTokenTimeout : Generous, attemptTimeout ?? (shortTimeouts ? AttemptTimeout : 2 * Generous), breaker);
+            var services = Build(provider, [("a", badServer), ("b", goodServer)], shortTimeouts ? FirstTokenTimeout : Generous, attemptTimeout ?? (shortTimeouts ? AttemptTimeout : 2 * Generous), breaker, layers);
             return new Cell(badServer, goodServer, services) { _warmUpRequests = goodServer.RequestCount };
         }
 
-        private static ServiceProvider Build(string provider, (string Name, FakeProviderServer Server)[] routes, TimeSpan firstToken, TimeSpan attempt, bool breaker)
+        private static ServiceProvider Build(string provider, (string Name, FakeProviderServer Server)[] routes, TimeSpan firstToken, TimeSpan attempt, bool breaker, bool layers)
         {
             var settings = new Dictionary<string, string?>
             {
@@ -332,10 +379,23 @@ public class StreamTruthMatrixTests
                 settings[prefix + "Endpoint"] = provider == "OpenAICompatible" ? server.BaseUrl.ToString() : server.RootUrl.ToString();
                 settings[prefix + "Model"] = "model-" + name;
                 settings[prefix + "ApiKey"] = "test-key";
+                settings[prefix + "InputPricePerMillion"] = "1";
+                settings[prefix + "OutputPricePerMillion"] = "1000";
+            }
+
+            if (layers)
+            {
+                settings["InferenceRouter:Budgets:Limits:0:Scope"] = "Global";
+                settings["InferenceRouter:Budgets:Limits:0:Amount"] = "100";
             }
 
             var services = new ServiceCollection();
-            services.AddInferenceRouter(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("InferenceRouter"));
+            var pipeline = services.AddInferenceRouter(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("InferenceRouter"));
+            if (layers)
+            {
+                pipeline.UseSemanticCache().UseBudgets();
+            }
+
             return services.BuildServiceProvider();
         }
 
