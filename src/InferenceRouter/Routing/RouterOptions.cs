@@ -24,11 +24,22 @@ public class RouterOptions
     /// </summary>
     public TimeSpan LatencyProbeInterval { get; set; } = RouteHealth.DefaultProbeInterval;
 
-    /// <summary>Gets or sets the longest one attempt may take (for streams: until the last update); on expiry the router fails over.</summary>
-    /// <remarks>Default: null, no router timeout; the provider client's own applies (the OpenAI SDK's network timeout is 100 s, routes built from configuration use 10 minutes). A timeout costs a timer per attempt.</remarks>
+    /// <summary>
+    /// Gets or sets the longest the provider may take in one attempt: a plain call until its answer; a stream to its first update and
+    /// then, added up, every wait for the next one (the time the caller spends reading is not counted). Before a stream's first update
+    /// (or a plain answer) the router fails over on expiry; after it the caller gets a <see cref="TimeoutException"/> naming it.
+    /// </summary>
+    /// <remarks>
+    /// Default: null, no router timeout; the provider client's own applies (the OpenAI SDK's network timeout is 100 s, routes built from
+    /// configuration use 10 minutes, else a second more than this). The router enforces it around every wait on the provider, whatever
+    /// the SDK does with its token. A timeout costs a timer per attempt, not per update.
+    /// </remarks>
     public TimeSpan? AttemptTimeout { get; set; }
 
-    /// <summary>Gets or sets the longest a stream may take to deliver its first update before the router fails over. Null: no limit.</summary>
+    /// <summary>
+    /// Gets or sets the longest a stream may take to deliver its first update before the router fails over. Null: <see cref="AttemptTimeout"/>
+    /// applies from the start. Once the first update is handed over, this timer can end nothing.
+    /// </summary>
     public TimeSpan? TimeToFirstTokenTimeout { get; set; }
 
     /// <summary>Gets or sets the delay after which, if the current attempt has not answered, the next candidate starts too (the first success wins, the other is cancelled). Null: no hedging.</summary>
