@@ -479,7 +479,10 @@ public class StreamTruthMatrixTests
         }
     }
 
-    /// <summary>Each provider's wire format, byte for byte: what opens a stream, a text chunk, its end, an error event, an answer.</summary>
+    /// <summary>
+    /// Each provider's wire format, byte for byte: what opens a stream, a text chunk, its end, an error event, an answer. The errors are
+    /// plain server errors (no rate limit, which would cool the route down and keep the second call of a cell away from it).
+    /// </summary>
     private static class Wire
     {
         public static string ContentType(string provider) => provider == "Ollama" ? "application/x-ndjson" : "text/event-stream";
@@ -501,9 +504,9 @@ public class StreamTruthMatrixTests
 
         public static string Error(string provider) => provider switch
         {
-            "OpenAICompatible" => """data: {"error":{"message":"The server is overloaded","type":"server_error"}}""" + "\n\n",
-            "Anthropic" => Event("error", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"""),
-            _ => """{"error":"model is overloaded, retry later"}""" + "\n",
+            "OpenAICompatible" => """data: {"error":{"message":"The server had an error while processing your request","type":"server_error"}}""" + "\n\n",
+            "Anthropic" => Event("error", """{"type":"error","error":{"type":"api_error","message":"Internal server error"}}"""),
+            _ => """{"error":"model runner has unexpectedly stopped"}""" + "\n",
         };
 
         public static string Answer(string provider, string text)
@@ -519,9 +522,9 @@ public class StreamTruthMatrixTests
 
         public static string ErrorBody(string provider) => provider switch
         {
-            "OpenAICompatible" => """{"error":{"message":"The server is overloaded","type":"server_error"}}""",
-            "Anthropic" => """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""",
-            _ => """{"error":"model is overloaded, retry later"}""",
+            "OpenAICompatible" => """{"error":{"message":"The server had an error while processing your request","type":"server_error"}}""",
+            "Anthropic" => """{"type":"error","error":{"type":"api_error","message":"Internal server error"}}""",
+            _ => """{"error":"model runner has unexpectedly stopped"}""",
         };
 
         private static string Event(string name, string json) => $"event: {name}\ndata: {json}\n\n";
