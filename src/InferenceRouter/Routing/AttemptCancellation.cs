@@ -139,12 +139,18 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
 
     /// <summary>
     /// Hands the stream's first update over: the first-token timer can no longer end anything, and the rest of the stream is bounded
-    /// by <c>AttemptTimeout</c> (the provider's time, counted from the attempt's start). Returns false when the attempt ended first.
+    /// by <c>AttemptTimeout</c> (the provider's time, counted from the attempt's start). Returns false when the attempt ended first (a
+    /// hedging loser's update is handed over for its accounting: it goes to the loser's cleanup, never to the caller).
     /// </summary>
     /// <returns><see langword="true"/> when the update is the caller's.</returns>
     public bool TryHandOver()
     {
         long state = Volatile.Read(ref _state);
+        if (Phase(state) == ByRouter)
+        {
+            return true; // a hedging loser that produced its first update anyway: never the caller's, but what it produced is charged
+        }
+
         if (Phase(state) != Waiting || Interlocked.CompareExchange(ref _state, With(state, Running), state) != state)
         {
             return false;
