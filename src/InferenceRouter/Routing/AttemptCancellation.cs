@@ -124,10 +124,6 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
         Volatile.Write(ref item._await, generation << AwaitBits | NoAwait);
         Volatile.Write(ref item._state, (long)generation << 32 | Waiting); // period 0: until the first update (or the answer)
         item.CallerToken = callerToken;
-        if (item._budget != Infinite)
-        {
-            item.Arm(item._budget);
-        }
 
         if (callerToken.CanBeCanceled)
         {
@@ -135,6 +131,19 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
         }
 
         return item;
+    }
+
+    /// <summary>
+    /// Starts the provider's clock, once the attempt's admission hooks let it go (their time is theirs, not the provider's): the first
+    /// timeout runs from now. Until then only the caller and hedging can end the attempt.
+    /// </summary>
+    public void Start()
+    {
+        _started = _periodStart = Stopwatch.GetTimestamp();
+        if (_budget != Infinite)
+        {
+            Arm(_budget);
+        }
     }
 
     /// <summary>

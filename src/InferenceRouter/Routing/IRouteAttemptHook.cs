@@ -11,6 +11,9 @@ namespace InferenceRouter;
 /// <list type="bullet">
 /// <item><see cref="AdmitAsync"/> runs once per attempt the router is about to make, before the route's circuit breaker, on the call's
 /// flow; hedged attempts may run it concurrently for different routes. It never runs for a route the router already excluded.</item>
+/// <item>It gets the caller's cancellation token, not the attempt's: the router's timeouts (<c>TimeToFirstTokenTimeout</c>,
+/// <c>AttemptTimeout</c>) bound the provider's time and start after the admission, so a hook that waits (a quota's permit, a shared
+/// ledger) bounds its own waits and is never cut short by them.</item>
 /// <item>A denied admission is a verdict, not a failure: the route is skipped for this call (<see cref="RouteAttemptOutcome.NotAdmitted"/>),
 /// the route's health and circuit are untouched, and the hooks after it are not asked. A denial with
 /// <see cref="RouteAdmission.EndsCall"/> fails the call with its exception at once (a hedge already running carries on).</item>
@@ -27,7 +30,7 @@ public interface IRouteAttemptHook
 {
     /// <summary>Decides whether the attempt may start.</summary>
     /// <param name="attempt">The attempt: the route, the call's context, its messages and options.</param>
-    /// <param name="cancellationToken">The call's cancellation.</param>
+    /// <param name="cancellationToken">The caller's cancellation (not the attempt's timeouts).</param>
     /// <returns>The verdict; <see cref="RouteAdmission.Admitted"/> to let it start.</returns>
     ValueTask<RouteAdmission> AdmitAsync(RouteAttemptContext attempt, CancellationToken cancellationToken);
 }

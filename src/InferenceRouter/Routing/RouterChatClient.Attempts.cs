@@ -80,7 +80,9 @@ public sealed partial class RouterChatClient
                 RouteAdmission admission;
                 try
                 {
-                    admission = await hook.AdmitAsync(attempt, token).ConfigureAwait(false);
+                    // The caller's token, not the attempt's: the router's timeouts bound the provider's time, and a hook that waits (a
+                    // quota, a shared ledger) bounds its own waits; a slow hook is never reported as a cancellation nobody asked for.
+                    admission = await hook.AdmitAsync(attempt, call.CallerToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -103,6 +105,7 @@ public sealed partial class RouterChatClient
         }
 
         var options = PrepareOptions(call.Options, route, call.StripEntries, admittedMaxOutput);
+        cancellation?.Start(); // the provider's time starts now, not before the admission hooks
 
         var health = route.Health;
         long started = _time.GetTimestamp();

@@ -23,4 +23,30 @@ public class AttemptHookTests
 
         provider.ReceivedOptions.Single()!.MaxOutputTokens.Should().Be(sent);
     }
+
+    private sealed class SlowHook(TimeSpan delay) : IRouteAttemptHook
+    {
+        public async ValueTask<RouteAdmission> AdmitAsync(RouteAttemptContext attempt, CancellationToken cancellationToken)
+        {
+            await Task.Delay(delay, cancellationToken);
+            return RouteAdmission.Admit(null);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_hook_slower_than_the_routers_timeouts_is_not_cut_short_by_them(bool streaming)
+    {
+        var provider = TestChatClient.Answering("ok");
+        provider.GetStreamingResponseAsyncCallback = (_, _, _) => new[] { new ChatResponseUpdate(ChatRole.Assistant, "ok") { FinishReason = ChatFinishReason.Stop } }.ToAsyncEnumerable();
+        using var router = new RouterChatClient(
+            [Of("only", provider)],
+            new RouterOptions { AttemptTimeout = TimeSpan.FromMilliseconds(200), TimeToFirstTokenTimeout = TimeSpan.FromMilliseconds(150) },
+            attemptHooks: [new SlowHook(TimeSpan.FromMilliseconds(600))]);
+
+        var answer = streaming ? await router.GetStreamingResponseAsync(Prompt()).ToChatResponseAsync() : await router.GetResponseAsync(Prompt());
+
+        answer.Text.Should().Be("ok", "the router's timeouts bound the provider's time, not an admission rule's");
+    }
 }
