@@ -35,7 +35,7 @@ public static class InferenceRouterServiceCollectionExtensions
             throw new InvalidOperationException("AddInferenceRouter was called twice; call it once and add every route in that call.");
         }
 
-        var registrations = new InferenceRouterRegistrations();
+        var registrations = new InferenceRouterRegistrations { Configuration = configuration };
         services.AddSingleton(registrations);
         var optionsBuilder = services.AddOptions<InferenceRouterOptions>();
         if (configuration is not null)
