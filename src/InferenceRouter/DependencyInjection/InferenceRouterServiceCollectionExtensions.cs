@@ -71,7 +71,14 @@ public static class InferenceRouterServiceCollectionExtensions
         services.AddSingleton(sp => new RouteProviderRegistry(sp.GetServices<RouteProvider>(), registrations.DiscoverProviders));
 
         services.AddSingleton(sp => CreateRouter(sp, registrations));
-        return services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());
+        var pipeline = services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());
+
+        // The pipeline is built at start too, so what its layers refuse (UseBudgets with an unpriced route) stops the start.
+        registrations.Services = services;
+        registrations.Pipeline = services.LastOrDefault(d => d.ServiceType == typeof(IChatClient) && !d.IsKeyedService);
+        services.AddOptions<PipelineStartValidator.Check>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PipelineStartValidator.Check>, PipelineStartValidator>());
+        return pipeline;
     }
 
     private static RouterChatClient CreateRouter(IServiceProvider services, InferenceRouterRegistrations registrations)
