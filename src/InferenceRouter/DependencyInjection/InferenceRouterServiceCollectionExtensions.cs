@@ -63,6 +63,9 @@ public static class InferenceRouterServiceCollectionExtensions
 
         // Provider HTTP: a total-timeout safety net and no retries (the router fails over), no HttpClient.Timeout (streams run long).
         var httpClient = services.AddHttpClient(InferenceRouterBuilder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // No default HTTP logging: IHttpClientFactory's Trace lines redact header values in their text but keep them in their structured
+        // state, where the Authorization and x-api-key headers carry the route's key. The router logs each attempt itself.
+        httpClient.RemoveAllLoggers();
         httpClient.AddHttpMessageHandler(sp => new ProviderTimeoutHandler(NetworkTimeout(sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value), sp.GetService<TimeProvider>()));
 
         configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient, configuration));
@@ -104,12 +107,9 @@ public static class InferenceRouterServiceCollectionExtensions
                 configure(httpClient);
             }
 
-            var context = new RouteProviderContext(
-                httpClient,
-                NetworkTimeout(options),
-                route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route)),
-                services,
-                retryAfter);
+            var apiKey = route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route));
+            KnownSecrets.Add(apiKey); // redacted by value wherever a server echoes it (ErrorText)
+            var context = new RouteProviderContext(httpClient, NetworkTimeout(options), apiKey, services, retryAfter);
             routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context)));
         }
 
