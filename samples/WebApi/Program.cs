@@ -21,19 +21,17 @@ if (builder.Configuration.GetValue("Telemetry:Console", true))
 
 var app = builder.Build();
 
-app.MapPost("/chat", async (ChatRequest request, HttpRequest http, IChatClient chat, CancellationToken cancellationToken) =>
+app.MapPost("/chat", async (ChatRequest request, HttpRequest http, IChatClient chat, ILogger<ChatRequest> logger, CancellationToken cancellationToken) =>
 {
-    if (string.IsNullOrWhiteSpace(request.Prompt))
+    // Bad input is the caller's to fix: 400 with a problem-details body naming each field.
+    var tenant = http.Headers["X-Tenant"];
+    if (ChatRequest.Validate(request, tenant) is { Count: > 0 } problems)
     {
-        return Results.BadRequest(new { error = "Send {\"prompt\": \"...\"}." });
+        return Results.ValidationProblem(problems);
     }
 
-    var options = new ChatOptions { MaxOutputTokens = request.MaxOutputTokens ?? 256 };
-    if (http.Headers["X-Tenant"].ToString() is { Length: > 0 } tenant)
-    {
-        options = options.ForTenant(tenant);
-    }
-
+    // Every call has a tenant (the header is required above), so each is counted against that tenant's limits.
+    var options = new ChatOptions { MaxOutputTokens = request.MaxOutputTokens ?? 256 }.ForTenant(tenant.ToString());
     try
     {
         var response = await chat.GetResponseAsync(request.Prompt, options, cancellationToken);
@@ -42,11 +40,19 @@ app.MapPost("/chat", async (ChatRequest request, HttpRequest http, IChatClient c
     }
     catch (BudgetExceededException e)
     {
-        return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status402PaymentRequired);
+        return Results.Problem(e.Message, statusCode: StatusCodes.Status402PaymentRequired, title: "Budget exceeded");
     }
     catch (AllRoutesFailedException e)
     {
-        return Results.Json(new { error = e.Message.Split('\n')[0] }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        // The router's message names routes and statuses, never the prompt or a key; its first line is enough for a caller.
+        return Results.Problem(e.Message.Split('\n')[0], statusCode: StatusCodes.Status503ServiceUnavailable, title: "No model provider could answer");
+    }
+    catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+    {
+        // A provider refused the request (a 400, 401 or 404 surfaces as the provider SDK's exception). Its text can echo the prompt or
+        // the key, so neither the answer nor the log repeats it: the type is enough to find the route's warning in the router's log.
+        logger.LogWarning("A chat call failed with {ErrorType}; the router's log names the route and status.", e.GetType().FullName);
+        return Results.Problem("The model provider refused the request.", statusCode: StatusCodes.Status502BadGateway, title: "Model provider error");
     }
 });
 
@@ -66,8 +72,35 @@ app.Run();
 
 /// <summary>A chat request.</summary>
 /// <param name="Prompt">The user's message.</param>
-/// <param name="MaxOutputTokens">The most output tokens; 256 when not given.</param>
-internal sealed record ChatRequest(string Prompt, int? MaxOutputTokens = null);
+/// <param name="MaxOutputTokens">The most output tokens, 1 to <see cref="MaxOutputTokensLimit"/>; 256 when not given.</param>
+internal sealed record ChatRequest(string Prompt, int? MaxOutputTokens = null)
+{
+    /// <summary>The most output tokens a request may ask for.</summary>
+    public const int MaxOutputTokensLimit = 1_000_000;
+
+    /// <summary>Lists what is wrong with a request and its <c>X-Tenant</c> header, by field; empty when it may go on.</summary>
+    public static Dictionary<string, string[]> Validate(ChatRequest? request, Microsoft.Extensions.Primitives.StringValues tenant)
+    {
+        var problems = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request?.Prompt))
+        {
+            problems["prompt"] = ["Send the user's message: {\"prompt\": \"...\"}."];
+        }
+
+        if (request?.MaxOutputTokens is < 1 or > MaxOutputTokensLimit)
+        {
+            problems["maxOutputTokens"] = [$"Give 1 to {MaxOutputTokensLimit} output tokens, or leave it out for 256."];
+        }
+
+        // Budgets are per tenant: a call without one would be counted against no tenant's limit, so the header is required.
+        if (tenant.Count != 1 || tenant.ToString() is not { Length: > 0 and <= BudgetManager.MaxIdLength } id || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '@'))
+        {
+            problems["X-Tenant"] = [$"Send one X-Tenant header: the tenant's id, 1 to {BudgetManager.MaxIdLength} letters, digits or - _ . : @."];
+        }
+
+        return problems;
+    }
+}
 
 /// <summary>The answer and how it was produced.</summary>
 internal sealed record ChatAnswer(string Text, string? Route, string? CacheHit, decimal? Cost, string[]? Attempts);

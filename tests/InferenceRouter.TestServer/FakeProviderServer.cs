@@ -140,7 +140,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
         bool finished = false;
         try
         {
-            var body = (JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync(aborted).ConfigureAwait(false)) as JsonObject) ?? [];
+            var text = await new StreamReader(context.Request.Body).ReadToEndAsync(aborted).ConfigureAwait(false);
+            var body = (JsonNode.Parse(text) as JsonObject) ?? [];
             var (model, stream, includeUsage) = wire.Read(body);
             Requests.Enqueue(new RecordedRequest(number, model, stream, body) { Path = wire.Path });
 
@@ -163,8 +164,16 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
             var exchange = new WireFormat.Exchange($"{Name}-{number}", model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             var (prompt, completion) = behavior.Billing?.Invoke(body) ?? (behavior.PromptTokens, behavior.CompletionTokens);
+            var echo = behavior.EchoRequest
+                ? $"cannot accept {text} (authorization: {context.Request.Headers.Authorization}, x-api-key: {context.Request.Headers["x-api-key"]})"
+                : null;
             if (behavior.RawBody is { } raw)
             {
+                if (echo is not null)
+                {
+                    raw = raw.Replace("{echo}", System.Text.Json.JsonEncodedText.Encode(echo).ToString(), StringComparison.Ordinal);
+                }
+
                 context.Response.StatusCode = behavior.StatusCode;
                 context.Response.ContentType = behavior.RawContentType ?? (stream ? wire.StreamContentType : "application/json");
                 await context.Response.WriteAsync(raw, aborted).ConfigureAwait(false);
@@ -177,7 +186,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             }
             else if (behavior.StatusCode != 200)
             {
-                await wire.WriteErrorAsync(context, behavior).ConfigureAwait(false);
+                await wire.WriteErrorAsync(context, behavior, echo).ConfigureAwait(false);
             }
             else if (behavior.Fault == ServerFault.MalformedBody)
             {

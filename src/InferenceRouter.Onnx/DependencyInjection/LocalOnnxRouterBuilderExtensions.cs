@@ -25,6 +25,7 @@ public static class LocalOnnxRouterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        builder.DeclareSettings<Dictionary<string, LocalOnnxOptions>>(SectionName);
         var options = new LocalOnnxOptions();
         builder.Configuration?.GetSection(SectionName).GetSection(name).Bind(options);
         configure?.Invoke(options);

@@ -25,6 +25,7 @@ public static class RedisInferenceRouterBuilderExtensions
     public static InferenceRouterBuilder UseRedis(this InferenceRouterBuilder builder, Action<InferenceRouterRedisOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.DeclareSettings<InferenceRouterRedisOptions>(InferenceRouterRedisOptions.SectionName);
         var options = builder.Services.AddOptions<InferenceRouterRedisOptions>();
         if (builder.Configuration is { } configuration)
         {

@@ -28,12 +28,24 @@ public sealed class BudgetChatClient : DelegatingChatClient
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
     /// <param name="budget">The budget to enforce.</param>
+    /// <exception cref="InvalidOperationException">
+    /// Over a router, a route has no price (neither its own nor the catalog's) and <see cref="BudgetOptions.UnknownModelPricing"/> is
+    /// <see cref="UnknownModelPricing.Reject"/>: the message names each such route, its model and the ways to price it.
+    /// </exception>
     public BudgetChatClient(IChatClient innerClient, BudgetManager budget)
         : base(innerClient)
     {
         ArgumentNullException.ThrowIfNull(budget);
         Budget = budget;
         _router = innerClient.GetService(typeof(RouterChatClient)) as RouterChatClient;
+
+        // Refused now, when the pipeline is built (at start), rather than on every call that would reach the route; before the
+        // router holds this budget's hook.
+        if (_router is not null && budget.DescribeUnpricedRoutes(_router.Routes) is { } unpriced)
+        {
+            throw new InvalidOperationException(unpriced);
+        }
+
         _router?.AddAttemptHook(new BudgetAttemptHook(budget));
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);

@@ -107,6 +107,26 @@ public sealed class BudgetManager : IDisposable
         return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens) { Manager = self };
     }, this);
 
+    /// <summary>
+    /// Says which of <paramref name="routes"/> the budget cannot price, and the ways to price them; null when it can price them all, or
+    /// when <see cref="BudgetOptions.UnknownModelPricing"/> counts unpriced models as free. A route it cannot price would be refused on
+    /// every call: <see cref="BudgetChatClient"/> refuses to start with it instead.
+    /// </summary>
+    internal string? DescribeUnpricedRoutes(IEnumerable<ChatRoute> routes)
+    {
+        if (_options.UnknownModelPricing == UnknownModelPricing.Free)
+        {
+            return null;
+        }
+
+        var unpriced = routes.Where(r => GetTarget(r).Pricing is null).Select(r => $"route '{r.Name}' ({(r.Descriptor.ModelId is { } model ? $"model '{model}'" : "no model id")})").ToList();
+        return unpriced.Count == 0 ? null :
+            $"The budget cannot bound the cost of {string.Join(", ", unpriced)}: no price on the route and none in the price catalog, so every call there would be refused. " +
+            "Price it on the route (InputPricePerMillion and OutputPricePerMillion under InferenceRouter:Routes, or RouteDescriptor.Pricing in code), " +
+            "or in the price catalog (InferenceRouter:Budgets:Prices:<model> with InputPerMillion and OutputPerMillion, or a PriceCatalogPath file); " +
+            "or set InferenceRouter:Budgets:UnknownModelPricing to Free to count its calls as free.";
+    }
+
     internal BudgetTarget GetTarget(string? modelId) => _modelTargets.GetOrAdd(modelId ?? string.Empty, static (id, self) =>
     {
         var model = id.Length == 0 ? null : id;

@@ -5,8 +5,17 @@ namespace InferenceRouter;
 /// <summary>The cache's log messages. None carries prompt or answer text.</summary>
 internal static partial class CacheLog
 {
-    [LoggerMessage(301, LogLevel.Warning, "Embedding the prompt failed ({ErrorType}); the call goes through uncached.")]
-    public static partial void EmbeddingFailed(ILogger logger, string errorType, Exception exception);
+    // The embedding service's exception is never logged whole: a remote one can echo the prompt it was sent (ErrorText scrubs it).
+    [LoggerMessage(301, LogLevel.Warning, "Embedding the prompt failed ({ErrorType}: {Error}); the call goes through uncached.")]
+    private static partial void LogEmbeddingFailed(ILogger logger, string errorType, string error);
+
+    public static void EmbeddingFailed(ILogger logger, string errorType, Exception exception)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            LogEmbeddingFailed(logger, errorType, ErrorText.Chain(exception));
+        }
+    }
 
     [LoggerMessage(302, LogLevel.Debug, "Cache {Tier} hit (similarity {Similarity}).")]
     public static partial void Hit(ILogger logger, CacheTier tier, double? similarity);

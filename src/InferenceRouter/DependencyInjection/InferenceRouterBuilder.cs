@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +104,22 @@ public sealed class InferenceRouterBuilder
     {
         ArgumentNullException.ThrowIfNull(callback);
         _registrations.RouterCreated.Add(callback);
+        return this;
+    }
+
+    /// <summary>
+    /// Declares that an extension binds <typeparamref name="TOptions"/> from <paramref name="section"/> under the router's configuration
+    /// section, so its keys are known. At start every key under the router's section must be one an options type binds (the router's,
+    /// the budget's, and those declared here): any other fails naming its full path and the nearest valid key. Extension packages call
+    /// this where they read their section (<c>UseRedis()</c> declares <c>Redis</c>).
+    /// </summary>
+    /// <typeparam name="TOptions">The options type the section binds; its public properties (recursively, through lists and dictionaries) are the keys.</typeparam>
+    /// <param name="section">The section's key, e.g. <c>Redis</c>; a dictionary type (<c>Dictionary&lt;string, MyOptions&gt;</c>) lets it hold named entries.</param>
+    /// <returns>This builder.</returns>
+    public InferenceRouterBuilder DeclareSettings<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.Interfaces)] TOptions>(string section)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(section);
+        _registrations.Sections[section] = typeof(TOptions);
         return this;
     }
 

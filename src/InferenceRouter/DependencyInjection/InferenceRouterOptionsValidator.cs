@@ -10,6 +10,10 @@ internal sealed class InferenceRouterOptionsValidator(InferenceRouterRegistratio
     public ValidateOptionsResult Validate(string? name, InferenceRouterOptions options)
     {
         var errors = options.GetValidationErrors(providers).ToList();
+        if (registrations.Configuration is { } configuration)
+        {
+            errors.AddRange(KnownSettings.FindUnknownKeys(configuration, typeof(InferenceRouterOptions), registrations.Sections));
+        }
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var routeName in options.Routes.Select(r => r.Name).Concat(registrations.Routes.Select(r => r.Descriptor.Name)))

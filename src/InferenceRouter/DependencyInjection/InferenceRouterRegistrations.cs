@@ -1,4 +1,6 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace InferenceRouter;
 
@@ -17,4 +19,16 @@ internal sealed class InferenceRouterRegistrations
 
     /// <summary>Gets what runs once the router is built (extension packages attach to it here).</summary>
     public List<Action<IServiceProvider, RouterChatClient>> RouterCreated { get; } = [];
+
+    /// <summary>Gets or sets the router's configuration section, whose every key must be one some options type binds (null: code only).</summary>
+    public IConfiguration? Configuration { get; set; }
+
+    /// <summary>Gets or sets the app's services, to tell whether the pipeline registered here is still the app's <c>IChatClient</c> (see <see cref="PipelineStartValidator"/>).</summary>
+    public IServiceCollection? Services { get; set; }
+
+    /// <summary>Gets or sets the registration of the chat pipeline <c>AddInferenceRouter</c> returned.</summary>
+    public ServiceDescriptor? Pipeline { get; set; }
+
+    /// <summary>Gets the sections under the router's that other options bind (budgets, quality, Redis, local models…), by key.</summary>
+    public Dictionary<string, Type> Sections { get; } = new(StringComparer.OrdinalIgnoreCase) { [BudgetOptions.SectionName] = typeof(BudgetOptions) };
 }

@@ -35,7 +35,7 @@ public static class InferenceRouterServiceCollectionExtensions
             throw new InvalidOperationException("AddInferenceRouter was called twice; call it once and add every route in that call.");
         }
 
-        var registrations = new InferenceRouterRegistrations();
+        var registrations = new InferenceRouterRegistrations { Configuration = configuration };
         services.AddSingleton(registrations);
         var optionsBuilder = services.AddOptions<InferenceRouterOptions>();
         if (configuration is not null)
@@ -63,6 +63,9 @@ public static class InferenceRouterServiceCollectionExtensions
 
         // Provider HTTP: a total-timeout safety net and no retries (the router fails over), no HttpClient.Timeout (streams run long).
         var httpClient = services.AddHttpClient(InferenceRouterBuilder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // No default HTTP logging: IHttpClientFactory's Trace lines redact header values in their text but keep them in their structured
+        // state, where the Authorization and x-api-key headers carry the route's key. The router logs each attempt itself.
+        httpClient.RemoveAllLoggers();
         httpClient.AddHttpMessageHandler(sp => new ProviderTimeoutHandler(NetworkTimeout(sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value), sp.GetService<TimeProvider>()));
 
         configure?.Invoke(new InferenceRouterBuilder(services, registrations, httpClient, configuration));
@@ -71,7 +74,14 @@ public static class InferenceRouterServiceCollectionExtensions
         services.AddSingleton(sp => new RouteProviderRegistry(sp.GetServices<RouteProvider>(), registrations.DiscoverProviders));
 
         services.AddSingleton(sp => CreateRouter(sp, registrations));
-        return services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());
+        var pipeline = services.AddChatClient(sp => sp.GetRequiredService<RouterChatClient>());
+
+        // The pipeline is built at start too, so what its layers refuse (UseBudgets with an unpriced route) stops the start.
+        registrations.Services = services;
+        registrations.Pipeline = services.LastOrDefault(d => d.ServiceType == typeof(IChatClient) && !d.IsKeyedService);
+        services.AddOptions<PipelineStartValidator.Check>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PipelineStartValidator.Check>, PipelineStartValidator>());
+        return pipeline;
     }
 
     private static RouterChatClient CreateRouter(IServiceProvider services, InferenceRouterRegistrations registrations)
@@ -97,12 +107,9 @@ public static class InferenceRouterServiceCollectionExtensions
                 configure(httpClient);
             }
 
-            var context = new RouteProviderContext(
-                httpClient,
-                NetworkTimeout(options),
-                route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route)),
-                services,
-                retryAfter);
+            var apiKey = route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route));
+            KnownSecrets.Add(apiKey); // redacted by value wherever a server echoes it (ErrorText)
+            var context = new RouteProviderContext(httpClient, NetworkTimeout(options), apiKey, services, retryAfter);
             routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context)));
         }
 

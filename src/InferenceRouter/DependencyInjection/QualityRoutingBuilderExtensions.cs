@@ -21,6 +21,7 @@ public static class QualityRoutingBuilderExtensions
     public static InferenceRouterBuilder AddQualityRouting(this InferenceRouterBuilder builder, Action<QualityPredictorOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.DeclareSettings<QualityPredictorOptions>(QualityPredictorOptions.SectionName);
         var options = builder.Services.AddOptions<QualityPredictorOptions>();
         if (builder.Configuration is { } configuration)
         {

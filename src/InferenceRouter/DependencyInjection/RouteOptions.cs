@@ -53,8 +53,11 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the most output tokens per call.</summary>
     public int? MaxOutputTokens { get; set; }
 
-    /// <summary>Gets or sets the capabilities, e.g. <c>"Tools, Images, JsonSchema, Streaming"</c>. Default: <c>Streaming</c>.</summary>
-    public RouteCapabilities Capabilities { get; set; } = RouteCapabilities.Streaming;
+    /// <summary>
+    /// Gets or sets the capabilities, e.g. <c>"Tools, Images, JsonSchema, Streaming"</c>: the whole list, so requests needing one it lacks
+    /// skip the route. Unset (the default): unknown, the route is a candidate for every request (see <see cref="RouteDescriptor.Capabilities"/>).
+    /// </summary>
+    public RouteCapabilities? Capabilities { get; set; }
 
     /// <summary>Gets the route's tags, e.g. <c>{ "region": "eu" }</c>.</summary>
     public Dictionary<string, string> Tags { get; } = new(StringComparer.OrdinalIgnoreCase);

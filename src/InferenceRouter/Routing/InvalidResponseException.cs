@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace InferenceRouter;
 
 /// <summary>
@@ -8,13 +10,16 @@ namespace InferenceRouter;
 /// </summary>
 public sealed class InvalidResponseException : Exception
 {
-    /// <summary>The longest provider error text kept in the message (providers may echo request content there).</summary>
-    public const int MaxProviderMessageLength = 200;
+    /// <summary>The longest provider error text kept in the message (scrubbed: providers may echo request content and keys there).</summary>
+    public const int MaxProviderMessageLength = ErrorText.MaxLength;
 
     /// <summary>Creates the exception.</summary>
     /// <param name="route">The route that answered.</param>
     /// <param name="problem">What was wrong, e.g. "the stream ended before any content".</param>
-    /// <param name="providerMessage">The provider's own error text, if it sent one (shortened to <see cref="MaxProviderMessageLength"/> in the message).</param>
+    /// <param name="providerMessage">
+    /// The provider's own error text, if it sent one; the message keeps it scrubbed (<see cref="MaxProviderMessageLength"/> characters at
+    /// most, without quoted text or credentials: servers echo what they were sent).
+    /// </param>
     /// <param name="statusCode">The HTTP-like status the provider's error names, if any.</param>
     /// <param name="retryAfter">How long the provider asked callers to wait, if it said.</param>
     public InvalidResponseException(string route, string problem, string? providerMessage = null, int? statusCode = null, TimeSpan? retryAfter = null)
@@ -25,10 +30,16 @@ public sealed class InvalidResponseException : Exception
     /// <summary>Creates the exception for the error a provider put where an answer should be.</summary>
     /// <param name="route">The route that answered.</param>
     /// <param name="problem">What was wrong, e.g. "its stream carried an error event".</param>
-    /// <param name="error">The provider's error (status, type, code, text), if it sent one.</param>
+    /// <param name="error">The provider's error (status, type, code, text), if it sent one; its text is scrubbed in the message.</param>
     /// <param name="retryAfter">How long the provider asked callers to wait, if it said.</param>
     public InvalidResponseException(string route, string problem, ProviderError? error, TimeSpan? retryAfter = null)
-        : base($"Route '{route}' did not answer: {problem}{(error?.Message is { } text ? $" (provider error: \"{Shorten(text)}\")" : string.Empty)}.")
+        : this(route, problem, error, retryAfter, callMessages: null)
+    {
+    }
+
+    /// <summary>Creates the exception the router raises for a call: the message also leaves out what the error repeats of the call's messages.</summary>
+    internal InvalidResponseException(string route, string problem, ProviderError? error, TimeSpan? retryAfter, IEnumerable<ChatMessage>? callMessages)
+        : base($"Route '{route}' did not answer: {problem}{(error?.Message is { } text ? $" (provider error: \"{(callMessages is null ? ErrorText.Scrub(text) : ErrorText.Scrub(text, callMessages))}\")" : string.Empty)}.")
     {
         Route = route;
         StatusCode = error?.StatusCode;
@@ -50,11 +61,12 @@ public sealed class InvalidResponseException : Exception
     /// <summary>Gets the code the provider's error names (e.g. <c>rate_limit_exceeded</c>, <c>context_length_exceeded</c>, <c>content_filter</c>), if any.</summary>
     public string? ErrorCode { get; }
 
-    /// <summary>Gets the provider's own error text as it sent it, if any (it may echo request content; the message keeps a capped line of it).</summary>
+    /// <summary>
+    /// Gets the provider's own error text as it sent it, if any. It may echo the request's content or its key: the router reads it to
+    /// classify the failure and never logs it; the message keeps it scrubbed. Do not log it either.
+    /// </summary>
     public string? ProviderMessage { get; }
 
     /// <summary>Gets how long the provider asked callers to wait, if it said.</summary>
     public TimeSpan? RetryAfter { get; }
-
-    private static string Shorten(string text) => text.Length <= MaxProviderMessageLength ? text : string.Concat(text.AsSpan(0, MaxProviderMessageLength), "…");
 }

@@ -1,6 +1,9 @@
 namespace InferenceRouter;
 
-/// <summary>What a route's model can do. A request that needs a capability is only sent to routes that declare it.</summary>
+/// <summary>
+/// What a route's model can do. A request that needs a capability skips routes that declare their capabilities without it; routes that
+/// declare none (<see cref="RouteDescriptor.Capabilities"/> null) are unknown and stay candidates.
+/// </summary>
 [Flags]
 public enum RouteCapabilities
 {

@@ -31,8 +31,12 @@ public sealed class RouteDescriptor
     /// <summary>Gets the most output tokens the model produces in one call; <see langword="null"/> when unknown.</summary>
     public int? MaxOutputTokens { get; init; }
 
-    /// <summary>Gets what the model can do. Defaults to streaming only.</summary>
-    public RouteCapabilities Capabilities { get; init; } = RouteCapabilities.Streaming;
+    /// <summary>
+    /// Gets what the model can do, or <see langword="null"/> when not declared (the default): unknown, so the route stays a candidate for
+    /// every request and the provider decides. A declaration is the whole list: a route declaring <c>Streaming</c> alone is excluded
+    /// for tool calls, images and JSON schemas.
+    /// </summary>
+    public RouteCapabilities? Capabilities { get; init; }
 
     /// <summary>Gets the route's tags, e.g. <c>region=eu</c>, <c>tier=premium</c>, <c>data=zero-retention</c>.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = EmptyTags;

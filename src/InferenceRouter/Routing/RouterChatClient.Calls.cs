@@ -264,6 +264,7 @@ public sealed partial class RouterChatClient
             else if (error is not null && !cancellationToken.IsCancellationRequested)
             {
                 route.Health.OnFailed(result.StartedTimestamp, result.Duration + generation, streaming: true, waiting: false);
+                ErrorText.Observe(error, messages);
                 RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, ErrorText.Of(error));
                 RouterLog.FailureDetail(_logger, route.Name, error);
                 MarkFailed(activity, error);

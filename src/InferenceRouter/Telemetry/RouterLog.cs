@@ -2,21 +2,34 @@ using Microsoft.Extensions.Logging;
 
 namespace InferenceRouter;
 
-/// <summary>The router's log messages. None carries message content or credentials.</summary>
+/// <summary>
+/// The router's log messages. None carries message content or credentials: error text goes through <see cref="ErrorText"/>, and no
+/// exception object is handed to the logger (a sink would write its whole message, and a provider's can echo the prompt or the key):
+/// failures are logged as their type, status, scrubbed message, causes and stack trace.
+/// </summary>
 internal static partial class RouterLog
 {
     [LoggerMessage(1, LogLevel.Debug, "Routing call to {Route} (attempt {Attempt} of {Candidates} candidate(s), policy {Policy}).")]
     public static partial void Attempting(ILogger logger, string route, int attempt, int candidates, string policy);
 
-    // One line per failed attempt at Warning (a flaky provider must not flood logs with stack traces); the exception itself at Debug.
+    // One line per failed attempt at Warning (a flaky provider must not flood logs with stack traces); its causes and stack at Debug.
     [LoggerMessage(2, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with {ErrorType} (status {Status}): {Error}; failing over.")]
     public static partial void FailingOver(ILogger logger, string route, double durationMs, string errorType, int? status, string error);
 
     [LoggerMessage(3, LogLevel.Warning, "Route {Route} failed after {DurationMs:F0} ms with non-transient {ErrorType} (status {Status}): {Error}; not failing over.")]
     public static partial void NonTransientFailure(ILogger logger, string route, double durationMs, string errorType, int? status, string error);
 
-    [LoggerMessage(16, LogLevel.Debug, "Route {Route}'s failure in full.")]
-    public static partial void FailureDetail(ILogger logger, string route, Exception exception);
+    [LoggerMessage(16, LogLevel.Debug, "Route {Route}'s failure in full: {Error}\n{StackTrace}")]
+    private static partial void LogFailureDetail(ILogger logger, string route, string error, string? stackTrace);
+
+    /// <summary>Logs a failed attempt's causes (each scrubbed) and stack trace, at Debug.</summary>
+    public static void FailureDetail(ILogger logger, string route, Exception exception)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogFailureDetail(logger, route, ErrorText.Chain(exception), exception.StackTrace);
+        }
+    }
 
     [LoggerMessage(4, LogLevel.Error, "All routes failed: {Attempts} attempt(s), {Excluded} route(s) excluded.")]
     public static partial void AllRoutesFailed(ILogger logger, int attempts, int excluded);
@@ -48,11 +61,27 @@ internal static partial class RouterLog
     [LoggerMessage(13, LogLevel.Information, "Remote route {Route} answered; the app is back online.")]
     public static partial void BackOnline(ILogger logger, string route);
 
-    [LoggerMessage(14, LogLevel.Warning, "Cleaning up a hedged attempt that lost failed with {ErrorType}.")]
-    public static partial void HedgeCleanupFailed(ILogger logger, string errorType, Exception exception);
+    [LoggerMessage(14, LogLevel.Warning, "Cleaning up a hedged attempt that lost failed with {ErrorType}: {Error}")]
+    private static partial void LogHedgeCleanupFailed(ILogger logger, string errorType, string error);
 
-    [LoggerMessage(15, LogLevel.Error, "Failure classifier {Classifier} threw while classifying {ErrorType}; the failure counts as not transient.")]
-    public static partial void ClassifierFailed(ILogger logger, string classifier, string errorType, Exception exception);
+    public static void HedgeCleanupFailed(ILogger logger, string errorType, Exception exception)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            LogHedgeCleanupFailed(logger, errorType, ErrorText.Chain(exception));
+        }
+    }
+
+    [LoggerMessage(15, LogLevel.Error, "Failure classifier {Classifier} threw while classifying {ErrorType}; the failure counts as not transient. It threw {Error}\n{StackTrace}")]
+    private static partial void LogClassifierFailed(ILogger logger, string classifier, string errorType, string error, string? stackTrace);
+
+    public static void ClassifierFailed(ILogger logger, string classifier, string errorType, Exception exception)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            LogClassifierFailed(logger, classifier, errorType, ErrorText.Chain(exception), exception.StackTrace);
+        }
+    }
 
     [LoggerMessage(17, LogLevel.Warning, "Route {Route} names the API key variable {Variable}, which is not set; its local server is called without a key.")]
     public static partial void ApiKeyVariableUnset(ILogger logger, string route, string variable);
@@ -66,8 +95,16 @@ internal static partial class RouterLog
     [LoggerMessage(20, LogLevel.Warning, "A HealthSignaled handler failed for route {Route} ({ErrorType}); the signal was not shared.")]
     public static partial void HealthSignalFailed(ILogger logger, string route, string errorType, Exception exception);
 
-    [LoggerMessage(40, LogLevel.Error, "An attempt observer ({Observer}) failed after an attempt on route {Route}; the call goes on.")]
-    public static partial void ObserverFailed(ILogger logger, string route, string observer, Exception exception);
+    [LoggerMessage(40, LogLevel.Error, "An attempt observer ({Observer}) failed after an attempt on route {Route}; the call goes on. It threw {Error}\n{StackTrace}")]
+    private static partial void LogObserverFailed(ILogger logger, string route, string observer, string error, string? stackTrace);
+
+    public static void ObserverFailed(ILogger logger, string route, string observer, Exception exception)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            LogObserverFailed(logger, route, observer, ErrorText.Chain(exception), exception.StackTrace);
+        }
+    }
 
     [LoggerMessage(41, LogLevel.Warning, "Closing the stream of route {Route} failed ({ErrorType}); the call's accounting went on.")]
     public static partial void StreamDisposeFailed(ILogger logger, string route, string errorType);

@@ -44,8 +44,8 @@ internal abstract class WireFormat
 
     protected static string CreatedAt(Exchange exchange) => DateTimeOffset.FromUnixTimeSeconds(exchange.Created).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Writes an error answer with the API's body and an optional Retry-After.</summary>
-    public async Task WriteErrorAsync(HttpContext context, ServerBehavior behavior)
+    /// <summary>Writes an error answer with the API's body (its message replaced by <paramref name="message"/> when given) and an optional Retry-After.</summary>
+    public async Task WriteErrorAsync(HttpContext context, ServerBehavior behavior, string? message = null)
     {
         context.Response.StatusCode = behavior.StatusCode;
         if (behavior.RetryAfterSeconds is { } seconds)
@@ -54,6 +54,19 @@ internal abstract class WireFormat
         }
 
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(Error(behavior.StatusCode).ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+        var error = Error(behavior.StatusCode);
+        if (message is not null)
+        {
+            if (error["error"] is JsonObject details)
+            {
+                details["message"] = message;
+            }
+            else
+            {
+                error["error"] = message;
+            }
+        }
+
+        await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -13,7 +13,7 @@ namespace InferenceRouter.Tests.Health;
 public class OperatorTests
 {
     [Fact]
-    public async Task A_failover_logs_one_warning_line_with_capped_provider_text_and_the_exception_only_at_debug()
+    public async Task A_failover_logs_one_warning_line_with_capped_provider_text_and_its_causes_at_debug_never_the_exception_object()
     {
         var collector = new FakeLogCollector();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(new FakeLoggerProvider(collector)).SetMinimumLevel(LogLevel.Debug));
@@ -28,7 +28,9 @@ public class OperatorTests
         warning.Exception.Should().BeNull("no stack trace per failed attempt at Warning");
         warning.Message.Should().Contain("flaky").And.Contain("502").And.NotContain("Bearer").And.NotContain("\n");
         warning.Message.Length.Should().BeLessThan(400);
-        collector.GetSnapshot().Should().Contain(r => r.Level == LogLevel.Debug && r.Exception is HttpRequestException);
+        collector.GetSnapshot().Should().OnlyContain(r => r.Exception == null, "a provider's exception can echo the prompt or the key: it is never logged whole");
+        collector.GetSnapshot().Should().Contain(r => r.Level == LogLevel.Debug && r.Message.Contains("System.Net.Http.HttpRequestException") && r.Message.Contains(" at "));
+        collector.GetSnapshot().Should().NotContain(r => r.Message.Contains("sk-secret"));
 
         using var allFailing = new RouterChatClient([Of("flaky", TestChatClient.Failing(new HttpRequestException(echoed, null, HttpStatusCode.BadGateway)))]);
         var error = (await FluentActions.Awaiting(() => allFailing.GetResponseAsync(Prompt())).Should().ThrowAsync<AllRoutesFailedException>()).Which;

@@ -15,15 +15,7 @@ public class WebApiSampleTests
     {
         await using var claude = await FakeProviderServer.StartAsync("claude");
         await using var gpt = await FakeProviderServer.StartAsync("gpt");
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.UseSetting("Telemetry:Console", "false");
-            web.UseSetting("InferenceRouter:Routes:0:Endpoint", claude.RootUrl.ToString());
-            web.UseSetting("InferenceRouter:Routes:0:ApiKey", "test-key");
-            web.UseSetting("InferenceRouter:Routes:1:Provider", "OpenAICompatible");
-            web.UseSetting("InferenceRouter:Routes:1:Endpoint", gpt.BaseUrl.ToString());
-            web.UseSetting("InferenceRouter:Routes:1:ApiKey", "test-key");
-        });
+        await using var factory = Sample(claude, gpt);
         using var http = factory.CreateClient();
 
         // The cheapest route answers, priced.
@@ -54,6 +46,82 @@ public class WebApiSampleTests
         spend.GetRawText().Should().Contain("acme");
     }
 
+    [Fact]
+    public async Task Bad_input_is_a_400_naming_the_field_and_a_provider_refusal_a_502_that_repeats_nothing_the_provider_said()
+    {
+        await using var claude = await FakeProviderServer.StartAsync("claude");
+        await using var gpt = await FakeProviderServer.StartAsync("gpt");
+        await using var factory = Sample(claude, gpt);
+        using var http = factory.CreateClient();
+        int seed = Environment.TickCount;
+        var random = new Random(seed);
+
+        // Output limits no provider can take, however they come.
+        foreach (var tokens in new[] { 0, -5, -random.Next(1, int.MaxValue), int.MinValue, random.Next(1_000_001, int.MaxValue) })
+        {
+            using var bad = await SendAsync(http, new { prompt = "Hi", maxOutputTokens = tokens }, "acme");
+            await ShouldBeProblemAsync(bad, HttpStatusCode.BadRequest, "maxOutputTokens", $"maxOutputTokens {tokens} (seed {seed})");
+        }
+
+        // Tenants: an 8 KB header, none, an empty one, one with a control character, two of them.
+        using (var huge = await SendAsync(http, new { prompt = "Hi" }, new string('t', 8 * 1024)))
+        {
+            await ShouldBeProblemAsync(huge, HttpStatusCode.BadRequest, "X-Tenant", "an 8 KB tenant");
+        }
+
+        foreach (var tenants in new[] { Array.Empty<string>(), [""], ["ac\u0001me"], ["acme", "other"] })
+        {
+            using var response = await SendAsync(http, new { prompt = "Hi" }, tenants);
+            await ShouldBeProblemAsync(response, HttpStatusCode.BadRequest, "X-Tenant", $"tenants [{string.Join(", ", tenants)}]");
+        }
+
+        using (var noPrompt = await SendAsync(http, new { prompt = " " }, "acme"))
+        {
+            await ShouldBeProblemAsync(noPrompt, HttpStatusCode.BadRequest, "prompt", "an empty prompt");
+        }
+
+        gpt.RequestCount.Should().Be(0, "bad input never reaches a provider");
+        claude.RequestCount.Should().Be(0);
+
+        // Providers refuse (their errors echo the request): a gateway error with a safe message, never a 500, never their text.
+        foreach (var status in new[] { 400, 401 })
+        {
+            gpt.DefaultBehavior = new ServerBehavior { StatusCode = status, EchoRequest = true };
+            claude.DefaultBehavior = new ServerBehavior { StatusCode = status, EchoRequest = true };
+            var secret = "memo-" + Guid.NewGuid().ToString("N");
+            using var refused = await SendAsync(http, new { prompt = $"Summarise {secret}" }, "acme");
+            var body = await refused.Content.ReadAsStringAsync();
+
+            // A 401 may fail over to the other route (then every route failed: 503); a 400 surfaces from the first (502).
+            refused.StatusCode.Should().BeOneOf([HttpStatusCode.BadGateway, HttpStatusCode.ServiceUnavailable], $"status {status}: {body}");
+            if (status == 400)
+            {
+                refused.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+            }
+
+            refused.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            body.Should().NotContain(secret).And.NotContain("test-key").And.NotContain("cannot accept");
+        }
+    }
+
+    private static WebApplicationFactory<Program> Sample(FakeProviderServer claude, FakeProviderServer gpt) => new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+    {
+        web.UseSetting("Telemetry:Console", "false");
+        web.UseSetting("InferenceRouter:Routes:0:Endpoint", claude.RootUrl.ToString());
+        web.UseSetting("InferenceRouter:Routes:0:ApiKey", "test-key");
+        web.UseSetting("InferenceRouter:Routes:1:Provider", "OpenAICompatible");
+        web.UseSetting("InferenceRouter:Routes:1:Endpoint", gpt.BaseUrl.ToString());
+        web.UseSetting("InferenceRouter:Routes:1:ApiKey", "test-key");
+    });
+
+    private static async Task ShouldBeProblemAsync(HttpResponseMessage response, HttpStatusCode status, string field, string because)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(status, $"{because}: {body}");
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", because);
+        JsonDocument.Parse(body).RootElement.GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue($"{because}: the problem names {field}: {body}");
+    }
+
     private static async Task<JsonElement> ChatAsync(HttpClient http, string prompt, string tenant)
     {
         using var response = await SendAsync(http, new { prompt }, tenant);
@@ -61,10 +129,14 @@ public class WebApiSampleTests
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient http, object body, string tenant)
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, object body, params string[] tenants)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = JsonContent.Create(body) };
-        request.Headers.Add("X-Tenant", tenant);
+        foreach (var tenant in tenants)
+        {
+            request.Headers.TryAddWithoutValidation("X-Tenant", tenant);
+        }
+
         return http.SendAsync(request);
     }
 }
