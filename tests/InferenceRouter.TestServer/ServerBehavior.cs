@@ -56,6 +56,8 @@ public sealed record ServerBehavior
     /// away; null: it does not stall. Zero stalls after the headers and the stream's opening events.
     /// </summary>
     public int? StallAfterChunks { get; init; }
+
+    /// <summary>
     /// Gets a value indicating whether the error echoes what the server was sent, as servers that quote what they could not accept do
     /// (Ollama's 400 quotes the request; some echo the <c>Authorization</c> header): an error status's message becomes the request body
     /// and its key headers, and <c>{echo}</c> in <see cref="RawBody"/> is replaced by the same text (JSON-escaped).
