@@ -33,13 +33,13 @@ public sealed class InvalidResponseException : Exception
     /// <param name="error">The provider's error (status, type, code, text), if it sent one; its text is scrubbed in the message.</param>
     /// <param name="retryAfter">How long the provider asked callers to wait, if it said.</param>
     public InvalidResponseException(string route, string problem, ProviderError? error, TimeSpan? retryAfter = null)
-        : this(route, problem, error, retryAfter, callMessages: null)
+        : this(route, problem, error, retryAfter, callTexts: null)
     {
     }
 
     /// <summary>Creates the exception the router raises for a call: the message also leaves out what the error repeats of the call's messages.</summary>
-    internal InvalidResponseException(string route, string problem, ProviderError? error, TimeSpan? retryAfter, IEnumerable<ChatMessage>? callMessages)
-        : base($"Route '{route}' did not answer: {problem}{(error?.Message is { } text ? $" (provider error: \"{(callMessages is null ? ErrorText.Scrub(text) : ErrorText.Scrub(text, callMessages))}\")" : string.Empty)}.")
+    internal InvalidResponseException(string route, string problem, ProviderError? error, TimeSpan? retryAfter, IEnumerable<string>? callTexts)
+        : base($"Route '{route}' did not answer: {problem}{(error?.Message is { } text ? $" (provider error: \"{(callTexts is null ? ErrorText.Scrub(text) : ErrorText.Scrub(text, callTexts))}\")" : string.Empty)}.")
     {
         Route = route;
         StatusCode = error?.StatusCode;

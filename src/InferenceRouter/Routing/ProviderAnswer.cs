@@ -34,7 +34,7 @@ internal static class ProviderAnswer
         }
 
         return route.TryReadErrorEvent(response.RawRepresentation, out var error)
-            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, retryAfter: null, messages)
+            ? throw new InvalidResponseException(route.Name, "it answered with an error body", error, retryAfter: null, ErrorText.TextsOf(messages, options))
             : throw new InvalidResponseException(route.Name, "its answer had no content and no usage");
     }
 

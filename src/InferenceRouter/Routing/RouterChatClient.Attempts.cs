@@ -159,7 +159,7 @@ public sealed partial class RouterChatClient
         }
         else
         {
-            ErrorText.Observe(error, call.Messages); // before its text is repeated anywhere (logs, trace, RoutingInfo, AllRoutesFailedException)
+            ErrorText.Observe(error, ErrorText.TextsOf(call.Messages, call.Options)); // before its text is repeated anywhere (logs, trace, RoutingInfo, AllRoutesFailedException)
             classification = Classify(error, route.ProviderFailures);
             var failure = classification.EffectiveKind;
             if (IsTheRequests(failure))

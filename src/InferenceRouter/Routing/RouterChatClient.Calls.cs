@@ -176,7 +176,7 @@ public sealed partial class RouterChatClient
                     update = enumerator.Current;
                     if (!ProviderAnswer.IsUseful(update) && route.TryReadErrorEvent(update.RawRepresentation, out var providerError))
                     {
-                        throw new InvalidResponseException(route.Name, $"its stream carried an error event after {delivered} update(s)", providerError);
+                        throw new InvalidResponseException(route.Name, $"its stream carried an error event after {delivered} update(s)", providerError, retryAfter: null, ErrorText.TextsOf(messages, options));
                     }
                 }
                 catch (Exception e)
@@ -264,7 +264,7 @@ public sealed partial class RouterChatClient
             else if (error is not null && !cancellationToken.IsCancellationRequested)
             {
                 route.Health.OnFailed(result.StartedTimestamp, result.Duration + generation, streaming: true, waiting: false);
-                ErrorText.Observe(error, messages);
+                ErrorText.Observe(error, ErrorText.TextsOf(messages, options));
                 RouterLog.StreamFailed(_logger, route.Name, error.GetType().Name, ErrorText.Of(error));
                 RouterLog.FailureDetail(_logger, route.Name, error);
                 MarkFailed(activity, error);

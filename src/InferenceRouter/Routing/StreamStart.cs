@@ -57,7 +57,7 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
 
                 if (route.TryReadErrorEvent(update.RawRepresentation, out var error))
                 {
-                    throw new InvalidResponseException(route.Name, "its stream carried an error event", error, retryAfter: null, messages);
+                    throw new InvalidResponseException(route.Name, "its stream carried an error event", error, retryAfter: null, ErrorText.TextsOf(messages, options));
                 }
 
                 (prelude ??= []).Add(update);

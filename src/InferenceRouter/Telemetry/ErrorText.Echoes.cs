@@ -22,15 +22,83 @@ internal static partial class ErrorText
 
     private static readonly ConditionalWeakTable<Exception, string[]> s_echoes = [];
 
-    /// <summary>Finds, in <paramref name="error"/> and its inner exceptions, the text they share with the call's messages, to remove it wherever it is repeated.</summary>
-    /// <param name="error">A failed attempt's exception.</param>
+    /// <summary>
+    /// Every text a call sends that a server could repeat: each message's text, reasoning, function-call arguments and function results,
+    /// and the options' instructions and tool descriptions. One list for every echo check, so no kind of content is forgotten by one.
+    /// </summary>
     /// <param name="messages">The call's messages.</param>
-    public static void Observe(Exception error, IEnumerable<ChatMessage> messages)
+    /// <param name="options">The call's options; may be null.</param>
+    /// <returns>The texts, lazily.</returns>
+    public static IEnumerable<string> TextsOf(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        if (options?.Instructions is { } instructions)
+        {
+            yield return instructions;
+        }
+
+        foreach (var tool in options?.Tools ?? [])
+        {
+            yield return tool.Description;
+        }
+
+        foreach (var message in messages)
+        {
+            yield return message.Text;
+            foreach (var content in message.Contents)
+            {
+                switch (content)
+                {
+                    case TextReasoningContent reasoning:
+                        yield return reasoning.Text;
+                        break;
+                    case FunctionCallContent call:
+                        foreach (var argument in call.Arguments ?? new Dictionary<string, object?>())
+                        {
+                            yield return ValueText(argument.Value);
+                        }
+
+                        break;
+                    case FunctionResultContent result:
+                        yield return ValueText(result.Result);
+                        break;
+                }
+            }
+        }
+    }
+
+    private static string ValueText(object? value)
+    {
+        switch (value)
+        {
+            case null:
+                return string.Empty;
+            case string text:
+                return text;
+            case System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } element:
+                return element.GetString() ?? string.Empty;
+            case System.Text.Json.JsonElement element:
+                return element.GetRawText();
+            default:
+                try
+                {
+                    return System.Text.Json.JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType()));
+                }
+                catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
+                {
+                    return value.ToString() ?? string.Empty;
+                }
+        }
+    }
+
+    /// <summary>Finds, in <paramref name="error"/> and its inner exceptions, the text they share with the call's, to remove it wherever it is repeated.</summary>
+    /// <param name="error">A failed attempt's exception.</param>
+    /// <param name="texts">The call's texts (<see cref="TextsOf"/>).</param>
+    public static void Observe(Exception error, IEnumerable<string> texts)
     {
         int depth = 0;
         for (var e = error; e is not null && depth < 5; e = e.InnerException, depth++)
         {
-            if (!s_echoes.TryGetValue(e, out _) && FindEchoes(e.Message, messages) is { Length: > 0 } echoes)
+            if (!s_echoes.TryGetValue(e, out _) && FindEchoes(e.Message, texts) is { Length: > 0 } echoes)
             {
                 s_echoes.AddOrUpdate(e, echoes);
             }
@@ -39,10 +107,10 @@ internal static partial class ErrorText
 
     /// <summary>Removes the call's text from <paramref name="text"/>, then scrubs it as <see cref="Scrub(string?)"/> does.</summary>
     /// <param name="text">Provider text, e.g. an error event's message.</param>
-    /// <param name="messages">The call's messages.</param>
+    /// <param name="texts">The call's texts (<see cref="TextsOf"/>).</param>
     /// <returns>The scrubbed text.</returns>
-    public static string Scrub(string? text, IEnumerable<ChatMessage> messages) =>
-        string.IsNullOrEmpty(text) ? string.Empty : Scrub(RemoveEchoes(text, FindEchoes(text, messages)));
+    public static string Scrub(string? text, IEnumerable<string> texts) =>
+        string.IsNullOrEmpty(text) ? string.Empty : Scrub(RemoveEchoes(text, FindEchoes(text, texts)));
 
     private static string ScrubMessageOf(Exception error) =>
         Scrub(s_echoes.TryGetValue(error, out var echoes) ? RemoveEchoes(error.Message, echoes) : error.Message);
@@ -58,7 +126,7 @@ internal static partial class ErrorText
     }
 
     /// <summary>The runs of <paramref name="text"/> (its first part, what scrubbing keeps) also found in the messages, longest first.</summary>
-    private static string[] FindEchoes(string text, IEnumerable<ChatMessage> messages)
+    private static string[] FindEchoes(string text, IEnumerable<string> texts)
     {
         if (text.Length < MinMessageLength)
         {
@@ -68,10 +136,9 @@ internal static partial class ErrorText
         var scanned = text.AsSpan(0, Math.Min(text.Length, MaxLength * 20));
         bool[]? covered = null;
         int budget = MaxComparedLength;
-        foreach (var message in messages)
+        foreach (var content in texts)
         {
-            var content = message.Text;
-            if (content.Length < MinMessageLength || budget <= 0)
+            if (content is null || content.Length < MinMessageLength || budget <= 0)
             {
                 continue;
             }

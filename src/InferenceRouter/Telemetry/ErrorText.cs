@@ -62,7 +62,7 @@ internal static partial class ErrorText
         // Configured keys first, over the whole text: a cut below must never leave half a key behind.
         foreach (var secret in KnownSecrets.Values)
         {
-            text = text.Replace(secret, Redacted, StringComparison.Ordinal);
+            text = text.Replace(secret, Redacted, StringComparison.OrdinalIgnoreCase); // a server may change its case
         }
 
         // System.ClientModel (OpenAI SDK) appends the response headers to its messages: none of them explains an error.

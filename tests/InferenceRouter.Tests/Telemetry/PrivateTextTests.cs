@@ -61,6 +61,21 @@ public class PrivateTextTests
             var prompt = $"Please summarise the memo about project {run}-{round} for the board";
             markers.Add($"{run}-{round}");
 
+            // The private text travels as any kind of content a call sends: the prompt, the instructions, a tool's result or arguments.
+            int kind = random.Next(4);
+            var options = new ChatOptions { MaxOutputTokens = 50, Instructions = kind == 1 ? prompt : null }.ForTenant("acme").WithPolicy("weighted-random");
+            List<ChatMessage> messages = kind switch
+            {
+                0 => [new ChatMessage(ChatRole.User, prompt)],
+                1 => [new ChatMessage(ChatRole.User, "What is on the agenda?")],
+                _ =>
+                [
+                    new ChatMessage(ChatRole.User, "What does the record say?"),
+                    new ChatMessage(ChatRole.Assistant, [new FunctionCallContent("c1", "lookup", new Dictionary<string, object?> { ["query"] = kind == 3 ? prompt : "the record" })]),
+                    new ChatMessage(ChatRole.Tool, [new FunctionResultContent("c1", kind == 2 ? prompt : "found")]),
+                ],
+            };
+
             // The event server answers 200 with an error (an event in a stream, else the body) quoting the request; the bare one repeats
             // the prompt and keys unquoted.
             bool streaming = random.Next(2) == 0;
@@ -86,18 +101,17 @@ public class PrivateTextTests
                 ("bare", "OpenAICompatible", bare.BaseUrl, plainKey)]);
             app.GetRequiredService<ILogger<PrivateTextTests>>().LogTrace("Capture check {Round}", round);
             var client = app.GetRequiredService<IChatClient>();
-            var options = new ChatOptions { MaxOutputTokens = 50 }.ForTenant("acme").WithPolicy("weighted-random");
 
             Exception? error = null;
             try
             {
                 if (streaming)
                 {
-                    await client.GetStreamingResponseAsync(prompt, options).ToChatResponseAsync();
+                    await client.GetStreamingResponseAsync(messages, options).ToChatResponseAsync();
                 }
                 else
                 {
-                    await client.GetResponseAsync(prompt, options);
+                    await client.GetResponseAsync(messages, options);
                 }
             }
             catch (Exception e)
@@ -164,11 +178,28 @@ public class PrivateTextTests
         var prompt = "Summarise the quarterly numbers for the northern region, please";
         var error = new HttpRequestException($"cannot process Summarise the quarterly numbers for the northern region (key {key}); try later");
 
-        ErrorText.Observe(error, [new ChatMessage(ChatRole.User, prompt)]);
+        ErrorText.Observe(error, ErrorText.TextsOf([new ChatMessage(ChatRole.User, prompt)], null));
 
         var text = ErrorText.Of(error);
         text.Should().NotContain("quarterly").And.NotContain(key).And.StartWith("cannot process").And.EndWith("try later");
         ErrorText.Scrub(new string('a', 10_000) + key).Should().NotContain(key[..12]).And.HaveLength(ErrorText.MaxLength + 1);
+    }
+
+    [Fact]
+    public void Instructions_tool_arguments_and_tool_results_are_removed_where_a_failure_repeats_them_bare()
+    {
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.User, "hi"),
+            new(ChatRole.Assistant, [new FunctionCallContent("c1", "lookup", new Dictionary<string, object?> { ["address"] = "221B Baker Street London NW1" })]),
+            new(ChatRole.Tool, [new FunctionResultContent("c1", "patient record 12345 diabetic type two")]),
+        };
+        var options = new ChatOptions { Instructions = "you are a secret agent for the acme corporation" };
+        var error = new HttpRequestException("could not process you are a secret agent for the acme corporation, 221B Baker Street London NW1, patient record 12345 diabetic type two");
+
+        ErrorText.Observe(error, ErrorText.TextsOf(messages, options));
+
+        ErrorText.Of(error).Should().NotContain("secret agent").And.NotContain("Baker Street").And.NotContain("diabetic").And.StartWith("could not process");
     }
 
     private static string? Leaked(string text, IEnumerable<string> markers) => markers.FirstOrDefault(m => text.Contains(m, StringComparison.Ordinal));
