@@ -11,6 +11,33 @@ using StackExchange.Redis;
 string Arg(string name) => args[Array.IndexOf(args, name) + 1];
 string? Optional(string name) => args.Contains(name) ? Arg(name) : null;
 Console.WriteLine($"runtime {Environment.Version}");
+
+// Another mode, for the ledger-file tests: hold an InMemoryBudgetLedger's PersistencePath as a second app instance would, with
+// --hold-ledger <path> <spend>: settle <spend>, write the file, print "holding", and keep the file until a line arrives on stdin (or the
+// process is killed); print "refused <message>" when the file is in use.
+if (args is ["--hold-ledger", var ledgerPath, var spendText])
+{
+    decimal spend = decimal.Parse(spendText, System.Globalization.CultureInfo.InvariantCulture);
+    InMemoryBudgetLedger held;
+    try
+    {
+        held = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = ledgerPath });
+    }
+    catch (InvalidOperationException e)
+    {
+        Console.WriteLine("refused " + e.Message);
+        return;
+    }
+
+    var deployAccount = new BudgetAccount(new BudgetAccountKey("deploy", string.Empty, DateTimeOffset.UnixEpoch), 1_000m, TimeSpan.Zero);
+    await held.SettleAsync(await held.ReserveAsync([deployAccount], spend, DateTimeOffset.UtcNow.AddHours(1)), spend);
+    await held.FlushAsync();
+    Console.WriteLine("holding");
+    Console.ReadLine();
+    held.Dispose();
+    Console.WriteLine("released");
+    return;
+}
 int calls = int.Parse(Arg("--calls"));
 int seed = int.Parse(Arg("--seed"));
 var options = new BudgetOptions
