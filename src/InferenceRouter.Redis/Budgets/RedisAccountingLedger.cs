@@ -31,8 +31,8 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
     private readonly RedisBudgetTelemetry _telemetry;
     private readonly ILogger _logger;
 
-    // The limits this instance has checked against the ones stored under the prefix (name → units:rolling ms): checked once each.
-    private readonly ConcurrentDictionary<string, string> _verifiedLimits = new(StringComparer.Ordinal);
+    // The limits this instance has checked against the ones stored under the prefix (name → units, rolling ms): checked once each.
+    private readonly ConcurrentDictionary<string, (long Units, long RollingMs)> _verifiedLimits = new(StringComparer.Ordinal);
 
     /// <summary>Creates the ledger over a connection the caller owns.</summary>
     /// <param name="redis">The connection.</param>
@@ -165,8 +165,9 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
     /// <exception cref="BudgetLedgerUnavailableException">Redis did not answer.</exception>
     public async Task VerifyLimitsAsync(IEnumerable<(string Name, decimal Amount, TimeSpan Rolling)> limits, CancellationToken cancellationToken = default)
     {
+        var list = limits.ToList();
         var wanted = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, amount, rolling) in limits)
+        foreach (var (name, amount, rolling) in list)
         {
             wanted[name] = StoredLimit(amount, rolling);
         }
@@ -189,9 +190,9 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
                 "InferenceRouter:Redis:Budgets:OverwriteStoredLimits = true (it then stores its limits over the old ones).");
         }
 
-        foreach (var (name, value) in wanted)
+        foreach (var (name, amount, rolling) in list)
         {
-            _verifiedLimits[name] = value;
+            _verifiedLimits[name] = (BudgetUnits.From(amount), (long)rolling.TotalMilliseconds);
         }
     }
 
@@ -347,7 +348,8 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
     {
         foreach (var account in accounts)
         {
-            if (!_verifiedLimits.TryGetValue(account.Key.Limit, out var value) || value != StoredLimit(account.Limit, account.RollingPeriod))
+            // Compared as numbers: no string per account per call.
+            if (!_verifiedLimits.TryGetValue(account.Key.Limit, out var value) || value != (BudgetUnits.From(account.Limit), (long)account.RollingPeriod.TotalMilliseconds))
             {
                 return false;
             }

@@ -63,7 +63,7 @@ public sealed class RedisBudgetLedgerOptions
 
         if (FailOpenCap is < 0 || FailOpenCap > BudgetUnits.MaxAmount)
         {
-            yield return $"FailOpenCap is {FailOpenCap}; give an amount from zero to {BudgetUnits.MaxAmount:N0}, or leave it unset to fail closed.";
+            yield return $"FailOpenCap is {FailOpenCap}; give an amount from zero to {BudgetUnits.MaxAmount:0}, or leave it unset to fail closed.";
         }
 
         if (FailOpenJournalPath is not null && FailOpenCap is null)

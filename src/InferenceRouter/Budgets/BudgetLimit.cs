@@ -54,7 +54,7 @@ public sealed class BudgetLimit
 
         if (Amount > BudgetUnits.MaxAmount)
         {
-            yield return $"{path}:Amount is {Amount}; a limit is at most {BudgetUnits.MaxAmount:N0} (ledgers keep exact integer units of 10⁻¹⁰ up to that). Lower it, or remove the limit to leave the scope unlimited.";
+            yield return $"{path}:Amount is {Amount}; a limit is at most {BudgetUnits.MaxAmount:0} (ledgers keep exact integer units of 10⁻¹⁰ up to that). Lower it, or remove the limit to leave the scope unlimited.";
         }
 
         if (!Enum.IsDefined(Scope))
