@@ -120,8 +120,11 @@ for (int attempt = 0; ledger.PendingOfflineCharges > 0 && attempt < 60; attempt+
 
 Console.WriteLine($"done answered={answered} rejected={rejected} cancelled={cancelled} unavailable={unavailable} offline={ledger.PendingOfflineCharges}");
 
-/// <summary>Bills one input token and a random share of the output limit it is sent, streaming or not; ignores cancellation once started.</summary>
-internal sealed class BillingClient : IChatClient
+/// <summary>
+/// Bills one input token and a random share of the output limit it is sent, streaming or not; ignores cancellation once started.
+/// Public: the in-process Redis promise test bills the same way.
+/// </summary>
+public sealed class BillingClient : IChatClient
 {
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = Usage(options) });

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using InferenceRouter.TestServer;
 
 namespace InferenceRouter.Tests.Redis;
@@ -28,7 +27,7 @@ public sealed class RedisBudgetPromiseTests
             var redis = await server.ConnectAsync();
             var ledger = new CheckingLedger(new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = "promise", OperationTimeout = TimeSpan.FromSeconds(10) }));
             var budget = new BudgetManager(options, ledger);
-            var route = new ChatRoute(new RouteDescriptor("huge") { ModelId = "huge-model", MaxOutputTokens = 4_096, Capabilities = RouteCapabilities.All }, new BillingClient());
+            var route = new ChatRoute(new RouteDescriptor("huge") { ModelId = "huge-model", MaxOutputTokens = 4_096, Capabilities = RouteCapabilities.All }, new BillingClient());   // the worker processes' provider
             instances.Add((new BudgetChatClient(new RouterChatClient([route]), budget), ledger, redis));
         }
 
@@ -129,33 +128,6 @@ public sealed class RedisBudgetPromiseTests
             {
                 Interlocked.Increment(ref _violations);
             }
-        }
-    }
-
-    /// <summary>Bills one input token and a random share of the output limit it is sent, streaming or not.</summary>
-    private sealed class BillingClient : IChatClient
-    {
-        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-            Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = Usage(options) });
-
-        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            await Task.Yield();
-            yield return new ChatResponseUpdate(ChatRole.Assistant, "o");
-            yield return new ChatResponseUpdate { Contents = [new UsageContent(Usage(options))] };
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose()
-        {
-        }
-
-        private static UsageDetails Usage(ChatOptions? options)
-        {
-            int limit = options?.MaxOutputTokens ?? throw new InvalidOperationException("The router always sends the output limit it reserved.");
-            int output = Random.Shared.Next(0, limit + 1);
-            return new UsageDetails { InputTokenCount = 1, OutputTokenCount = output, TotalTokenCount = output + 1 };
         }
     }
 }
