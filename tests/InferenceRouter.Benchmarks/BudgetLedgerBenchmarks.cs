@@ -27,8 +27,8 @@ public class BudgetLedgerBenchmarks
     {
         _ledger = new InMemoryBudgetLedger();
         var options = new BudgetOptions();
-        options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Global, Amount = 1_000_000_000m });
-        options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Window = BudgetWindow.Day, Amount = 1_000_000_000m });
+        options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Global, Amount = 100_000_000m });
+        options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Window = BudgetWindow.Day, Amount = 100_000_000m });
         _manager = new BudgetManager(options, new InMemoryBudgetLedger());
         _target = _manager.GetTarget("gpt-4.1-mini");
         _usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = 300 };

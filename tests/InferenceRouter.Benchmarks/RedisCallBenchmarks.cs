@@ -33,15 +33,15 @@ public class RedisCallBenchmarks
         _memory = Chain(new InMemoryBudgetLedger(), new InMemoryCacheStore(), generator: null);
         var sharedStore = Own(new RedisCacheStore(a));
         await sharedStore.Subscribed;
-        _redis = Chain(new RedisBudgetLedger(a), sharedStore, generator: null);
+        _redis = Chain(new RedisBudgetLedger(a, new RedisBudgetLedgerOptions { KeyPrefix = "bench" }), sharedStore, generator: null);
 
         _memorySemantic = Chain(new InMemoryBudgetLedger(), new InMemoryCacheStore(), generator);
         await _memorySemantic.GetResponseAsync(_question, _tenant);
         var storeA = Own(new RedisCacheStore(a, new RedisCacheStoreOptions { KeyPrefix = "semantic" }));
         var storeB = Own(new RedisCacheStore(b, new RedisCacheStoreOptions { KeyPrefix = "semantic" }));
         await Task.WhenAll(storeA.Subscribed, storeB.Subscribed);
-        var onA = Chain(new RedisBudgetLedger(a), storeA, generator);
-        _semanticOnB = Chain(new RedisBudgetLedger(b), storeB, generator);
+        var onA = Chain(new RedisBudgetLedger(a, new RedisBudgetLedgerOptions { KeyPrefix = "bench" }), storeA, generator);
+        _semanticOnB = Chain(new RedisBudgetLedger(b, new RedisBudgetLedgerOptions { KeyPrefix = "bench" }), storeB, generator);
         var seen = new TaskCompletionSource();
         storeB.EntryAdded += _ => seen.TrySetResult();
         await onA.GetResponseAsync(_question, _tenant);

@@ -14,8 +14,8 @@ public class RedisLedgerBenchmarks
 {
     private static readonly BudgetAccount[] Accounts =
     [
-        new(new BudgetAccountKey("global/lifetime", string.Empty, DateTimeOffset.UnixEpoch), 1_000_000_000m, TimeSpan.Zero),
-        new(new BudgetAccountKey("tenant/day", "acme", DateTimeOffset.UnixEpoch), 1_000_000_000m, TimeSpan.Zero),
+        new(new BudgetAccountKey("global/lifetime", string.Empty, DateTimeOffset.UnixEpoch), 100_000_000m, TimeSpan.Zero),
+        new(new BudgetAccountKey("tenant/day", "acme", DateTimeOffset.UnixEpoch), 100_000_000m, TimeSpan.Zero),
     ];
 
     private RedisServer _server = null!;
@@ -32,7 +32,7 @@ public class RedisLedgerBenchmarks
     {
         _server = RedisServer.StartAsync(AppendFsync).GetAwaiter().GetResult();
         _redis = ConnectionMultiplexer.Connect(_server.ConnectionString);
-        _ledger = new RedisBudgetLedger(_redis);
+        _ledger = new RedisBudgetLedger(_redis, new RedisBudgetLedgerOptions { KeyPrefix = "bench" });
         _memory = new InMemoryBudgetLedger();
     }
 

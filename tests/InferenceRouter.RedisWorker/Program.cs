@@ -11,6 +11,33 @@ using StackExchange.Redis;
 string Arg(string name) => args[Array.IndexOf(args, name) + 1];
 string? Optional(string name) => args.Contains(name) ? Arg(name) : null;
 Console.WriteLine($"runtime {Environment.Version}");
+
+// Another mode, for the ledger-file tests: hold an InMemoryBudgetLedger's PersistencePath as a second app instance would, with
+// --hold-ledger <path> <spend>: settle <spend>, write the file, print "holding", and keep the file until a line arrives on stdin (or the
+// process is killed); print "refused <message>" when the file is in use.
+if (args is ["--hold-ledger", var ledgerPath, var spendText])
+{
+    decimal spend = decimal.Parse(spendText, System.Globalization.CultureInfo.InvariantCulture);
+    InMemoryBudgetLedger held;
+    try
+    {
+        held = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = ledgerPath });
+    }
+    catch (InvalidOperationException e)
+    {
+        Console.WriteLine("refused " + e.Message);
+        return;
+    }
+
+    var deployAccount = new BudgetAccount(new BudgetAccountKey("deploy", string.Empty, DateTimeOffset.UnixEpoch), 1_000m, TimeSpan.Zero);
+    await held.SettleAsync(await held.ReserveAsync([deployAccount], spend, DateTimeOffset.UtcNow.AddHours(1)), spend);
+    await held.FlushAsync();
+    Console.WriteLine("holding");
+    Console.ReadLine();
+    held.Dispose();
+    Console.WriteLine("released");
+    return;
+}
 int calls = int.Parse(Arg("--calls"));
 int seed = int.Parse(Arg("--seed"));
 var options = new BudgetOptions
@@ -93,8 +120,11 @@ for (int attempt = 0; ledger.PendingOfflineCharges > 0 && attempt < 60; attempt+
 
 Console.WriteLine($"done answered={answered} rejected={rejected} cancelled={cancelled} unavailable={unavailable} offline={ledger.PendingOfflineCharges}");
 
-/// <summary>Bills one input token and a random share of the output limit it is sent, streaming or not; ignores cancellation once started.</summary>
-internal sealed class BillingClient : IChatClient
+/// <summary>
+/// Bills one input token and a random share of the output limit it is sent, streaming or not; ignores cancellation once started.
+/// Public: the in-process Redis promise test bills the same way.
+/// </summary>
+public sealed class BillingClient : IChatClient
 {
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = Usage(options) });

@@ -121,7 +121,11 @@ internal sealed class FailOpenBudgetLedger : IBudgetLedger, IDisposable
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetWindowTotal>> GetClosedWindowsAsync(CancellationToken cancellationToken = default) => _inner.GetClosedWindowsAsync(cancellationToken);
 
-    /// <summary>Sends the pending steps to the inner ledger, in order, each applied once however often it is sent; stops at the first failure.</summary>
+    /// <summary>
+    /// Sends the pending steps to the inner ledger, in order, each applied once however often it is sent; stops when the inner ledger is
+    /// unreachable. A step it refuses for good (a damaged account, an invalid record) is set aside (<see cref="FailOpenQueue.RejectOldest"/>:
+    /// logged, counted, kept in the rejected file) and the steps after it go on.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>How many steps were sent now.</returns>
     /// <exception cref="BudgetLedgerUnavailableException">The inner ledger is still unreachable (what is left stays pending).</exception>
@@ -133,7 +137,17 @@ internal sealed class FailOpenBudgetLedger : IBudgetLedger, IDisposable
             int sent = 0;
             while (_pending.TryPeek(out var record))
             {
-                await _inner.AdoptAsync(record, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _inner.AdoptAsync(record, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is BudgetLedgerDamagedException or ArgumentException)
+                {
+                    // It would fail the same way every time: keeping it first would stop every step behind it from ever reaching Redis.
+                    _pending.RejectOldest(record, e.Message);
+                    continue;
+                }
+
                 _pending.RemoveOldest();
                 sent++;
             }
@@ -203,6 +217,11 @@ internal sealed class FailOpenBudgetLedger : IBudgetLedger, IDisposable
         catch (ObjectDisposedException)
         {
             // Disposed meanwhile: the journal keeps what is left for the next ledger.
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits this send (a timer or a settlement started it): never an unobserved exception. What is left stays pending.
+            RedisBudgetLog.SendFailed(_logger, e);
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace InferenceRouter;
@@ -13,7 +15,10 @@ namespace InferenceRouter;
 /// <remarks>
 /// Every operation waits at most <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>, then throws <see cref="BudgetLedgerUnavailableException"/>
 /// (fail closed); failing open is <see cref="FailOpenBudgetLedger"/>'s job, around this one. All keys share one hash tag, so the ledger
-/// lives on one Redis Cluster slot. Thread-safe.
+/// lives on one Redis Cluster slot. Amounts travel as integer strings and the scripts compute on them exactly (<see cref="RedisBudgetScripts"/>);
+/// a damaged record fails only the calls that touch it (<see cref="BudgetLedgerDamagedException"/>, logged and counted). Before its first
+/// reservation in a limit, an instance checks the limit against the one stored under the prefix (<c>{p}:limits</c>) and refuses a
+/// different one: two apps on one prefix would share, and rewrite, one budget. Thread-safe.
 /// </remarks>
 internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
 {
@@ -22,21 +27,29 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
     private readonly TimeProvider _time;
     private readonly string _prefix;
     private readonly RedisKey _open;
+    private readonly RedisKey _limits;
     private readonly RedisBudgetTelemetry _telemetry;
+    private readonly ILogger _logger;
+
+    // The limits this instance has checked against the ones stored under the prefix (name → units, rolling ms): checked once each.
+    private readonly ConcurrentDictionary<string, (long Units, long RollingMs)> _verifiedLimits = new(StringComparer.Ordinal);
 
     /// <summary>Creates the ledger over a connection the caller owns.</summary>
     /// <param name="redis">The connection.</param>
     /// <param name="options">Valid options (checked by the caller).</param>
     /// <param name="timeProvider">The clock; instances sharing a ledger need clocks that agree (expiry is judged by the caller's clock).</param>
-    /// <param name="telemetry">Counts the operations Redis did not answer.</param>
-    public RedisAccountingLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions options, TimeProvider timeProvider, RedisBudgetTelemetry telemetry)
+    /// <param name="telemetry">Counts the operations Redis did not answer and the damaged records found.</param>
+    /// <param name="logger">Logs damaged records.</param>
+    public RedisAccountingLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions options, TimeProvider timeProvider, RedisBudgetTelemetry telemetry, ILogger logger)
     {
         _database = redis.GetDatabase();
         _options = options;
         _time = timeProvider;
         _prefix = "{" + _options.KeyPrefix + "}";
         _open = _prefix + ":open";
+        _limits = _prefix + ":limits";
         _telemetry = telemetry;
+        _logger = logger;
     }
 
     /// <inheritdoc/>
@@ -49,6 +62,11 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        if (!AllVerified(accounts))
+        {
+            await VerifyLimitsAsync(accounts.Select(a => (a.Key.Limit, a.Limit, a.RollingPeriod)), cancellationToken).ConfigureAwait(false);
+        }
+
         var now = _time.GetUtcNow();
         string id = Guid.NewGuid().ToString("N");
         var keys = new RedisKey[accounts.Length + 2];
@@ -57,7 +75,7 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         var values = new RedisValue[6 + (7 * accounts.Length)];
         values[0] = _prefix;
         values[1] = id;
-        values[2] = BudgetUnits.From(amount);
+        values[2] = Units(amount);
         values[3] = now.ToUnixTimeMilliseconds();
         values[4] = expiresAt.ToUnixTimeMilliseconds();
         values[5] = (long)_options.Retention.TotalMilliseconds;
@@ -75,18 +93,18 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
             throw;
         }
 
-        if ((int)result[0] == 1)
+        switch ((int)result[1])
         {
-            return new BudgetReservation(id, accounts, amount, now, expiresAt);
+            case 1:
+                return new BudgetReservation(id, accounts, amount, now, expiresAt);
+            case 2:
+                throw new BudgetLedgerUnavailableException($"Reservation {id} was released before Redis received it; retry the call.");
+            case 4:
+                throw Damaged((string)result[3]!, "account");
         }
 
-        if ((int)result[0] == 2)
-        {
-            throw new BudgetLedgerUnavailableException($"Reservation {id} was released before Redis received it; retry the call.");
-        }
-
-        int denied = (int)result[1] - 1;
-        var balance = Balance(accounts[denied].Key, result, 2);
+        int denied = (int)result[2] - 1;
+        var balance = Balance(accounts[denied].Key, result, 3);
         return new BudgetReservation("denied", accounts, amount, now, expiresAt, balance, denied);
     }
 
@@ -94,8 +112,8 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
     public async ValueTask<BudgetSettlement> SettleAsync(BudgetReservation reservation, decimal cost, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cost);
-        var result = await FinishAsync(reservation, BudgetUnits.From(cost), cancellationToken).ConfigureAwait(false);
-        if ((int)result[0] == 0)
+        var result = await FinishAsync(reservation, Units(cost), cancellationToken).ConfigureAwait(false);
+        if ((int)result[1] == 0)
         {
             return new BudgetSettlement(false, []);
         }
@@ -103,15 +121,15 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         var balances = new BudgetAccountBalance[reservation.Accounts.Count];
         for (int i = 0; i < balances.Length; i++)
         {
-            balances[i] = Balance(reservation.Accounts[i].Key, result, 2 + (3 * i));
+            balances[i] = Balance(reservation.Accounts[i].Key, result, 3 + (3 * i));
         }
 
-        return new BudgetSettlement(true, balances, Late: (int)result[1] == 1);
+        return new BudgetSettlement(true, balances, Late: (int)result[2] == 1);
     }
 
     /// <inheritdoc/>
     public async ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default) =>
-        (int)(await FinishAsync(reservation, -1, cancellationToken).ConfigureAwait(false))[0] == 1;
+        (int)(await FinishAsync(reservation, "-1", cancellationToken).ConfigureAwait(false))[1] == 1;
 
     /// <inheritdoc/>
     public async Task AdoptAsync(FailOpenRecord record, CancellationToken cancellationToken)
@@ -122,13 +140,60 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         var values = new RedisValue[7 + (7 * record.Accounts.Length)];
         values[0] = _prefix;
         values[1] = record.Id;
-        values[2] = BudgetUnits.From(record.Amount);
+        values[2] = Units(record.Amount);
         values[3] = record.ExpiresAt.ToUnixTimeMilliseconds();
-        values[4] = record.Released ? "-1" : record.Cost is { } cost ? BudgetUnits.From(cost) : "o";
+        values[4] = record.Released ? "-1" : record.Cost is { } cost ? Units(cost) : "o";
         values[5] = _time.GetUtcNow().ToUnixTimeMilliseconds();
         values[6] = (long)_options.Retention.TotalMilliseconds;
         AddAccounts(record.Accounts, keys, values, 7);
-        await EvaluateAsync(RedisBudgetScripts.Adopt, keys, values, cancellationToken).ConfigureAwait(false);
+        var result = (RedisResult[])(await EvaluateAsync(RedisBudgetScripts.Adopt, keys, values, cancellationToken).ConfigureAwait(false))!;
+        if ((int)result[1] == 4)
+        {
+            throw Damaged((string)result[3]!, "account");
+        }
+    }
+
+    /// <summary>
+    /// Checks limits against the ones stored under the prefix, and stores those not stored yet (with
+    /// <see cref="RedisBudgetLedgerOptions.OverwriteStoredLimits"/>, writes them over the stored ones). Each limit is checked once per
+    /// instance: one that passed is not checked again.
+    /// </summary>
+    /// <param name="limits">Each limit's name, amount and rolling period (zero for lifetime and calendar windows).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes once every limit is checked.</returns>
+    /// <exception cref="InvalidOperationException">A limit is stored under the prefix with another amount or window.</exception>
+    /// <exception cref="BudgetLedgerUnavailableException">Redis did not answer.</exception>
+    public async Task VerifyLimitsAsync(IEnumerable<(string Name, decimal Amount, TimeSpan Rolling)> limits, CancellationToken cancellationToken = default)
+    {
+        var list = limits.ToList();
+        var wanted = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, amount, rolling) in list)
+        {
+            wanted[name] = StoredLimit(amount, rolling);
+        }
+
+        var values = new List<RedisValue> { _options.OverwriteStoredLimits ? "1" : "0" };
+        foreach (var (name, value) in wanted)
+        {
+            values.Add(name);
+            values.Add(value);
+        }
+
+        var result = (RedisResult[])(await EvaluateAsync(RedisBudgetScripts.VerifyLimits, [_limits], [.. values], cancellationToken).ConfigureAwait(false))!;
+        if ((int)result[0] != 0)
+        {
+            string name = (string)result[1]!, stored = (string)result[2]!;
+            throw new InvalidOperationException(
+                $"Redis:Budgets:KeyPrefix '{_options.KeyPrefix}' already holds limit '{name}' as {DescribeStoredLimit(stored)}, but this app's is {DescribeStoredLimit(wanted.GetValueOrDefault(name, "?"))}. " +
+                "Apps that use one prefix share one budget, and each would enforce its own amount on it. If this is another app, give it its own " +
+                "InferenceRouter:Redis:Budgets:KeyPrefix; if you changed the limit on purpose, start this version with " +
+                "InferenceRouter:Redis:Budgets:OverwriteStoredLimits = true (it then stores its limits over the old ones).");
+        }
+
+        foreach (var (name, amount, rolling) in list)
+        {
+            _verifiedLimits[name] = (BudgetUnits.From(amount), (long)rolling.TotalMilliseconds);
+        }
     }
 
     /// <summary>Writes each account's key and its seven values (limit, rolling and slot lengths, window end, key parts) from <paramref name="at"/>.</summary>
@@ -139,7 +204,7 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
             var account = accounts[i];
             keys[2 + i] = AccountKey(account.Key);
             long rollingMs = (long)account.RollingPeriod.TotalMilliseconds;
-            values[at] = BudgetUnits.From(account.Limit);
+            values[at] = Units(account.Limit);
             values[at + 1] = rollingMs;
             values[at + 2] = rollingMs == 0 ? 0 : Math.Max(rollingMs / 100, 1000);  // 100 slots per window, as in memory
             values[at + 3] = account.WindowEnd?.ToUnixTimeMilliseconds() ?? 0;
@@ -153,7 +218,7 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>How many were charged.</returns>
     public async Task<long> ChargeExpiredAsync(CancellationToken cancellationToken = default) =>
-        (long)(await EvaluateAsync(RedisBudgetScripts.Sweep, [_open], [_prefix, _time.GetUtcNow().ToUnixTimeMilliseconds()], cancellationToken).ConfigureAwait(false));
+        (long)((RedisResult[])(await EvaluateAsync(RedisBudgetScripts.Sweep, [_open], [_prefix, _time.GetUtcNow().ToUnixTimeMilliseconds()], cancellationToken).ConfigureAwait(false))!)[1];
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<BudgetAccountBalance>> GetBalancesAsync(CancellationToken cancellationToken = default)
@@ -167,21 +232,41 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
             throw new BudgetLedgerUnavailableException($"The Redis server holding the budget ledger ({server.EndPoint}) is not connected; balances cannot be listed.");
         }
 
-        await foreach (var key in server.KeysAsync(_database.Database, _prefix + ":a:*", pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
+        await foreach (var key in server.KeysAsync(_database.Database, GlobEscape(_prefix) + ":a:*", pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             if (((string)key!).EndsWith(":s", StringComparison.Ordinal))
             {
                 continue;
             }
 
-            var fields = (await _database.HashGetAllAsync(key).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false)).ToDictionary(e => (string)e.Name!, e => e.Value);
+            HashEntry[] entries;
+            try
+            {
+                entries = await _database.HashGetAllAsync(key).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+            {
+                _ = Damaged($"account {key} is not a hash", "account");
+                continue;
+            }
+
+            var fields = entries.ToDictionary(e => (string)e.Name!, e => e.Value);
             if (!fields.TryGetValue("ln", out var limitName))
             {
                 continue;
             }
 
-            var accountKey = new BudgetAccountKey(limitName!, fields["sv"]!, new DateTimeOffset((long)fields["ws"], TimeSpan.Zero));
-            balances.Add(new BudgetAccountBalance(accountKey, Decimal(fields["limit"]), Decimal(fields.GetValueOrDefault("spent", 0)), Decimal(fields.GetValueOrDefault("reserved", 0))));
+            // One damaged account is reported and left out; the others are listed.
+            if (!TryUnits(fields.GetValueOrDefault("limit", 0), out long limit) || !TryUnits(fields.GetValueOrDefault("spent", 0), out long spent) ||
+                !TryUnits(fields.GetValueOrDefault("reserved", 0), out long reserved) || !long.TryParse((string?)fields.GetValueOrDefault("ws", 0), NumberStyles.None, CultureInfo.InvariantCulture, out long windowStart) ||
+                windowStart > DateTimeOffset.MaxValue.UtcTicks)
+            {
+                _ = Damaged($"account {key} has a field that is not an integer", "account");
+                continue;
+            }
+
+            var accountKey = new BudgetAccountKey(limitName!, (string?)fields.GetValueOrDefault("sv") ?? string.Empty, new DateTimeOffset(windowStart, TimeSpan.Zero));
+            balances.Add(new BudgetAccountBalance(accountKey, BudgetUnits.ToDecimal(limit), BudgetUnits.ToDecimal(spent), BudgetUnits.ToDecimal(reserved)));
         }
 
         return balances;
@@ -193,13 +278,13 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         {
             await _database.ScriptEvaluateAsync(RedisBudgetScripts.Finish, keys, [_prefix, id, -1, _time.GetUtcNow().ToUnixTimeMilliseconds(), (long)_options.Retention.TotalMilliseconds]).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception)
         {
-            // Redis never came back for this connection: if the reserve ran, its reservation expires and is charged (never lost, never overspent).
+            // Nobody awaits this (never an unobserved exception). Redis never came back for this connection: if the reserve ran, its reservation expires and is charged (never lost, never overspent).
         }
     }
 
-    private async ValueTask<RedisResult[]> FinishAsync(BudgetReservation reservation, long cost, CancellationToken cancellationToken)
+    private async ValueTask<RedisResult[]> FinishAsync(BudgetReservation reservation, string cost, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reservation);
         if (!reservation.IsGranted)
@@ -215,15 +300,31 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
             keys[2 + i] = AccountKey(reservation.Accounts[i].Key);
         }
 
-        return (RedisResult[])(await EvaluateAsync(
+        var result = (RedisResult[])(await EvaluateAsync(
             RedisBudgetScripts.Finish, keys, [_prefix, reservation.Id, cost, _time.GetUtcNow().ToUnixTimeMilliseconds(), (long)_options.Retention.TotalMilliseconds], cancellationToken).ConfigureAwait(false))!;
+        if ((int)result[1] == 4)
+        {
+            throw Damaged((string)result[3]!, "reservation");
+        }
+
+        return result;
     }
 
     private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
     {
         try
         {
-            return await _database.ScriptEvaluateAsync(script, keys, values).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var result = await _database.ScriptEvaluateAsync(script, keys, values).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            if (result.Resp2Type == ResultType.Array && ((RedisResult[])result!) is [{ Resp2Type: ResultType.Array } notes, ..] && notes.Length > 0)
+            {
+                // Expired reservations set aside as damaged on the way: the script went on; each is reported once (it left the open set).
+                foreach (var note in (RedisResult[])notes!)
+                {
+                    _ = Damaged((string)note!, "reservation");
+                }
+            }
+
+            return result;
         }
         catch (Exception e) when (e is TimeoutException or RedisException)
         {
@@ -234,14 +335,66 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
 
     private RedisKey ReservationKey(string id) => _prefix + ":r:" + id;
 
-    // Length-prefixed parts: a scope value may contain any character without two accounts sharing a key.
-    private RedisKey AccountKey(BudgetAccountKey key) =>
-        string.Create(CultureInfo.InvariantCulture, $"{_prefix}:a:{key.Limit.Length}:{key.Limit}|{key.ScopeValue.Length}:{key.ScopeValue}|{key.WindowStart.UtcTicks}");
+    /// <summary>Logs and counts a damaged record; returns the exception that fails the call that touched it.</summary>
+    private BudgetLedgerDamagedException Damaged(string reason, string record)
+    {
+        RedisBudgetLog.DamagedRecord(_logger, _prefix, reason);
+        _telemetry.Damaged(record);
+        return new BudgetLedgerDamagedException(
+            $"The Redis budget ledger under {_prefix} holds a damaged record ({reason}); calls that touch it are refused until it is repaired or deleted. Other accounts are unaffected.");
+    }
+
+    private bool AllVerified(BudgetAccount[] accounts)
+    {
+        foreach (var account in accounts)
+        {
+            // Compared as numbers: no string per account per call.
+            if (!_verifiedLimits.TryGetValue(account.Key.Limit, out var value) || value != (BudgetUnits.From(account.Limit), (long)account.RollingPeriod.TotalMilliseconds))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string StoredLimit(decimal amount, TimeSpan rolling) =>
+        string.Create(CultureInfo.InvariantCulture, $"{BudgetUnits.From(amount)}:{(long)rolling.TotalMilliseconds}");
+
+    private static string DescribeStoredLimit(string stored)
+    {
+        var parts = stored.Split(':');
+        return parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long units) && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long rolling)
+            ? string.Create(CultureInfo.InvariantCulture, $"{BudgetUnits.ToDecimal(units):0.##########}{(rolling == 0 ? string.Empty : $" per rolling {TimeSpan.FromMilliseconds(rolling).TotalHours:G} h")}")
+            : $"'{stored}'";
+    }
+
+    /// <summary>An amount as the integer string the scripts compute on (never a number a Lua script would round or print in exponent notation).</summary>
+    private static string Units(decimal amount) => BudgetUnits.From(amount).ToString(CultureInfo.InvariantCulture);
+
+    // Length-prefixed parts: a scope value may contain any character without two accounts sharing a key. Redis keys are UTF-8, where
+    // every lone surrogate reads as the same replacement character: such a part is refused (the budget's own ids never carry one).
+    private RedisKey AccountKey(BudgetAccountKey key)
+    {
+        if (!IsValidUtf16(key.Limit) || !IsValidUtf16(key.ScopeValue))
+        {
+            throw new ArgumentException($"Account '{key}' has a lone surrogate in its name or scope value; Redis keys are UTF-8 and cannot tell such values apart.", nameof(key));
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{_prefix}:a:{key.Limit.Length}:{key.Limit}|{key.ScopeValue.Length}:{key.ScopeValue}|{key.WindowStart.UtcTicks}");
+    }
+
+    private static bool IsValidUtf16(string value) =>
+        value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0 || System.Text.Unicode.Utf8.FromUtf16(value, new byte[value.Length * 3], out _, out _, replaceInvalidSequences: false) == System.Buffers.OperationStatus.Done;
+
+    /// <summary>The prefix as a SCAN pattern that matches it literally (a prefix may hold <c>*</c>, <c>?</c>, <c>[</c>).</summary>
+    private static string GlobEscape(string prefix) =>
+        prefix.AsSpan().IndexOfAny("*?[]\\") < 0 ? prefix : string.Concat(prefix.Select(c => c is '*' or '?' or '[' or ']' or '\\' ? "\\" + c : c.ToString()));
 
     private static BudgetAccountBalance Balance(BudgetAccountKey key, RedisResult[] result, int at) =>
         new(key, Decimal(result[at]), Decimal(result[at + 1]), Decimal(result[at + 2]));
 
     private static decimal Decimal(RedisResult value) => BudgetUnits.ToDecimal(long.Parse((string)value!, CultureInfo.InvariantCulture));
 
-    private static decimal Decimal(RedisValue value) => BudgetUnits.ToDecimal((long)value);
+    private static bool TryUnits(RedisValue value, out long units) => long.TryParse((string?)value, NumberStyles.None, CultureInfo.InvariantCulture, out units);
 }

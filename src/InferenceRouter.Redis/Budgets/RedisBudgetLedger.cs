@@ -33,7 +33,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
 
     /// <summary>Creates the ledger over a connection the app owns (it is not disposed here).</summary>
     /// <param name="redis">The connection.</param>
-    /// <param name="options">The options; null for defaults.</param>
+    /// <param name="options">The options; <see cref="RedisBudgetLedgerOptions.KeyPrefix"/> is required (null options are refused for want of it).</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default. Instances sharing a ledger need clocks that agree (expiry is judged by the caller's clock).</param>
     /// <param name="logger">Logs failing open and reconciling.</param>
     /// <param name="meterFactory">Creates the <c>InferenceRouter</c> meter (operations Redis did not answer, fail-open reservations, steps sent after an outage); null for a private one.</param>
@@ -42,7 +42,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     public RedisBudgetLedger(IConnectionMultiplexer redis, RedisBudgetLedgerOptions? options = null, TimeProvider? timeProvider = null, ILogger<RedisBudgetLedger>? logger = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
-        options ??= new RedisBudgetLedgerOptions();
+        options ??= new RedisBudgetLedgerOptions();  // refused below: KeyPrefix is required
         var problems = options.GetValidationErrors().ToList();
         if (problems.Count > 0)
         {
@@ -50,14 +50,14 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
         }
 
         var time = timeProvider ?? TimeProvider.System;
+        var log = (ILogger?)logger ?? NullLogger.Instance;
         _telemetry = new RedisBudgetTelemetry(meterFactory);
-        _redis = new RedisAccountingLedger(redis, options, time, _telemetry);
+        _redis = new RedisAccountingLedger(redis, options, time, _telemetry, log);
         if (options.FailOpenCap is { } cap)
         {
-            var log = (ILogger?)logger ?? NullLogger.Instance;
             try
             {
-                _failOpen = new FailOpenBudgetLedger(_redis, cap, new FailOpenQueue(options.FailOpenJournalPath, log), time, log, _telemetry);
+                _failOpen = new FailOpenBudgetLedger(_redis, cap, new FailOpenQueue(options.FailOpenJournalPath, log, _telemetry), time, log, _telemetry);
             }
             catch
             {
@@ -109,6 +109,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger, IDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>How many were charged.</returns>
     public Task<long> ChargeExpiredAsync(CancellationToken cancellationToken = default) => _redis.ChargeExpiredAsync(cancellationToken);
+
+    /// <summary>Checks limits against the ones stored under the key prefix (see <see cref="RedisAccountingLedger.VerifyLimitsAsync"/>).</summary>
+    internal Task VerifyLimitsAsync(IEnumerable<(string Name, decimal Amount, TimeSpan Rolling)> limits, CancellationToken cancellationToken) =>
+        _redis.VerifyLimitsAsync(limits, cancellationToken);
 
     /// <summary>Stops the fail-open retries and closes the journal (what is still in it is sent by the next ledger that opens it).</summary>
     public void Dispose()

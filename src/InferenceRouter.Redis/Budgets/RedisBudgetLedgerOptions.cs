@@ -5,9 +5,23 @@ public sealed class RedisBudgetLedgerOptions
 {
     /// <summary>
     /// Gets or sets the prefix of every key, used as the Redis Cluster hash tag (<c>{prefix}</c>) so each script stays on one slot.
-    /// Apps that share a budget use the same prefix; apps that must not, different ones. Default: <c>inference-router</c>.
+    /// Instances that share a budget use the same prefix; apps that must not, different ones. Required: there is no default two
+    /// unrelated apps could both fall into. <c>UseRedis()</c> sets it, when unset, to the app's name (<c>IHostEnvironment.ApplicationName</c>,
+    /// else the entry assembly's name) and logs it; a ledger made in code needs it set.
     /// </summary>
-    public string KeyPrefix { get; set; } = "inference-router";
+    /// <remarks>
+    /// The limits each app enforces are stored under the prefix (<c>{prefix}:limits</c>): an instance whose limit of the same name has
+    /// another amount or window is refused (at start under <c>UseRedis()</c>, else at its first reservation in that limit), naming the
+    /// prefix, the limit and both values.
+    /// </remarks>
+    public string? KeyPrefix { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether this instance stores its limits over different ones stored under <see cref="KeyPrefix"/>,
+    /// instead of refusing to start. Set it for the deploy that changes a limit on purpose (instances already running keep the limit
+    /// they started with until they are replaced); leave it off otherwise, so another app on the same prefix is refused. Default: false.
+    /// </summary>
+    public bool OverwriteStoredLimits { get; set; }
 
     /// <summary>Gets or sets the longest a ledger operation may wait for Redis before it fails (a slow Redis never adds seconds to a call). Default: 1 s.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(1);
@@ -47,9 +61,9 @@ public sealed class RedisBudgetLedgerOptions
             yield return $"OperationTimeout is {OperationTimeout}; give a positive time (e.g. 00:00:01).";
         }
 
-        if (FailOpenCap is < 0)
+        if (FailOpenCap is < 0 || FailOpenCap > BudgetUnits.MaxAmount)
         {
-            yield return $"FailOpenCap is {FailOpenCap}; give an amount of zero or more, or leave it unset to fail closed.";
+            yield return $"FailOpenCap is {FailOpenCap}; give an amount from zero to {BudgetUnits.MaxAmount:0}, or leave it unset to fail closed.";
         }
 
         if (FailOpenJournalPath is not null && FailOpenCap is null)

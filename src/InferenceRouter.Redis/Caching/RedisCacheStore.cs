@@ -48,7 +48,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         _database = redis.GetDatabase();
         _subscriber = redis.GetSubscriber();
         _time = timeProvider ?? TimeProvider.System;
-        _prefix = "{" + _options.KeyPrefix + "}";
+        _prefix = "{" + _options.EffectiveKeyPrefix + "}";
         _channel = RedisChannel.Literal(_prefix + ":cache-events");
         _listener = new RedisChannelListener(_subscriber, _channel, OnMessageAsync);
     }

@@ -3,8 +3,13 @@ namespace InferenceRouter;
 /// <summary>Options for <see cref="RedisCacheStore"/>.</summary>
 public sealed class RedisCacheStoreOptions
 {
-    /// <summary>Gets or sets the prefix of every key and of the change channel (the keys' hash tag). Instances that share a cache use the same one. Default: <c>inference-router</c>.</summary>
-    public string KeyPrefix { get; set; } = "inference-router";
+    /// <summary>
+    /// Gets or sets the prefix of every key and of the change channel (the keys' hash tag). Instances that share a cache use the same one.
+    /// Default: under <c>UseRedis()</c>, the ledger's prefix (the app's name unless set); for a store made in code, <c>inference-router</c>.
+    /// </summary>
+    public string? KeyPrefix { get; set; }
+
+    internal string EffectiveKeyPrefix => KeyPrefix ?? "inference-router";
 
     /// <summary>Gets or sets the longest a cache read or write may wait for Redis (then it is a miss, or the answer is not shared). Default: 200 ms.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
@@ -16,7 +21,7 @@ public sealed class RedisCacheStoreOptions
     /// <returns>The problems; empty when valid.</returns>
     internal IEnumerable<string> GetValidationErrors()
     {
-        if (RedisKeyPrefix.Problem(KeyPrefix) is { } problem)
+        if (RedisKeyPrefix.Problem(EffectiveKeyPrefix) is { } problem)
         {
             yield return problem;
         }

@@ -39,4 +39,7 @@ public sealed class InferenceRouterRedisOptions
 
     /// <summary>Gets the shared quality state's options (<c>InferenceRouter:Redis:Quality</c>).</summary>
     public RedisQualitySyncOptions Quality { get; } = new();
+
+    /// <summary>Gets or sets a value indicating whether the ledger's prefix was taken from the app's name (for the start log).</summary>
+    internal bool KeyPrefixFromAppName { get; set; }
 }

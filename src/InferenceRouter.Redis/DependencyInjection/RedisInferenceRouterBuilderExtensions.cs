@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -19,6 +21,13 @@ public static class RedisInferenceRouterBuilderExtensions
     /// <c>ConnectionStrings:Redis</c>, checked at start. The app starts even when Redis is down (calls then fail closed, within
     /// <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>).
     /// </summary>
+    /// <remarks>
+    /// Keys are under <see cref="RedisBudgetLedgerOptions.KeyPrefix"/>; when it is unset, the app's name (<c>IHostEnvironment.ApplicationName</c>,
+    /// else the entry assembly's name), logged at start, so two apps never share a budget by default; the cache's prefix follows it unless
+    /// set. When the host starts, the budget's limits are checked against those stored under the prefix: a limit stored with another
+    /// amount or window stops the start, naming the prefix, the limit, both values and the fix (checked before the first reservation
+    /// instead when Redis is down then).
+    /// </remarks>
     /// <param name="builder">The router builder.</param>
     /// <param name="configure">Changes the options after configuration is bound.</param>
     /// <returns>The builder.</returns>
@@ -32,22 +41,40 @@ public static class RedisInferenceRouterBuilderExtensions
             options.Bind(configuration.GetSection(InferenceRouterRedisOptions.SectionName));
         }
 
-        options.PostConfigure<IServiceProvider>((o, services) => o.ConnectionString ??= services.GetService<IConfiguration>()?.GetConnectionString("Redis"));
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
+        options.PostConfigure<IServiceProvider>((o, services) =>
+        {
+            o.ConnectionString ??= services.GetService<IConfiguration>()?.GetConnectionString("Redis");
+            if (o.Budgets.KeyPrefix is null && AppName(services) is { } name)
+            {
+                // Two unrelated apps on one Redis must not share a budget by default: the prefix is the app's own name unless set.
+                o.Budgets.KeyPrefix = name;
+                o.KeyPrefixFromAppName = true;
+            }
+
+            o.Cache.KeyPrefix ??= o.Budgets.KeyPrefix;
+        });
+
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceRouterRedisOptions>, InferenceRouterRedisOptionsValidator>());
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.ConnectionString!));
         builder.Services.TryAddSingleton<RedisCacheConnection>();
-        builder.Services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
-            sp.GetRequiredService<IConnectionMultiplexer>(),
-            sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value.Budgets,
-            sp.GetService<TimeProvider>(),
-            sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisBudgetLedger>>(),
-            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>())));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
+            var logger = sp.GetService<ILogger<RedisBudgetLedger>>();
+            if (logger is not null)
+            {
+                RedisBudgetLog.UsingPrefix(logger, options.Budgets.KeyPrefix!, options.KeyPrefixFromAppName ? "the app's name; set InferenceRouter:Redis:Budgets:KeyPrefix to choose another" : "configured");
+            }
+
+            return new RedisBudgetLedger(sp.GetRequiredService<IConnectionMultiplexer>(), options.Budgets, sp.GetService<TimeProvider>(), logger, sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+        }));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisLimitsCheck>());
         builder.Services.TryAddSingleton<ICacheStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
@@ -61,7 +88,7 @@ public static class RedisInferenceRouterBuilderExtensions
             var options = sp.GetRequiredService<IOptions<InferenceRouterRedisOptions>>().Value;
             if (options.ShareHealth)
             {
-                sp.GetRequiredService<RedisHealthSharing>().Start(sp.GetRequiredService<IConnectionMultiplexer>(), router, options.Budgets.KeyPrefix);
+                sp.GetRequiredService<RedisHealthSharing>().Start(sp.GetRequiredService<IConnectionMultiplexer>(), router, options.Budgets.KeyPrefix!);
             }
 
             if (options.ShareQuality)
@@ -69,10 +96,18 @@ public static class RedisInferenceRouterBuilderExtensions
                 var predictor = sp.GetService<QualityPredictor>()
                     ?? throw new InvalidOperationException("InferenceRouter:Redis:ShareQuality is on but no QualityPredictor is registered: call AddQualityRouting() on the router builder, or turn ShareQuality off.");
                 sp.GetRequiredService<RedisQualitySharing>().Start(() => new RedisQualitySync(
-                    sp.GetRequiredService<IConnectionMultiplexer>(), predictor, options.Budgets.KeyPrefix, options.Quality, sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisQualitySync>>()));
+                    sp.GetRequiredService<IConnectionMultiplexer>(), predictor, options.Budgets.KeyPrefix!, options.Quality, sp.GetService<Microsoft.Extensions.Logging.ILogger<RedisQualitySync>>()));
             }
         });
         return builder;
+    }
+
+    /// <summary>The app's name as a key prefix (braces, which would break the hash tag, dropped), or null.</summary>
+    private static string? AppName(IServiceProvider services)
+    {
+        var name = services.GetService<IHostEnvironment>()?.ApplicationName ?? System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+        name = name?.Replace("{", string.Empty, StringComparison.Ordinal).Replace("}", string.Empty, StringComparison.Ordinal);
+        return string.IsNullOrWhiteSpace(name) ? null : name;
     }
 
     private static ConnectionMultiplexer Connect(string connectionString)

@@ -52,6 +52,11 @@ public sealed class BudgetLimit
             yield return $"{path}:Amount is {Amount}; a limit must be a positive amount (to block a scope entirely, use a tag or route filter instead).";
         }
 
+        if (Amount > BudgetUnits.MaxAmount)
+        {
+            yield return $"{path}:Amount is {Amount}; a limit is at most {BudgetUnits.MaxAmount:0} (ledgers keep exact integer units of 10⁻¹⁰ up to that). Lower it, or remove the limit to leave the scope unlimited.";
+        }
+
         if (!Enum.IsDefined(Scope))
         {
             yield return $"{path}:Scope is {Scope}; use one of {string.Join(", ", Enum.GetNames<BudgetScope>())}.";
@@ -74,46 +79,45 @@ public sealed class BudgetLimit
     }
 
     /// <summary>Returns whether the limit counts a call with these dimensions, and under which value.</summary>
+    /// <remarks>Tenant and user ids are escaped (<see cref="BudgetIds"/>): no combination of ids names another's account.</remarks>
     internal bool TryGetScopeValue(string? tenant, string? user, BudgetTarget target, out string value)
     {
-        string? candidate = Scope switch
+        value = string.Empty;
+        switch (Scope)
         {
-            BudgetScope.Global => string.Empty,
-            BudgetScope.Tenant => tenant,
-            BudgetScope.User => user is null ? null : QualifyUser(tenant, user),
-            BudgetScope.Route => target.Route,
-            BudgetScope.Model => target.ModelId,
-            BudgetScope.Tag => target.HasTag(Key!) ? Key : null,
-            _ => null,
-        };
-
-        value = candidate ?? string.Empty;
-        if (candidate is null)
-        {
-            return false;
+            case BudgetScope.Global:
+                return true;
+            case BudgetScope.Tenant when tenant is not null && (string.IsNullOrEmpty(Key) || string.Equals(Key, tenant, StringComparison.OrdinalIgnoreCase)):
+                value = BudgetIds.Tenant(tenant);
+                return true;
+            case BudgetScope.User when user is not null && (string.IsNullOrEmpty(Key) || IsKeyFor(tenant, user)):
+                value = BudgetIds.User(tenant, user);
+                return true;
+            case BudgetScope.Route when target.Route is { } route && (string.IsNullOrEmpty(Key) || string.Equals(Key, route, StringComparison.OrdinalIgnoreCase)):
+                value = route;
+                return true;
+            case BudgetScope.Model when target.ModelId is { } model && (string.IsNullOrEmpty(Key) || string.Equals(Key, model, StringComparison.OrdinalIgnoreCase)):
+                value = model;
+                return true;
+            case BudgetScope.Tag when target.HasTag(Key!):
+                value = Key!;
+                return true;
+            default:
+                return false;
         }
-
-        return Scope is BudgetScope.Global or BudgetScope.Tag || string.IsNullOrEmpty(Key) || string.Equals(Key, candidate, StringComparison.OrdinalIgnoreCase) ||
-            (Scope == BudgetScope.User && string.Equals(Key, user, StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>
-    /// A user's account lives inside its tenant (<c>tenant/user</c>): user 'admin' of one tenant never spends another's. A '/' or '%' in
-    /// the tenant is escaped so two different pairs never share an account.
-    /// </summary>
-    internal static string QualifyUser(string? tenant, string user)
+    /// <summary>A user limit's key names a user id (that user in every tenant) or <c>tenant/user</c> (that tenant's user), as the ids are written.</summary>
+    private bool IsKeyFor(string? tenant, string user)
     {
-        if (tenant is null)
+        var key = Key.AsSpan();
+        if (key.Equals(user, StringComparison.OrdinalIgnoreCase))
         {
-            return user;
+            return true;
         }
 
-        if (tenant.AsSpan().IndexOfAny('/', '%') >= 0)
-        {
-            tenant = tenant.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal);
-        }
-
-        return string.Concat(tenant, "/", user);
+        return tenant is not null && key.Length == tenant.Length + 1 + user.Length && key[tenant.Length] == '/' &&
+            key[..tenant.Length].Equals(tenant, StringComparison.OrdinalIgnoreCase) && key[(tenant.Length + 1)..].Equals(user, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Gets the calendar window holding <paramref name="now"/> (start and end), computed once per window and zone, not per call.</summary>

@@ -5,7 +5,7 @@ namespace InferenceRouter;
 
 /// <summary>An exact, in-process <see cref="IBudgetLedger"/>: a lock per account, taken in a fixed order so multi-account reservations are atomic and never deadlock.</summary>
 /// <remarks>
-/// Amounts are kept to 10 decimal places; limits above 900 million count as unlimited. Accounts of calendar windows that have closed are
+/// Amounts are kept to 10 decimal places; a limit is at most <see cref="BudgetUnits.MaxAmount"/> (options refuse more at start). Accounts of calendar windows that have closed are
 /// compacted into one total per limit and window (<see cref="GetClosedWindowsAsync"/>, the newest <see cref="InMemoryBudgetLedgerOptions.MaxClosedWindows"/>
 /// kept), so memory holds the current windows' accounts, not every day's. Thread-safe. Operations complete synchronously (the <see cref="ValueTask"/>s are already done) and take no global lock, so calls for
 /// different tenants never contend. Spend can be kept across restarts with <see cref="InMemoryBudgetLedgerOptions.PersistencePath"/>: the

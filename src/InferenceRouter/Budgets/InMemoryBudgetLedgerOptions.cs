@@ -6,8 +6,8 @@ public sealed class InMemoryBudgetLedgerOptions
     /// <summary>Gets or sets a file to keep spend in across restarts (written atomically: a temporary file, then a rename); null keeps spend in memory only.</summary>
     /// <remarks>
     /// Reservations in flight are not persisted: a restart forgets them. The file is locked while a ledger uses it (through a sibling
-    /// <c>.lock</c> file, deleted when the ledger is disposed), so a second ledger on the same path fails at start instead of writing
-    /// its spend over the first one's: give each app instance its own file.
+    /// <c>.lock</c> file, unlocked when the ledger is disposed or its process dies, and left in place), so a second ledger on the same
+    /// path — in this process or another — fails at start instead of writing its spend over the first one's: give each app instance its own file.
     /// </remarks>
     public string? PersistencePath { get; set; }
 

@@ -8,9 +8,18 @@ namespace InferenceRouter;
 /// fails at start instead of each silently writing its own spend over the other's.
 /// </summary>
 /// <remarks>
-/// The lock is a sibling file (<c>&lt;path&gt;.lock</c>) opened exclusively, deleted when released: the spend file itself is replaced
-/// by a rename at every write, which would leave a lock on it behind on the old file. The operating system drops the lock when a
-/// process dies, so a lock file left by a killed process does not block the next one. Writes are serialised by the caller.
+/// <para>
+/// The lock is a sibling file (<c>&lt;path&gt;.lock</c>) opened exclusively (on Unix an advisory <c>flock</c>, which also holds between
+/// two ledgers of one process): the spend file itself is replaced by a rename at every write, which would leave a lock on it behind on
+/// the old file. The operating system drops the lock when its process dies, so a lock file left by a killed process never blocks the
+/// next one.
+/// </para>
+/// <para>
+/// The lock file is never deleted. Deleting it on release would let a ledger that opened it just before lock the deleted file while a
+/// third creates and locks a new one under the same name: two ledgers on one spend file. An empty <c>.lock</c> file stays beside the
+/// spend file. Writes are serialised by the caller. .NET's <c>System.IO.DisableFileLocking</c> switch (or <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>)
+/// turns this lock off; do not set it for an app that persists spend.
+/// </para>
 /// </remarks>
 internal sealed class LedgerFile : IDisposable
 {
@@ -35,7 +44,7 @@ internal sealed class LedgerFile : IDisposable
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-            return new LedgerFile(full, new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose));
+            return new LedgerFile(full, new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1));
         }
         catch (IOException e)
         {
@@ -88,6 +97,6 @@ internal sealed class LedgerFile : IDisposable
         File.Move(temporary, Path, overwrite: true);
     }
 
-    /// <summary>Releases the file (deletes the lock file) for the next ledger.</summary>
+    /// <summary>Releases the file (unlocks the lock file, which stays) for the next ledger.</summary>
     public void Dispose() => _lock.Dispose();
 }

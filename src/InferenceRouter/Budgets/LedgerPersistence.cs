@@ -67,8 +67,7 @@ internal sealed class LedgerPersistence : IDisposable
         await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Interlocked.Exchange(ref _dirty, 0);
-            await _file.WriteAsync(_snapshot(), cancellationToken).ConfigureAwait(false);
+            await WriteAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -77,6 +76,10 @@ internal sealed class LedgerPersistence : IDisposable
     }
 
     /// <summary>Stops the timer, writes spend one last time and releases the file.</summary>
+    /// <remarks>
+    /// The file is released while this holds the write lock: a timer write that was waiting then finds it released and writes nothing,
+    /// so no write of this ledger can land after the next ledger on the file has read it.
+    /// </remarks>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -85,14 +88,22 @@ internal sealed class LedgerPersistence : IDisposable
         }
 
         _timer.Dispose();
+        _writing.Wait();
         try
         {
-            FlushAsync().GetAwaiter().GetResult();
+            WriteAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         finally
         {
             _file.Dispose();
+            _writing.Release();
         }
+    }
+
+    private Task WriteAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref _dirty, 0);
+        return _file.WriteAsync(_snapshot(), cancellationToken);
     }
 
     private async Task WriteIfChangedAsync()
@@ -106,7 +117,7 @@ internal sealed class LedgerPersistence : IDisposable
         {
             await FlushAsync().ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The next tick (or Dispose) writes again; spend stays exact in memory meanwhile.
             Interlocked.Exchange(ref _dirty, 1);

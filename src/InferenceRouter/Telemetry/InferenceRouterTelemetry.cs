@@ -63,4 +63,17 @@ public static class InferenceRouterTelemetry
 
     /// <summary>Counter: fail-open steps (reservations, settlements, releases) sent to the shared ledger once it answered again.</summary>
     public const string FailOpenSentInstrument = "inference_router.budget.fail_open_sent";
+
+    /// <summary>
+    /// Counter: damaged shared-ledger records (an account or reservation in Redis with a field that is not an integer, or a key of the
+    /// wrong type) found by a script, by <c>inference_router.budget.record</c> (<c>account</c> or <c>reservation</c>). Only the calls that
+    /// touch such a record fail; an expired reservation on one is set aside instead of charged.
+    /// </summary>
+    public const string LedgerDamagedRecordsInstrument = "inference_router.budget.ledger_damaged_records";
+
+    /// <summary>
+    /// Counter: fail-open journal records set aside because they cannot be sent (unreadable, missing fields, wrong types, or refused by
+    /// the shared ledger): each is logged and appended to the journal's <c>.rejected</c> file, and the records after it are sent.
+    /// </summary>
+    public const string FailOpenRejectedInstrument = "inference_router.budget.fail_open_rejected";
 }

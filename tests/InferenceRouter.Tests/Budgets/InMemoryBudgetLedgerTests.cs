@@ -181,7 +181,7 @@ public class InMemoryBudgetLedgerTests
                 await ledger.SettleAsync(await ledger.ReserveAsync([Account("a", 10m), Account("b", 10m, TimeSpan.FromHours(24))], 2m, Later), 1.25m);
             }
 
-            directory.GetFiles().Select(f => f.Name).Should().Equal("spend.json");
+            directory.GetFiles().Select(f => f.Name).Should().BeEquivalentTo(["spend.json", "spend.json.lock"], "no temporary file is left; the lock file stays (deleting it would let two ledgers hold the file)");
             using (var restarted = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path }))
             {
                 var balances = await restarted.GetBalancesAsync();
@@ -218,6 +218,24 @@ public class InMemoryBudgetLedgerTests
         using var next = new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = path });
         (await next.GetBalancesAsync()).Should().ContainSingle().Which.Spent.Should().Be(3m, "the file is free once its ledger is disposed, with all its spend");
     });
+
+    [Fact]
+    public async Task Limits_up_to_the_largest_accepted_are_exact_to_the_unit_and_a_larger_one_is_refused_at_start()
+    {
+        var options = new BudgetOptions();
+        options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 500_000_000m });
+
+        // Above the largest limit, spent + reserved + a reservation could overflow the ledger's integer units: refused, with the key.
+        FluentActions.Invoking(() => new BudgetManager(options)).Should().Throw<ArgumentException>().WithMessage("*Budgets:Limits:0:Amount is 500000000*at most 100000000*");
+
+        using var ledger = new InMemoryBudgetLedger();
+        BudgetAccount[] largest = [Account("largest", BudgetUnits.MaxAmount)];
+        var almost = await ledger.ReserveAsync(largest, BudgetUnits.MaxAmount - 0.0000000001m, Later);
+        almost.IsGranted.Should().BeTrue();
+        (await ledger.ReserveAsync(largest, 0.0000000001m, Later)).IsGranted.Should().BeTrue("the last unit fits");
+        (await ledger.ReserveAsync(largest, 0.0000000001m, Later)).IsGranted.Should().BeFalse("and not one more");
+        (await ledger.ReserveAsync(largest, BudgetUnits.MaxAmount, Later)).IsGranted.Should().BeFalse("a huge reservation on a full account never wraps around");
+    }
 
     [Fact]
     public async Task Concurrent_reservations_never_push_an_account_over_its_limit_and_lose_no_update()

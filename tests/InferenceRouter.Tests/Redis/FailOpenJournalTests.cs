@@ -1,4 +1,8 @@
+using System.Diagnostics.Metrics;
 using InferenceRouter.TestServer;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
@@ -20,7 +24,7 @@ public sealed class FailOpenJournalTests : IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
 
     private RedisBudgetLedger Ledger(IConnectionMultiplexer redis) =>
-        new(redis, new RedisBudgetLedgerOptions { FailOpenCap = 1m, FailOpenJournalPath = JournalPath, OperationTimeout = TimeSpan.FromMilliseconds(300) }, _time);
+        new(redis, new RedisBudgetLedgerOptions { KeyPrefix = "journal", FailOpenCap = 1m, FailOpenJournalPath = JournalPath, OperationTimeout = TimeSpan.FromMilliseconds(300) }, _time);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -85,6 +89,70 @@ public sealed class FailOpenJournalTests : IDisposable
         (await next.GetBalancesAsync()).Single().Should().Be(new BudgetAccountBalance(accounts[0].Key, 10m, 0.4m, 0m), "each step applies once however often it is sent");
     }
 
+    [RedisFact]
+    public async Task Bad_records_are_set_aside_logged_and_counted_and_the_rest_reaches_redis_without_unobserved_exceptions()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var redis = await server.ConnectAsync();
+        BudgetAccount[] accounts = [Tenant(10m)];
+        // The event is process-wide and other tests run alongside: only exceptions raised by the ledger's own code count here.
+        var unobserved = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        EventHandler<UnobservedTaskExceptionEventArgs> count = (_, e) =>
+        {
+            if (e.Exception.ToString() is var text && (text.Contains("InferenceRouter.FailOpen", StringComparison.Ordinal) || text.Contains("InferenceRouter.RedisAccountingLedger", StringComparison.Ordinal) || text.Contains("InferenceRouter.RedisBudgetLedger", StringComparison.Ordinal)))
+            {
+                unobserved.Enqueue(text);
+            }
+        };
+        TaskScheduler.UnobservedTaskException += count;
+        try
+        {
+            server.Kill();
+            using (var first = Ledger(redis))
+            {
+                await first.SettleAsync(await first.ReserveAsync(accounts, 0.3m, _time.GetUtcNow().AddMinutes(5)), 0.25m);
+            }
+
+            // What a crash, a hand edit or another version may leave: every kind of bad line, between and after good ones.
+            var good = File.ReadAllLines(JournalPath);
+            string expires = _time.GetUtcNow().AddMinutes(5).ToString("O");
+            int from = good[0].IndexOf("\"accounts\":", StringComparison.Ordinal) + 11;
+            string goodAccounts = good[0][from..good[0].IndexOf(",\"amount\"", StringComparison.Ordinal)];
+            string[] bad =
+            [
+                "{ not json",
+                $$"""{"id":"offline-missing-accounts","amount":0.4,"expiresAt":"{{expires}}","cost":0.4}""",
+                $$"""{"id":5,"accounts":[],"amount":0.4,"expiresAt":"{{expires}}"}""",
+                $$"""{"id":"offline-wrong-type","accounts":[{"key":{"limit":"tenant","scopeValue":"acme","windowStart":"1970-01-01T00:00:00+00:00"},"limit":"ten","rollingPeriod":"00:00:00"}],"amount":0.4,"expiresAt":"{{expires}}"}""",
+                $$"""{"id":"offline-empty-account","accounts":[{}],"amount":0.4,"expiresAt":"{{expires}}"}""",
+                $$"""{"id":"offline-negative","accounts":{{goodAccounts}},"amount":-0.4,"expiresAt":"{{expires}}"}""",
+                "null",
+            ];
+            File.WriteAllLines(JournalPath, [bad[0], good[0], .. bad[1..], good[1]]);
+            await server.RestartAsync();
+
+            var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+            using var rejected = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, "inference_router.budget.fail_open_rejected");
+            var logger = new FakeLogger<RedisBudgetLedger>();
+            using var next = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = "journal", FailOpenCap = 1m, FailOpenJournalPath = JournalPath, OperationTimeout = TimeSpan.FromMilliseconds(300) }, _time, logger, meters);
+            await SendAllAsync(next);
+
+            (await next.GetBalancesAsync()).Single().Should().Be(new BudgetAccountBalance(accounts[0].Key, 10m, 0.25m, 0m), "the good records reached Redis, each once; none of the bad ones did");
+            File.ReadAllLines(JournalPath + ".rejected").Should().Equal(bad, "each bad line is kept, as it was, beside the journal");
+            rejected.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(bad.Length);
+            logger.Collector.GetSnapshot().Count(r => r.Message.Contains("set aside", StringComparison.Ordinal)).Should().BeGreaterThanOrEqualTo(bad.Length);
+            new FileInfo(JournalPath).Length.Should().Be(0, "Redis has everything that could be sent");
+        }
+        finally
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            TaskScheduler.UnobservedTaskException -= count;
+        }
+
+        unobserved.Should().BeEmpty("no send or retry of the ledger left an exception nobody observed");
+    }
+
     [Fact]
     public void A_journal_is_locked_while_a_ledger_uses_it()
     {
@@ -99,10 +167,10 @@ public sealed class FailOpenJournalTests : IDisposable
     [Fact]
     public void A_journal_without_a_cap_is_refused_naming_both_settings()
     {
-        var options = new RedisBudgetLedgerOptions { FailOpenJournalPath = "fail-open.journal" };
+        var options = new RedisBudgetLedgerOptions { KeyPrefix = "journal", FailOpenJournalPath = "fail-open.journal" };
 
         options.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("FailOpenJournalPath").And.Contain("set FailOpenCap");
-        new RedisBudgetLedgerOptions { FailOpenCap = 1m, FailOpenJournalPath = "/var/lib/app/" }.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("not a file path");
+        new RedisBudgetLedgerOptions { KeyPrefix = "journal", FailOpenCap = 1m, FailOpenJournalPath = "/var/lib/app/" }.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("not a file path");
     }
 
     private static Task SendAllAsync(RedisBudgetLedger ledger) => Eventually.TrueAsync(async () =>

@@ -23,7 +23,7 @@ public class RedisBudgetLedgerTests
     {
         await using var server = await RedisServer.StartAsync();
         using var redis = await server.ConnectAsync();
-        var ledger = new RedisBudgetLedger(redis);
+        var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = "test" });
         BudgetAccount[] accounts = [Account("global", 10m), Account("tenant", 1m, "acme")];
 
         var first = await ledger.ReserveAsync(accounts, 0.75m, DateTimeOffset.UtcNow.AddMinutes(5));
@@ -57,8 +57,8 @@ public class RedisBudgetLedgerTests
         using var crashed = await server.ConnectAsync();
         using var survivor = await server.ConnectAsync();
         var time = new FakeTimeProvider(Start);
-        var dead = new RedisBudgetLedger(crashed, timeProvider: time);
-        var alive = new RedisBudgetLedger(survivor, timeProvider: time);
+        var dead = new RedisBudgetLedger(crashed, new RedisBudgetLedgerOptions { KeyPrefix = "test" }, timeProvider: time);
+        var alive = new RedisBudgetLedger(survivor, new RedisBudgetLedgerOptions { KeyPrefix = "test" }, timeProvider: time);
         BudgetAccount[] accounts = [Account("day", 5m)];
 
         var orphan = await dead.ReserveAsync(accounts, 1m, Start.AddMinutes(1));
@@ -85,7 +85,7 @@ public class RedisBudgetLedgerTests
         await using var server = await RedisServer.StartAsync();
         using var redis = await server.ConnectAsync();
         var time = new FakeTimeProvider(Start);
-        var ledger = new RedisBudgetLedger(redis, timeProvider: time);
+        var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = "test" }, timeProvider: time);
         BudgetAccount[] hourly = [Account("hourly", 1m, rolling: TimeSpan.FromHours(1))];
 
         await ledger.SettleAsync(await ledger.ReserveAsync(hourly, 0.6m, Start.AddMinutes(5)), 0.6m);
@@ -105,7 +105,7 @@ public class RedisBudgetLedgerTests
         const decimal Limit = 25m;
         var connections = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => server.ConnectAsync()));
         // A generous timeout: this test is about exactness under contention, not about a slow Redis on a starved test machine.
-        var ledgers = connections.Select(c => new RedisBudgetLedger(c, new RedisBudgetLedgerOptions { OperationTimeout = TimeSpan.FromSeconds(10) })).ToArray();
+        var ledgers = connections.Select(c => new RedisBudgetLedger(c, new RedisBudgetLedgerOptions { KeyPrefix = "test", OperationTimeout = TimeSpan.FromSeconds(10) })).ToArray();
         BudgetAccount[] accounts = [Account("global", 1_000m), Account("tenant", Limit, "shared")];
         long settledUnits = 0;
         int granted = 0, denied = 0;
@@ -153,7 +153,7 @@ public class RedisBudgetLedgerTests
     {
         await using var server = await RedisServer.StartAsync();
         using var redis = await server.ConnectAsync();
-        var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { OperationTimeout = TimeSpan.FromMilliseconds(500) });
+        var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = "test", OperationTimeout = TimeSpan.FromMilliseconds(500) });
         BudgetAccount[] accounts = [Account("month", 10m)];
         var open = await ledger.ReserveAsync(accounts, 1m, DateTimeOffset.UtcNow.AddMinutes(10));
         await ledger.SettleAsync(await ledger.ReserveAsync(accounts, 2m, DateTimeOffset.UtcNow.AddMinutes(10)), 1.5m);
@@ -189,7 +189,7 @@ public class RedisBudgetLedgerTests
         using var unavailable = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.LedgerUnavailableInstrument);
         using var failedOpen = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.FailOpenReservationsInstrument);
         using var sent = new MetricCollector<long>(meters, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.FailOpenSentInstrument);
-        using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { FailOpenCap = 1m, OperationTimeout = TimeSpan.FromMilliseconds(300) }, meterFactory: meters);
+        using var ledger = new RedisBudgetLedger(redis, new RedisBudgetLedgerOptions { KeyPrefix = "test", FailOpenCap = 1m, OperationTimeout = TimeSpan.FromMilliseconds(300) }, meterFactory: meters);
         BudgetAccount[] accounts = [Account("tenant", 10m, "acme")];
         await ledger.SettleAsync(await ledger.ReserveAsync(accounts, 2m, DateTimeOffset.UtcNow.AddMinutes(5)), 1.5m);
         var madeOnline = await ledger.ReserveAsync(accounts, 1m, DateTimeOffset.UtcNow.AddMinutes(5));

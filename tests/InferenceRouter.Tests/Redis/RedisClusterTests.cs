@@ -20,8 +20,8 @@ public class RedisClusterTests
 
         // Ledger: a reservation left open by one instance is charged at its expiry by the other's script.
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
-        var ledgerA = new RedisBudgetLedger(a, timeProvider: time);
-        var ledgerB = new RedisBudgetLedger(b, timeProvider: time);
+        var ledgerA = new RedisBudgetLedger(a, new RedisBudgetLedgerOptions { KeyPrefix = "cluster" }, timeProvider: time);
+        var ledgerB = new RedisBudgetLedger(b, new RedisBudgetLedgerOptions { KeyPrefix = "cluster" }, timeProvider: time);
         BudgetAccount[] accounts =
         [
             new(new BudgetAccountKey("global", string.Empty, DateTimeOffset.UnixEpoch), 100m, TimeSpan.Zero),
