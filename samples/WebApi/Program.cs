@@ -1,4 +1,6 @@
+using System.Text.Json;
 using InferenceRouter;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.AI;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -19,7 +21,20 @@ if (builder.Configuration.GetValue("Telemetry:Console", true))
         .WithMetrics(m => m.AddMeter(InferenceRouterTelemetry.MeterName).AddConsoleExporter());
 }
 
+// A body that is not the JSON asked for (a string where a number goes, a number too big, no body) is a 400 naming the field too,
+// not an empty 400: the binder's error is thrown to the handler below instead of being answered bare.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+
 var app = builder.Build();
+
+app.UseExceptionHandler(handler => handler.Run(async context =>
+{
+    var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+    IResult result = error is BadHttpRequestException bad
+        ? Results.ValidationProblem(ChatRequest.BindingProblem(bad))
+        : Results.Problem("The server failed to handle the request.", statusCode: StatusCodes.Status500InternalServerError);
+    await result.ExecuteAsync(context);
+}));
 
 app.MapPost("/chat", async (ChatRequest request, HttpRequest http, IChatClient chat, ILogger<ChatRequest> logger, CancellationToken cancellationToken) =>
 {
@@ -75,6 +90,17 @@ app.Run();
 /// <param name="MaxOutputTokens">The most output tokens, 1 to <see cref="MaxOutputTokensLimit"/>; 256 when not given.</param>
 internal sealed record ChatRequest(string Prompt, int? MaxOutputTokens = null)
 {
+    /// <summary>The field a body that could not be read as a <see cref="ChatRequest"/> got wrong (from the JSON path), else the body itself.</summary>
+    /// <param name="error">The binder's error.</param>
+    /// <returns>The problem, by field.</returns>
+    public static Dictionary<string, string[]> BindingProblem(BadHttpRequestException error)
+    {
+        var path = (error.InnerException as JsonException)?.Path?.TrimStart('$', '.');
+        return string.IsNullOrEmpty(path)
+            ? new() { ["body"] = ["The body must be JSON: {\"prompt\": \"...\", \"maxOutputTokens\": 256}."] }
+            : new() { [path] = [$"{path} has the wrong type or is out of range."] };
+    }
+
     /// <summary>The most output tokens a request may ask for.</summary>
     public const int MaxOutputTokensLimit = 1_000_000;
 

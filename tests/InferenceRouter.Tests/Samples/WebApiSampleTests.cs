@@ -80,6 +80,15 @@ public class WebApiSampleTests
             await ShouldBeProblemAsync(noPrompt, HttpStatusCode.BadRequest, "prompt", "an empty prompt");
         }
 
+        // Bodies that are not the JSON asked for: the field is named all the same, never an empty 400.
+        foreach (var (json, field) in new[] { ("{\"prompt\":\"Hi\",\"maxOutputTokens\":\"abc\"}", "maxOutputTokens"), ("{\"prompt\":\"Hi\",\"maxOutputTokens\":99999999999999}", "maxOutputTokens"), ("{\"prompt\":123}", "prompt"), ("", "body"), ("not json", "body") })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Tenant", "acme");
+            using var response = await http.SendAsync(request);
+            await ShouldBeProblemAsync(response, HttpStatusCode.BadRequest, field, $"body {json}");
+        }
+
         gpt.RequestCount.Should().Be(0, "bad input never reaches a provider");
         claude.RequestCount.Should().Be(0);
 
