@@ -71,9 +71,19 @@ internal static class KnownSettings
                 // List indices and dictionary keys are the app's own: check each entry against the element type.
                 foreach (var child in section.GetChildren())
                 {
+                    if (shape.IsMap && IsListIndex(child.Key))
+                    {
+                        // "Tags": ["eu"] binds the tag "0" = "eu": every rule on a real tag would stop applying, silently.
+                        errors.Add($"{child.Path} looks like a list entry, but {section.Key} is a map of names to values: write {section.Path}:<name> = <value> (in JSON an object, not an array).");
+                        continue;
+                    }
+
                     Check(child, shape.Element!, errors);
                 }
 
+                break;
+            case ShapeKind.CodeOnly:
+                errors.Add($"{section.Path} cannot be set in configuration: {section.Key} is set in code (on the options object, after binding).");
                 break;
             case ShapeKind.Object:
                 foreach (var child in section.GetChildren())
@@ -165,9 +175,9 @@ internal static class KnownSettings
             return Shape.CollectionOf(type.GetElementType()!);
         }
 
-        if (ElementOf(type) is { } element)
+        if (ElementOf(type, out bool map) is { } element)
         {
-            return Shape.CollectionOf(element);
+            return Shape.CollectionOf(element, map);
         }
 
         if (type == typeof(object) || type.IsInterface || type.IsAbstract || typeof(Delegate).IsAssignableFrom(type))
@@ -194,13 +204,18 @@ internal static class KnownSettings
             properties[name] = property.PropertyType;
         }
 
-        return properties.Count == 0 ? Shape.Opaque : Shape.ObjectWith(properties);
+        // One of ours with nothing to bind (a classifier, a policy) is set in code; anything else with none visible is not checked
+        // (a type whose properties trimming removed must never be refused).
+        return properties.Count > 0 ? Shape.ObjectWith(properties)
+            : type.Assembly == typeof(KnownSettings).Assembly && type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Length == 0 ? Shape.CodeOnly
+            : Shape.Opaque;
     }
 
     /// <summary>The value type of a dictionary, or the element type of another collection; null for anything else.</summary>
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Interfaces of bound collection types; a type whose interfaces were removed is treated as an object.")]
-    private static Type? ElementOf(Type type)
+    private static Type? ElementOf(Type type, out bool map)
     {
+        map = false;
         Type? element = null;
         foreach (var candidate in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
         {
@@ -212,6 +227,7 @@ internal static class KnownSettings
             var definition = candidate.GetGenericTypeDefinition();
             if (definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>))
             {
+                map = candidate.GetGenericArguments()[0] == typeof(string);
                 return candidate.GetGenericArguments()[1];
             }
 
@@ -223,6 +239,8 @@ internal static class KnownSettings
 
         return element;
     }
+
+    private static bool IsListIndex(string key) => key.Length is > 0 and <= 9 && key.All(char.IsAsciiDigit);
 
     /// <summary>Whether the binder reads <paramref name="type"/> from one string (what it converts: primitives, enums, times, URIs…).</summary>
     private static bool IsValue(Type type) =>
@@ -237,14 +255,16 @@ internal static class KnownSettings
         Value,
         Collection,
         Object,
+        CodeOnly,
     }
 
     /// <summary>What a type binds from: one value, entries of an element type, named properties, or something not checked.</summary>
     private sealed class Shape
     {
-        private Shape(ShapeKind kind, Type? element = null, Dictionary<string, Type>? properties = null)
+        private Shape(ShapeKind kind, Type? element = null, Dictionary<string, Type>? properties = null, bool map = false)
         {
             Kind = kind;
+            IsMap = map;
             Element = element;
             Properties = properties;
         }
@@ -253,13 +273,18 @@ internal static class KnownSettings
 
         public static Shape Opaque { get; } = new(ShapeKind.Opaque, properties: new(StringComparer.OrdinalIgnoreCase));
 
+        public static Shape CodeOnly { get; } = new(ShapeKind.CodeOnly, properties: new(StringComparer.OrdinalIgnoreCase));
+
+        /// <summary>Gets a value indicating whether the entries are named (a dictionary with string keys), not numbered.</summary>
+        public bool IsMap { get; }
+
         public ShapeKind Kind { get; }
 
         public Type? Element { get; }
 
         public Dictionary<string, Type>? Properties { get; }
 
-        public static Shape CollectionOf(Type element) => new(ShapeKind.Collection, element);
+        public static Shape CollectionOf(Type element, bool map = false) => new(ShapeKind.Collection, element, map: map);
 
         public static Shape ObjectWith(Dictionary<string, Type> properties) => new(ShapeKind.Object, properties: properties);
     }

@@ -33,6 +33,8 @@ public class ConfigurationKeysTests
             ["InferenceRouter:Redis:Budgets:KeyPrefx"] = "app",
             ["InferenceRouter:Redis:Cache:MaxLocalEntry"] = "10",
             ["InferenceRouter:Routes:0:Capabilities:Tools"] = "true",
+            ["InferenceRouter:Routes:0:Tags:0"] = "eu",
+            ["InferenceRouter:FailureClassifier:TreatAsTransient"] = "429",
         }, r => r.AddQualityRouting().UseRedis());
 
         var failures = FluentActions.Invoking(() => services.GetRequiredService<IStartupValidator>().Validate())
@@ -48,6 +50,8 @@ public class ConfigurationKeysTests
         failures.Should().Contain("InferenceRouter:Redis:Budgets:KeyPrefx is not a known setting; did you mean KeyPrefix?");
         failures.Should().Contain("InferenceRouter:Redis:Cache:MaxLocalEntry is not a known setting; did you mean MaxLocalEntries?");
         failures.Should().Contain(f => f.StartsWith("InferenceRouter:Routes:0:Capabilities:Tools is not a known setting: Capabilities takes a single value", StringComparison.Ordinal));
+        failures.Should().Contain(f => f.StartsWith("InferenceRouter:Routes:0:Tags:0 looks like a list entry, but Tags is a map", StringComparison.Ordinal));
+        failures.Should().Contain(f => f.StartsWith("InferenceRouter:FailureClassifier cannot be set in configuration", StringComparison.Ordinal));
         failures.Should().NotContain(f => f.Contains("InferenceRouter:Budgets:Limits:0:Amount") || f.Contains("Redis:ConnectionString"));
     }
 
