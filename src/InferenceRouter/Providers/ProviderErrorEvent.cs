@@ -5,15 +5,21 @@ using System.Text.Json;
 namespace InferenceRouter;
 
 /// <summary>
-/// Reads the error a server put where an answer should be (<c>{"error": {"message", "type", "code"}}</c> as OpenAI and vLLM send it, as an
-/// SSE event inside a 200 stream or as the body; <c>{"type": "error", "error": {"type", "message"}}</c> as Anthropic does; <c>{"error": "…"}</c>
-/// as Ollama does) from JSON: a response's or update's raw representation when it is JSON, or an SDK model a provider package wrote as
-/// JSON (<see cref="IProviderFailureClassifier.TryReadErrorEvent"/>).
+/// Reads the error a server put where an answer should be, as an SSE event inside a 200 stream or as a failed response's body, in every
+/// shape OpenAI-compatible servers send: <c>{"error": {"message", "type", "code"}}</c> (OpenAI, vLLM, llama.cpp),
+/// <c>{"type": "error", "error": {"type", "message"}}</c> (Anthropic), <c>{"error": "…"}</c> (Ollama; TGI adds <c>error_type</c>), the
+/// fields at the top level <c>{"object": "error", "message", "type", "code"}</c> (vLLM, FastAPI-style servers) and <c>{"detail": …}</c>
+/// (FastAPI, TGI). It reads JSON: a response's or update's raw representation when it is JSON, or an SDK model a provider package wrote
+/// as JSON (<see cref="IProviderFailureClassifier.TryReadErrorEvent"/>). Whatever the shape, the error is then classified by the one
+/// table every provider goes by (<see cref="FailureClassifier.ClassifyProviderError"/>).
 /// </summary>
 /// <remarks>Thread-safe; never throws for input that is not JSON.</remarks>
 public static class ProviderErrorEvent
 {
-    /// <summary>Reads the error in <paramref name="raw"/>, when it is JSON (a <see cref="JsonElement"/>, UTF-8 bytes or a string) with an <c>error</c> property.</summary>
+    /// <summary>
+    /// Reads the error in <paramref name="raw"/>, when it is a JSON object (a <see cref="JsonElement"/>, UTF-8 bytes or a string) with an
+    /// <c>error</c> or <c>detail</c> property, or with a string <c>message</c> at the top level (never part of an answer chunk).
+    /// </summary>
     /// <param name="raw">The raw representation; anything else is no error.</param>
     /// <param name="error">
     /// The error: its text (<c>error</c> as a string, or <c>error.message</c>), type, code, and status (a numeric <c>code</c> or
@@ -43,14 +49,35 @@ public static class ProviderErrorEvent
 
         using (document)
         {
-            if (document is null || document.RootElement.ValueKind != JsonValueKind.Object ||
-                !document.RootElement.TryGetProperty("error", out var body) || body.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+            if (document is null || document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return false;
             }
 
-            error = Read(body);
-            return true;
+            var root = document.RootElement;
+            if (IsPresent(root, "error", out var body))
+            {
+                // {"error": "…"} may carry its type beside it (TGI's error_type).
+                error = body.ValueKind == JsonValueKind.Object ? Read(body) : Read(root, message: TextOf(body), typeName: "error_type");
+                return true;
+            }
+
+            if (IsPresent(root, "detail", out var detail))
+            {
+                // FastAPI's HTTPException ("detail": "…" or an object) and its validation errors ("detail": [{"msg": …}]).
+                error = detail.ValueKind == JsonValueKind.Object ? Read(detail) : Read(root, message: TextOf(detail));
+                return true;
+            }
+
+            if (StringOf(root, "message") is not null)
+            {
+                // The error's fields at the top level (vLLM's {"object": "error", "message", "type", "code"}): answer chunks never carry a
+                // string "message" (Ollama's is an object), so this is an error whatever else it says.
+                error = Read(root);
+                return true;
+            }
+
+            return false;
         }
     }
 
@@ -59,11 +86,16 @@ public static class ProviderErrorEvent
     {
         if (error.ValueKind != JsonValueKind.Object)
         {
-            return new ProviderError(null, Message: error.ValueKind == JsonValueKind.String ? error.GetString() : error.GetRawText());
+            return new ProviderError(null, Message: TextOf(error));
         }
 
-        string? message = StringOf(error, "message");
-        string? type = StringOf(error, "type");
+        return Read(error, StringOf(error, "message") ?? StringOf(error, "msg") ?? StringOf(error, "detail"));
+    }
+
+    /// <summary>Reads the type, code and status of an error object whose text is <paramref name="message"/>.</summary>
+    private static ProviderError Read(JsonElement error, string? message, string typeName = "type")
+    {
+        string? type = StringOf(error, typeName) ?? StringOf(error, "type");
         string? code = StringOf(error, "code");
         int? status = null;
         foreach (var name in (ReadOnlySpan<string>)["code", "status"])
@@ -85,6 +117,12 @@ public static class ProviderErrorEvent
 
         return new ProviderError(status ?? ProviderErrorRules.StatusOf(type, code), type, code, message);
     }
+
+    private static bool IsPresent(JsonElement element, string name, out JsonElement value) =>
+        element.TryGetProperty(name, out value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined);
+
+    /// <summary>A value as text: a string as it is, anything else (a list of validation errors) as its JSON.</summary>
+    private static string TextOf(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
 
     private static string? StringOf(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -39,13 +39,14 @@ internal static class ProviderAnswer
     }
 
     /// <summary>Whether a streamed update carries anything: content (not an empty text), a finish reason or usage.</summary>
-    public static bool IsUseful(ChatResponseUpdate update)
-    {
-        if (update.FinishReason is not null)
-        {
-            return true;
-        }
+    public static bool IsUseful(ChatResponseUpdate update) => update.FinishReason is not null || HasContent(update);
 
+    /// <summary>
+    /// Whether a streamed update carries content or usage (not an empty text), whatever its finish reason: an update without any may be an
+    /// error event, even one an SDK adapter stamped with the finish reason it saw earlier.
+    /// </summary>
+    public static bool HasContent(ChatResponseUpdate update)
+    {
         var contents = update.Contents;
         for (int i = 0; i < contents.Count; i++)
         {

@@ -2,7 +2,7 @@ namespace InferenceRouter;
 
 /// <summary>
 /// The one table every provider's errors are classified by: HTTP status, the error's type and code, and, where providers say it only in
-/// words, their wording (collected from the OpenAI, Anthropic, Ollama, vLLM, llama.cpp, Azure, Mistral and Groq APIs). First match wins,
+/// words, their wording (collected from the OpenAI, Anthropic, Ollama, vLLM, llama.cpp, TGI, Azure, Mistral and Groq APIs). First match wins,
 /// in the order below: a route that cannot work at all, a prompt too long for it, a content filter, a request it cannot serve, a rate
 /// limit, a server fault, the request's own fault.
 /// </summary>
@@ -31,6 +31,7 @@ internal static class ProviderErrorRules
         "longer than the maximum model length", // vLLM: "The decoder prompt (length 5000) is longer than the maximum model length of 4096."
         "reduce the length of the messages",   // Groq, older OpenAI
         "input is too long",                   // Bedrock, Together
+        "`max_new_tokens` must be <=",         // TGI: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: …"
     ];
 
     private static readonly string[] s_contentFilterCodes = ["content_filter", "content_policy_violation", "responsibleaipolicyviolation"];

@@ -129,13 +129,14 @@ public sealed partial class RouterChatClient
                     modelId ??= update.ModelId;
                     usage?.Observe(update);
                     ended |= route.IsStreamEnd(update);
+                    delivered++; // what the caller got is what a failure's message counts
                     yield return update;
                 }
             }
 
             usage?.Observe(start.First);
             ended |= route.IsStreamEnd(start.First);
-            delivered = 1;
+            delivered++;
             yield return start.First;
 
             while (true)
@@ -174,7 +175,10 @@ public sealed partial class RouterChatClient
                     }
 
                     update = enumerator.Current;
-                    if (!ProviderAnswer.IsUseful(update) && route.TryReadErrorEvent(update.RawRepresentation, out var providerError))
+
+                    // Asked of every update without content, also after the finish reason: SDK adapters repeat the finish reason on the
+                    // updates after it, and an error event there still means the answer is not whole.
+                    if (!ProviderAnswer.HasContent(update) && route.TryReadErrorEvent(update.RawRepresentation, out var providerError))
                     {
                         throw new InvalidResponseException(route.Name, $"its stream carried an error event after {delivered} update(s)", providerError, retryAfter: null, ErrorText.TextsOf(messages, options));
                     }
@@ -250,9 +254,11 @@ public sealed partial class RouterChatClient
             var generation = TimeSpan.FromSeconds((double)waited / _time.TimestampFrequency);
             if (error is not null)
             {
-                // The caller gets the error after the updates it received; what happened to the attempt rides on it (no last update will).
+                // The caller gets the error after the updates it received; what happened to the attempt rides on it (no last update will),
+                // classified as a failure before the first token is (a timeout, a cut stream: transient; an error event: what it says).
+                var failed = outcome is RouteAttemptOutcome.Failed or RouteAttemptOutcome.TimedOut ? Classify(AsJudged(error, route.Name), route.ProviderFailures) : default;
                 error.Data[RoutingInfoExtensions.RoutingInfoKey] = new RoutingInfo(
-                    route, modelId, Replace(winner.Attempts, new RouteAttempt(route.Name, outcome, elapsed, error, outcome == RouteAttemptOutcome.Failed ? Classify(error, route.ProviderFailures).StatusCode : null)),
+                    route, modelId, Replace(winner.Attempts, new RouteAttempt(route.Name, outcome, elapsed, error, failed.StatusCode, outcome is RouteAttemptOutcome.Failed or RouteAttemptOutcome.TimedOut ? failed.EffectiveKind : null)),
                     winner.Hedged, result.Duration, IsFallback(route, firstChoice, offlinePlacement), skipped, keptOnDevice);
             }
 

@@ -42,6 +42,18 @@ public class FailureClassificationMatrixTests
         ["openai event invalid_request_error"] = new("OpenAI", 200, """{"error":{"message":"Bad request: unknown parameter","type":"invalid_request_error","param":null,"code":null}}""", FailureKind.InvalidRequest, false, Reported: 400, ContentType: null, StreamOnly: true),
         ["openai event server_error"] = new("OpenAI", 200, """{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}""", FailureKind.Transient, true, Reported: 500, ContentType: null, StreamOnly: true),
 
+        // OpenAI-compatible servers' other error shapes, read by the same rules: the fields at the top level (vLLM), "detail" (FastAPI),
+        // "error" as a string with its type beside it (TGI), in a body and as an event inside a 200 stream.
+        ["vllm 400 top-level maximum context length"] = new("OpenAICompatible", 400, """{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.","type":"BadRequestError","code":400}""", FailureKind.ContextLengthExceeded, true),
+        ["vllm 400 top-level does not support"] = new("OpenAICompatible", 400, """{"object":"error","message":"The model `model-a` does not support image input.","type":"BadRequestError","param":null,"code":400}""", FailureKind.UnsupportedRequest, true),
+        ["compatible 429 top-level insufficient_quota"] = new("OpenAICompatible", 429, """{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","code":"insufficient_quota"}""", FailureKind.RouteMisconfigured, true),
+        ["fastapi 400 detail maximum context length"] = new("OpenAICompatible", 400, """{"detail":"This model's maximum context length is 2048 tokens. However, you requested 3000 tokens."}""", FailureKind.ContextLengthExceeded, true),
+        ["fastapi 422 detail validation list"] = new("OpenAICompatible", 422, """{"detail":[{"loc":["body","messages"],"msg":"field required","type":"value_error.missing"}]}""", FailureKind.InvalidRequest, false),
+        ["tgi 422 error string max_new_tokens"] = new("OpenAICompatible", 422, """{"error":"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 5000 `inputs` tokens and 20 `max_new_tokens`","error_type":"validation"}""", FailureKind.ContextLengthExceeded, true),
+        ["vllm event top-level maximum context length"] = new("OpenAICompatible", 200, """{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.","type":"BadRequestError","code":400}""", FailureKind.ContextLengthExceeded, true, Reported: 400, ContentType: null, StreamOnly: true),
+        ["vllm event top-level rate limit"] = new("OpenAICompatible", 200, """{"object":"error","message":"Rate limit reached for requests","type":"rate_limit_exceeded","code":429}""", FailureKind.RateLimited, true, Reported: 429, ContentType: null, StreamOnly: true),
+        ["fastapi event detail server error"] = new("OpenAICompatible", 200, """{"detail":{"message":"The server had an error while processing your request.","type":"server_error"}}""", FailureKind.Transient, true, Reported: 500, ContentType: null, StreamOnly: true),
+
         // Anthropic, as the Messages API answers: errors as {"type":"error","error":{type, message}}, in a body or a stream's error event.
         ["anthropic 401 authentication_error"] = new("Anthropic", 401, """{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}""", FailureKind.RouteMisconfigured, true),
         ["anthropic 403 permission_error"] = new("Anthropic", 403, """{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}""", FailureKind.RouteMisconfigured, true),
@@ -165,7 +177,7 @@ public class FailureClassificationMatrixTests
     private static ServerBehavior Behavior(Cell cell, bool streaming)
     {
         string body = cell.Body;
-        if (cell.Status == 200 && cell.Provider == "OpenAI")
+        if (cell.Status == 200 && cell.Provider is "OpenAI" or "OpenAICompatible")
         {
             body = "data: " + body + "\n\n"; // an error event inside a 200 event stream (a 200 JSON error body is one the SDK cannot read: transient)
         }

@@ -52,12 +52,68 @@ public class StreamTruthMatrixTests
             error.Should().NotBeNull("an error event after the first token is not a complete answer").And.NotBeOfType<OperationCanceledException>();
             info.Should().BeNull("no last update says the call succeeded");
             var attempts = error!.GetRoutingInfo()!.Attempts;
-            attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("a", RouteAttemptOutcome.Failed));
+            attempts.Select(a => (a.Route, a.Outcome, a.StatusCode, a.Failure)).Should().Equal(("a", RouteAttemptOutcome.Failed, Wire.ErrorStatus(provider), FailureKind.Transient));
         }
 
         cell.Health("a").Should().Match<RouteHealthSnapshot>(h => h.Failures == 2 && h.Successes == 0 && h.InFlight == 0);
         await cell.CircuitBecomesAsync("a", RouteCircuitState.Open);
         cell.GoodRequests.Should().Be(0, "a stream never fails over after its first update");
+    });
+
+    [Fact]
+    public Task An_error_event_after_the_finish_fails_the_stream_it_ends() => OnEveryProvider(async (provider, random) =>
+    {
+        // The answer looks whole (content, then the finish reason), but the provider then reports an error before its end marker.
+        var pieces = Words(random, random.Next(1, 4));
+        await using var cell = await Cell.StartAsync(provider, new ServerBehavior
+        {
+            RawBody = Wire.Opening(provider) + string.Concat(pieces.Select(p => Wire.Chunk(provider, p))) + Wire.Finish(provider) + Wire.Error(provider) + Wire.Done(provider),
+            RawContentType = Wire.ContentType(provider),
+        });
+        for (int call = 0; call < 2; call++)
+        {
+            var (text, info, error) = await cell.StreamAsync();
+            text.Should().Be(string.Concat(pieces), "the caller keeps what it got");
+            error.Should().NotBeNull("an error event after the finish reason is not a complete answer").And.NotBeAssignableTo<OperationCanceledException>();
+            info.Should().BeNull("no last update says the call succeeded");
+            error!.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome, a.StatusCode, a.Failure)).Should().Equal(("a", RouteAttemptOutcome.Failed, Wire.ErrorStatus(provider), FailureKind.Transient));
+        }
+
+        cell.Health("a").Should().Match<RouteHealthSnapshot>(h => h.Failures == 2 && h.Successes == 0 && h.InFlight == 0);
+        await cell.CircuitBecomesAsync("a", RouteCircuitState.Open);
+        cell.GoodRequests.Should().Be(0);
+    });
+
+    [Fact]
+    public Task The_end_of_a_stream_without_an_error_still_succeeds() => OnEveryProvider(async (provider, random) =>
+    {
+        // The control of the cell above: the same bytes without the error event are a whole answer.
+        var pieces = Words(random, random.Next(1, 4));
+        await using var cell = await Cell.StartAsync(provider, new ServerBehavior
+        {
+            RawBody = Wire.Opening(provider) + string.Concat(pieces.Select(p => Wire.Chunk(provider, p))) + Wire.Finish(provider) + Wire.Done(provider),
+            RawContentType = Wire.ContentType(provider),
+        });
+        var (text, info, error) = await cell.StreamAsync();
+        error.Should().BeNull();
+        text.Should().Be(string.Concat(pieces));
+        info!.Attempts.Select(a => (a.Route, a.Outcome)).Should().Equal(("a", RouteAttemptOutcome.Succeeded));
+    });
+
+    [Fact]
+    public Task A_rate_limit_after_the_first_token_is_reported_as_a_rate_limit() => OnEveryProvider(async (provider, random) =>
+    {
+        var pieces = Words(random, random.Next(1, 4));
+        await using var cell = await Cell.StartAsync(provider, new ServerBehavior
+        {
+            RawBody = Wire.Opening(provider) + string.Concat(pieces.Select(p => Wire.Chunk(provider, p))) + Wire.RateLimit(provider),
+            RawContentType = Wire.ContentType(provider),
+        });
+        var (text, info, error) = await cell.StreamAsync();
+        text.Should().Be(string.Concat(pieces));
+        error.Should().NotBeNull();
+        var (status, kind) = Wire.RateLimitAs(provider);
+        error!.GetRoutingInfo()!.Attempts.Select(a => (a.Route, a.Outcome, a.StatusCode, a.Failure)).Should().Equal(("a", RouteAttemptOutcome.Failed, status, kind));
     });
 
     [Fact]
@@ -74,9 +130,10 @@ public class StreamTruthMatrixTests
         {
             var (text, info, error) = await cell.StreamAsync();
             text.Should().Be(string.Concat(pieces));
-            error.Should().BeOfType<InvalidResponseException>().Which.Message.Should().Contain("cut off");
+            error.Should().BeOfType<InvalidResponseException>().Which.Message.Should().Contain("cut off")
+                .And.Contain($"after {cell.UpdatesReceived} update(s)", "the message counts what the caller got");
             info.Should().BeNull();
-            error!.GetRoutingInfo()!.Attempts.Single().Outcome.Should().Be(RouteAttemptOutcome.Failed);
+            error!.GetRoutingInfo()!.Attempts.Single().Should().Match<RouteAttempt>(a => a.Outcome == RouteAttemptOutcome.Failed && a.Failure == FailureKind.Transient);
         }
 
         cell.Health("a").Should().Match<RouteHealthSnapshot>(h => h.Failures == 2 && h.Successes == 0 && h.InFlight == 0);
@@ -162,7 +219,7 @@ public class StreamTruthMatrixTests
             text.Should().Be(piece);
             error.Should().BeOfType<TimeoutException>().Which.Message.Should().Contain($"AttemptTimeout ({AttemptTimeout})");
             info.Should().BeNull();
-            error!.GetRoutingInfo()!.Attempts.Single().Outcome.Should().Be(RouteAttemptOutcome.TimedOut);
+            error!.GetRoutingInfo()!.Attempts.Single().Should().Match<RouteAttempt>(a => a.Outcome == RouteAttemptOutcome.TimedOut && a.Failure == FailureKind.Transient);
         }
 
         cell.Health("a").Should().Match<RouteHealthSnapshot>(h => h.Failures == 2 && h.Successes == 0 && h.InFlight == 0);
@@ -419,6 +476,9 @@ public class StreamTruthMatrixTests
         }
 
 
+        /// <summary>Gets how many updates the last <see cref="StreamAsync"/> received.</summary>
+        public int UpdatesReceived { get; private set; }
+
         /// <summary>Reads a stream as an app does: what it got, the routing info of its last update, and the error it ended with.</summary>
         /// <param name="readDelay">How long the app spends on each update.</param>
         /// <param name="cancel">When set, cancelled once the first text arrived.</param>
@@ -426,10 +486,12 @@ public class StreamTruthMatrixTests
         {
             var text = new System.Text.StringBuilder();
             RoutingInfo? info = null;
+            UpdatesReceived = 0;
             var read = Task.Run(async () =>
             {
                 await foreach (var update in Client.GetStreamingResponseAsync("Hi", cancellationToken: cancel?.Token ?? default))
                 {
+                    UpdatesReceived++;
                     text.Append(update.Text);
                     info = update.GetRoutingInfo() ?? info;
                     if (cancel is not null && text.Length > 0 && !cancel.IsCancellationRequested)
@@ -507,6 +569,41 @@ public class StreamTruthMatrixTests
             "OpenAICompatible" => """data: {"error":{"message":"The server had an error while processing your request","type":"server_error"}}""" + "\n\n",
             "Anthropic" => Event("error", """{"type":"error","error":{"type":"api_error","message":"Internal server error"}}"""),
             _ => """{"error":"model runner has unexpectedly stopped"}""" + "\n",
+        };
+
+        /// <summary>The status the router reads from <see cref="Error"/>: OpenAI's <c>server_error</c> and Anthropic's <c>api_error</c> name 500; OllamaSharp keeps no text of Ollama's.</summary>
+        public static int? ErrorStatus(string provider) => provider == "Ollama" ? null : 500;
+
+        /// <summary>What says the answer is complete: a <c>finish_reason</c> chunk, <c>content_block_stop</c> + <c>message_delta</c>, a <c>done: true</c> line.</summary>
+        public static string Finish(string provider) => provider switch
+        {
+            "OpenAICompatible" => """data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"model-a","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}""" + "\n\n",
+            "Anthropic" => Event("content_block_stop", """{"type":"content_block_stop","index":0}""")
+                + Event("message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}"""),
+            _ => """{"model":"model-a","created_at":"2025-01-01T00:00:00Z","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":3,"eval_count":3}""" + "\n",
+        };
+
+        /// <summary>What closes a stream after its finish: <c>[DONE]</c>, <c>message_stop</c>; nothing for Ollama.</summary>
+        public static string Done(string provider) => provider switch
+        {
+            "OpenAICompatible" => "data: [DONE]\n\n",
+            "Anthropic" => Event("message_stop", """{"type":"message_stop"}"""),
+            _ => string.Empty,
+        };
+
+        public static string RateLimit(string provider) => provider switch
+        {
+            "OpenAICompatible" => """data: {"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}""" + "\n\n",
+            "Anthropic" => Event("error", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"""),
+            _ => """{"error":"too many requests"}""" + "\n",
+        };
+
+        /// <summary>What the router makes of <see cref="RateLimit"/>: OllamaSharp keeps no text of Ollama's error line, so it is only a server fault.</summary>
+        public static (int? Status, FailureKind Kind) RateLimitAs(string provider) => provider switch
+        {
+            "OpenAICompatible" => (429, FailureKind.RateLimited),
+            "Anthropic" => (529, FailureKind.RateLimited),
+            _ => (null, FailureKind.Transient),
         };
 
         public static string Answer(string provider, string text)
