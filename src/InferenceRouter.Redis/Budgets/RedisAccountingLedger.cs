@@ -52,6 +52,9 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         _logger = logger;
     }
 
+    /// <summary>The most accounts one reservation holds (the scripts' bound; a budget has at most this many limits).</summary>
+    private const int MaxAccounts = 64;
+
     /// <inheritdoc/>
     public async ValueTask<BudgetReservation> ReserveAsync(BudgetAccount[] accounts, decimal amount, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
@@ -59,6 +62,12 @@ internal sealed class RedisAccountingLedger : IAdoptingBudgetLedger
         if (accounts.Length == 0)
         {
             throw new ArgumentException("A reservation needs at least one account.", nameof(accounts));
+        }
+
+        if (accounts.Length > MaxAccounts)
+        {
+            // The scripts read a reservation's account count as at most 64: one with more could be granted but never settled.
+            throw new ArgumentException($"A reservation holds at most {MaxAccounts} accounts; this one has {accounts.Length}.", nameof(accounts));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(amount);

@@ -295,7 +295,12 @@ internal static class RedisBudgetScripts
             table.insert(fields, 1)
           end
           redis.call('HSET', r, unpack(fields))
-          redis.call('PEXPIREAT', r, expires + retention)
+          -- Kept for retention after its expiry, or for retention from now when that is already past (a journal replayed late): a
+          -- past time would delete the record at once, leaving its units held in the accounts with nothing to settle or charge them.
+          -- Relative to the caller's clock, so Redis's own clock never decides it.
+          local keep = tonumber(expires) + tonumber(retention) - tonumber(now)
+          if keep < tonumber(retention) then keep = tonumber(retention) end
+          redis.call('PEXPIRE', r, math.floor(keep))
           redis.call('ZADD', open, expires, id)
         end
 

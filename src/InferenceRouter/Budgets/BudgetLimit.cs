@@ -87,11 +87,19 @@ public sealed class BudgetLimit
         {
             case BudgetScope.Global:
                 return true;
-            case BudgetScope.Tenant when tenant is not null && (string.IsNullOrEmpty(Key) || string.Equals(Key, tenant, StringComparison.OrdinalIgnoreCase)):
+            // A keyed limit matches its id in any case, and then names its account in the key's own spelling: "ACME" and "acme" share
+            // the keyed limit's one account instead of each getting the whole amount. Unkeyed limits take ids exactly as written.
+            case BudgetScope.Tenant when tenant is not null && string.IsNullOrEmpty(Key):
                 value = BudgetIds.Tenant(tenant);
                 return true;
-            case BudgetScope.User when user is not null && (string.IsNullOrEmpty(Key) || IsKeyFor(tenant, user)):
+            case BudgetScope.Tenant when tenant is not null && string.Equals(Key, tenant, StringComparison.OrdinalIgnoreCase):
+                value = BudgetIds.Tenant(Key!);
+                return true;
+            case BudgetScope.User when user is not null && string.IsNullOrEmpty(Key):
                 value = BudgetIds.User(tenant, user);
+                return true;
+            case BudgetScope.User when user is not null && IsKeyFor(tenant, user):
+                value = Key!.Length == user.Length ? BudgetIds.User(tenant, Key) : BudgetIds.User(Key[..tenant!.Length], Key[(tenant.Length + 1)..]);
                 return true;
             case BudgetScope.Route when target.Route is { } route && (string.IsNullOrEmpty(Key) || string.Equals(Key, route, StringComparison.OrdinalIgnoreCase)):
                 value = route;

@@ -11,6 +11,9 @@ public sealed class BudgetOptions
     /// <summary>Gets the spending limits; every limit that applies to a call must hold.</summary>
     public List<BudgetLimit> Limits { get; } = [];
 
+    /// <summary>The most limits a budget may have: one call holds an account in each that applies, and a ledger's reservation holds at most this many.</summary>
+    internal const int MaxLimits = 64;
+
     /// <summary>Gets prices by model id; they add to (and override) the catalog's.</summary>
     public Dictionary<string, ModelPrice> Prices { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -53,6 +56,11 @@ public sealed class BudgetOptions
     /// <returns>The problems; empty when valid.</returns>
     internal IEnumerable<string> GetValidationErrors()
     {
+        if (Limits.Count > MaxLimits)
+        {
+            yield return $"{SectionName}:Limits has {Limits.Count} limits; at most {MaxLimits} can apply to one call (a reservation holds one account per limit). Merge some, or scope them by tag.";
+        }
+
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < Limits.Count; i++)
         {

@@ -173,6 +173,31 @@ public sealed class FailOpenJournalTests : IDisposable
         new RedisBudgetLedgerOptions { KeyPrefix = "journal", FailOpenCap = 1m, FailOpenJournalPath = "/var/lib/app/" }.GetValidationErrors().Should().ContainSingle().Which.Should().Contain("not a file path");
     }
 
+    [RedisFact]
+    public async Task A_journal_replayed_after_its_reservations_retention_is_still_charged_exactly_and_holds_nothing()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var redis = await server.ConnectAsync();
+        BudgetAccount[] accounts = [Tenant(10m)];
+        RedisBudgetLedger Short() => new(redis, new RedisBudgetLedgerOptions { KeyPrefix = "late", FailOpenCap = 5m, FailOpenJournalPath = JournalPath, OperationTimeout = TimeSpan.FromMilliseconds(300), Retention = TimeSpan.FromSeconds(2) }, _time);
+
+        server.Kill();
+        using (var first = Short())
+        {
+            var reservation = await first.ReserveAsync(accounts, 2m, _time.GetUtcNow().AddSeconds(1));
+            (await first.SettleAsync(reservation, 1.25m)).Applied.Should().BeTrue();
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(30)); // replayed long after the reservation's expiry + retention
+        await server.RestartAsync();
+        using var next = Short();
+        await SendAllAsync(next);
+
+        var tenant = (await next.GetBalancesAsync()).Single();
+        tenant.Spent.Should().Be(1.25m, "what was settled offline is charged");
+        tenant.Reserved.Should().Be(0m, "nothing stays held by a reservation record that expired before it could be settled");
+    }
+
     private static Task SendAllAsync(RedisBudgetLedger ledger) => Eventually.TrueAsync(async () =>
     {
         try
