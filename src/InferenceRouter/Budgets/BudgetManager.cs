@@ -476,7 +476,7 @@ public sealed class BudgetManager : IDisposable
         if (options.PriceCatalogPath is { } path)
         {
             var file = PriceCatalog.LoadFile(path);
-            catalog = new PriceCatalog(catalog.Prices, file.Currency).With(file.Prices);
+            catalog = new PriceCatalog(catalog.Prices, catalog.Aliases, file.Currency).With(file.Prices, file.Aliases);
         }
 
         return options.Prices.Count == 0 ? catalog : catalog.With(options.Prices.Select(p => KeyValuePair.Create(p.Key, p.Value.ToPricing())));
