@@ -13,6 +13,12 @@ namespace InferenceRouter;
 /// </remarks>
 internal static class BudgetIds
 {
+    /// <summary>
+    /// The scope value of the account tenant-less calls share under <see cref="UnknownTenantPolicy.SharedAccount"/>: it starts with a
+    /// <c>%</c> not followed by an escape (<c>25</c>, <c>2F</c>, <c>u</c>), which <see cref="Tenant"/> never returns for any id.
+    /// </summary>
+    public const string NoTenant = "%(no tenant)";
+
     /// <summary>The scope value of a tenant's account.</summary>
     public static string Tenant(string tenant) => Escape(tenant, slash: false);
 

@@ -80,7 +80,7 @@ public sealed class BudgetLimit
 
     /// <summary>Returns whether the limit counts a call with these dimensions, and under which value.</summary>
     /// <remarks>Tenant and user ids are escaped (<see cref="BudgetIds"/>): no combination of ids names another's account.</remarks>
-    internal bool TryGetScopeValue(string? tenant, string? user, BudgetTarget target, out string value)
+    internal bool TryGetScopeValue(string? tenant, string? user, BudgetTarget target, UnknownTenantPolicy unknownTenant, out string value)
     {
         value = string.Empty;
         switch (Scope)
@@ -94,6 +94,10 @@ public sealed class BudgetLimit
                 return true;
             case BudgetScope.Tenant when tenant is not null && string.Equals(Key, tenant, StringComparison.OrdinalIgnoreCase):
                 value = BudgetIds.Tenant(Key!);
+                return true;
+            case BudgetScope.Tenant when tenant is null && string.IsNullOrEmpty(Key) && unknownTenant == UnknownTenantPolicy.SharedAccount:
+                // Reject never gets here (the manager refuses the call first); Allow leaves the call out of this limit.
+                value = BudgetIds.NoTenant;
                 return true;
             case BudgetScope.User when user is not null && string.IsNullOrEmpty(Key):
                 value = BudgetIds.User(tenant, user);

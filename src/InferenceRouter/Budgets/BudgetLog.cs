@@ -25,4 +25,13 @@ internal static partial class BudgetLog
 
     [LoggerMessage(107, LogLevel.Error, "Settling or releasing a call on {Route} failed in the ledger ({ErrorType}); its reservation stays held until it expires, when it is charged.")]
     public static partial void SettleFailed(ILogger logger, string route, string errorType, Exception exception);
+
+    [LoggerMessage(108, LogLevel.Information, "Budget limits scoped to every tenant ({Limits}) reject calls that name no tenant (UnknownTenant = Reject).")]
+    public static partial void UnknownTenantRejected(ILogger logger, string limits);
+
+    [LoggerMessage(109, LogLevel.Information, "Budget limits scoped to every tenant ({Limits}) charge calls that name no tenant to one shared account {Account} (UnknownTenant = SharedAccount).")]
+    public static partial void UnknownTenantShared(ILogger logger, string limits, string account);
+
+    [LoggerMessage(110, LogLevel.Warning, "Budget limits scoped to every tenant ({Limits}) do not check calls that name no tenant (UnknownTenant = Allow): such calls spend without a tenant limit.")]
+    public static partial void UnknownTenantAllowed(ILogger logger, string limits);
 }

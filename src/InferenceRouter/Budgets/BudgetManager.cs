@@ -39,6 +39,9 @@ public sealed class BudgetManager : IDisposable
     private readonly ConcurrentDictionary<string, SpendCounter> _spend = new(StringComparer.OrdinalIgnoreCase);
     private long _nextThresholdPruneTicks;
 
+    // The first limit scoped to every tenant when tenant-less calls are rejected; null when they are not (one null check per call).
+    private readonly BudgetLimit? _tenantlessRejectedBy;
+
     /// <summary>Creates a budget.</summary>
     /// <param name="options">Limits and prices; validated here.</param>
     /// <param name="ledger">Where spend is kept; an <see cref="InMemoryBudgetLedger"/> (persisted to <see cref="BudgetOptions.PersistencePath"/> if set) by default.</param>
@@ -53,6 +56,9 @@ public sealed class BudgetManager : IDisposable
         _limits = [.. _options.Limits];
         _limitNames = [.. _limits.Select(l => l.DisplayName)]; // formatted once: names key every account of every call
         _limitsByName = _limits.ToFrozenDictionary(l => l.DisplayName, StringComparer.OrdinalIgnoreCase);
+        _tenantlessRejectedBy = _options.UnknownTenant == UnknownTenantPolicy.Reject
+            ? _limits.FirstOrDefault(l => l.Scope == BudgetScope.Tenant && string.IsNullOrEmpty(l.Key))
+            : null;
         _thresholds = [.. _options.EffectiveThresholds.Order()];
         BudgetOptions.TryFindTimeZone(_options.TimeZone, out _zone);
         _time = timeProvider ?? TimeProvider.System;
@@ -61,6 +67,7 @@ public sealed class BudgetManager : IDisposable
         Catalog = BuildCatalog(_options);
         _ownsLedger = ledger is null;
         Ledger = ledger ?? new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = _options.PersistencePath }, _time);
+        LogUnknownTenantPolicy();
     }
 
     /// <summary>
@@ -144,6 +151,11 @@ public sealed class BudgetManager : IDisposable
     {
         CheckId(tenant, "tenant");
         CheckId(user, "user");
+        if (tenant is null && _tenantlessRejectedBy is { } everyTenant)
+        {
+            _telemetry.RecordDenial(everyTenant.DisplayName, BudgetEnforcement.Reject);
+            return new(BudgetAttempt.Deny(new UnknownTenantException(everyTenant), target));
+        }
         if (!TryGetPricing(target, out var pricing, out var unpriced))
         {
             _telemetry.RecordDenial("unpriced-model", BudgetEnforcement.Downgrade);
@@ -350,7 +362,7 @@ public sealed class BudgetManager : IDisposable
         for (int i = 0; i < _limits.Length; i++)
         {
             var limit = _limits[i];
-            if (!limit.TryGetScopeValue(tenant, user, target, out var value))
+            if (!limit.TryGetScopeValue(tenant, user, target, _options.UnknownTenant, out var value))
             {
                 continue;
             }
@@ -365,6 +377,30 @@ public sealed class BudgetManager : IDisposable
         }
 
         return accounts is null || count == accounts.Length ? accounts : accounts[..count];
+    }
+
+    /// <summary>Logs, once at start, what limits scoped to every tenant do with tenant-less calls (only when there is such a limit).</summary>
+    private void LogUnknownTenantPolicy()
+    {
+        var everyTenant = _limits.Where(l => l.Scope == BudgetScope.Tenant && string.IsNullOrEmpty(l.Key)).Select(l => l.DisplayName).ToArray();
+        if (everyTenant.Length == 0)
+        {
+            return;
+        }
+
+        var names = string.Join(", ", everyTenant);
+        switch (_options.UnknownTenant)
+        {
+            case UnknownTenantPolicy.Allow:
+                BudgetLog.UnknownTenantAllowed(_logger, names);
+                break;
+            case UnknownTenantPolicy.SharedAccount:
+                BudgetLog.UnknownTenantShared(_logger, names, BudgetIds.NoTenant);
+                break;
+            default:
+                BudgetLog.UnknownTenantRejected(_logger, names);
+                break;
+        }
     }
 
     private bool TryGetPricing(BudgetTarget target, out RoutePricing pricing, out InvalidOperationException unpriced)
@@ -476,7 +512,7 @@ public sealed class BudgetManager : IDisposable
         if (options.PriceCatalogPath is { } path)
         {
             var file = PriceCatalog.LoadFile(path);
-            catalog = new PriceCatalog(catalog.Prices, file.Currency).With(file.Prices);
+            catalog = new PriceCatalog(catalog.Prices, catalog.Aliases, file.Currency).With(file.Prices, file.Aliases);
         }
 
         return options.Prices.Count == 0 ? catalog : catalog.With(options.Prices.Select(p => KeyValuePair.Create(p.Key, p.Value.ToPricing())));

@@ -26,6 +26,12 @@ public sealed class BudgetOptions
     /// <summary>Gets or sets what to do with a model that has no price anywhere.</summary>
     public UnknownModelPricing UnknownModelPricing { get; set; } = UnknownModelPricing.Reject;
 
+    /// <summary>
+    /// Gets or sets what a limit scoped to every tenant does with a call that names no tenant: refuse it (<see cref="UnknownTenantPolicy.Reject"/>,
+    /// the default), charge all such calls to one shared account, or leave them unchecked by tenant limits.
+    /// </summary>
+    public UnknownTenantPolicy UnknownTenant { get; set; } = UnknownTenantPolicy.Reject;
+
     /// <summary>Gets or sets the fractions of a limit at which <see cref="BudgetManager.ThresholdCrossed"/> fires and a warning is logged, once per crossing; 0.5, 0.8 and 1.0 when unset.</summary>
     public double[]? Thresholds { get; set; }
 
@@ -101,6 +107,11 @@ public sealed class BudgetOptions
         if (!TryFindTimeZone(TimeZone, out _))
         {
             yield return $"{SectionName}:TimeZone '{TimeZone}' is not a time zone this system knows; use an id such as 'UTC' or 'Europe/Paris'.";
+        }
+
+        if (!Enum.IsDefined(UnknownTenant))
+        {
+            yield return $"{SectionName}:UnknownTenant is {(int)UnknownTenant}; use Reject, SharedAccount or Allow.";
         }
 
         if (DefaultMaxOutputTokens <= 0)

@@ -3,7 +3,11 @@ using System.Text.Json;
 
 namespace InferenceRouter;
 
-/// <summary>Prices per model id. Immutable; lookups are exact (case-insensitive), then by the longest known prefix, so dated versions such as <c>gpt-4o-mini-2024-07-18</c> find <c>gpt-4o-mini</c>.</summary>
+/// <summary>
+/// Prices per model id. Immutable. A model is priced only from an id the catalog lists (case-insensitive), an alias the catalog lists,
+/// or a dated snapshot of either (<c>gpt-4.1-2025-04-14</c>, <c>claude-3-5-sonnet-20241022</c>); never from a guess, so <c>o3-pro</c>
+/// is not priced as <c>o3</c>.
+/// </summary>
 /// <remarks>
 /// <see cref="Default"/> ships with the package (list prices of common models; see <c>docs/budgets.md</c> for the date). A route's own
 /// <see cref="RouteDescriptor.Pricing"/> always wins over the catalog. Thread-safe.
@@ -11,14 +15,29 @@ namespace InferenceRouter;
 public sealed class PriceCatalog
 {
     private readonly FrozenDictionary<string, RoutePricing> _prices;
+    private readonly FrozenDictionary<string, string> _aliases;
+
+    // Listed ids and aliases, each resolved to its price: the only ids (with their dated snapshots) that are priced.
+    private readonly FrozenDictionary<string, RoutePricing> _lookup;
 
     /// <summary>Creates a catalog.</summary>
     /// <param name="prices">Model id → prices.</param>
     /// <param name="currency">The currency of every price (ISO 4217).</param>
     /// <exception cref="ArgumentException">A model id is empty or a price is negative.</exception>
     public PriceCatalog(IEnumerable<KeyValuePair<string, RoutePricing>> prices, string currency = "USD")
+        : this(prices, [], currency)
+    {
+    }
+
+    /// <summary>Creates a catalog with aliases: other names of listed models, priced as the model they name.</summary>
+    /// <param name="prices">Model id → prices.</param>
+    /// <param name="aliases">Alias → the listed model id it names (e.g. <c>claude-sonnet-4-0</c> → <c>claude-sonnet-4</c>).</param>
+    /// <param name="currency">The currency of every price (ISO 4217).</param>
+    /// <exception cref="ArgumentException">A model id or alias is empty, a price is negative, an alias names a model the catalog does not list, or an alias is also a listed id.</exception>
+    public PriceCatalog(IEnumerable<KeyValuePair<string, RoutePricing>> prices, IEnumerable<KeyValuePair<string, string>> aliases, string currency = "USD")
     {
         ArgumentNullException.ThrowIfNull(prices);
+        ArgumentNullException.ThrowIfNull(aliases);
         ArgumentException.ThrowIfNullOrWhiteSpace(currency);
         var map = new Dictionary<string, RoutePricing>(StringComparer.OrdinalIgnoreCase);
         foreach (var (model, pricing) in prices)
@@ -37,7 +56,32 @@ public sealed class PriceCatalog
             map[model] = pricing;
         }
 
+        var aliasMap = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var lookup = new Dictionary<string, RoutePricing>(map, StringComparer.OrdinalIgnoreCase);
+        foreach (var (alias, model) in aliases)
+        {
+            if (string.IsNullOrWhiteSpace(alias) || string.IsNullOrWhiteSpace(model))
+            {
+                throw new ArgumentException("A price catalog alias is empty or names no model; write \"alias\": \"listed-model-id\".", nameof(aliases));
+            }
+
+            if (map.ContainsKey(alias))
+            {
+                throw new ArgumentException($"The price catalog alias '{alias}' is also a listed model id; remove one of them.", nameof(aliases));
+            }
+
+            if (!map.TryGetValue(model, out var target))
+            {
+                throw new ArgumentException($"The price catalog alias '{alias}' names model '{model}', which the catalog does not price; alias a listed model id.", nameof(aliases));
+            }
+
+            aliasMap[alias] = model;
+            lookup[alias] = target;
+        }
+
         _prices = map.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _aliases = aliasMap.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _lookup = lookup.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         Currency = currency;
     }
 
@@ -53,6 +97,9 @@ public sealed class PriceCatalog
     /// <summary>Gets every price, by model id.</summary>
     public IReadOnlyDictionary<string, RoutePricing> Prices => _prices;
 
+    /// <summary>Gets every alias, with the listed model id it names.</summary>
+    public IReadOnlyDictionary<string, string> Aliases => _aliases;
+
     private static readonly Lazy<PriceCatalog> s_default = new(() =>
     {
         using var stream = typeof(PriceCatalog).Assembly.GetManifestResourceStream("InferenceRouter.Budgets.default-prices.json")
@@ -60,7 +107,7 @@ public sealed class PriceCatalog
         return Load(stream);
     });
 
-    /// <summary>Reads a catalog from JSON: <c>{ "currency": "USD", "models": { "model-id": { "inputPerMillion": 1, "outputPerMillion": 2 } } }</c>.</summary>
+    /// <summary>Reads a catalog from JSON: <c>{ "currency": "USD", "models": { "model-id": { "inputPerMillion": 1, "outputPerMillion": 2 } }, "aliases": { "other-name": "model-id" } }</c>.</summary>
     /// <param name="json">The JSON stream.</param>
     /// <returns>The catalog.</returns>
     /// <exception cref="InvalidDataException">The JSON is malformed.</exception>
@@ -83,7 +130,7 @@ public sealed class PriceCatalog
             throw new InvalidDataException("The price catalog is empty (JSON null).");
         }
 
-        return new PriceCatalog(document.Models.Select(p => KeyValuePair.Create(p.Key, p.Value.ToPricing())), document.Currency ?? "USD");
+        return new PriceCatalog(document.Models.Select(p => KeyValuePair.Create(p.Key, p.Value.ToPricing())), document.Aliases, document.Currency ?? "USD");
     }
 
     /// <summary>Reads a catalog from a JSON file (see <see cref="Load(Stream)"/>).</summary>
@@ -96,22 +143,46 @@ public sealed class PriceCatalog
         return Load(stream);
     }
 
-    /// <summary>Returns a catalog with <paramref name="overrides"/> added or replacing this catalog's prices.</summary>
+    /// <summary>Returns a catalog with <paramref name="overrides"/> added or replacing this catalog's prices; its aliases are kept (an alias that becomes a listed id is dropped).</summary>
     /// <param name="overrides">Model id → prices.</param>
     /// <returns>The new catalog.</returns>
-    public PriceCatalog With(IEnumerable<KeyValuePair<string, RoutePricing>> overrides)
+    public PriceCatalog With(IEnumerable<KeyValuePair<string, RoutePricing>> overrides) => With(overrides, []);
+
+    /// <summary>Returns a catalog with <paramref name="overrides"/> and <paramref name="aliases"/> added or replacing this catalog's (an existing alias that becomes a listed id is dropped).</summary>
+    /// <param name="overrides">Model id → prices.</param>
+    /// <param name="aliases">Alias → the listed model id it names.</param>
+    /// <returns>The new catalog.</returns>
+    public PriceCatalog With(IEnumerable<KeyValuePair<string, RoutePricing>> overrides, IEnumerable<KeyValuePair<string, string>> aliases)
     {
         ArgumentNullException.ThrowIfNull(overrides);
+        ArgumentNullException.ThrowIfNull(aliases);
         var merged = new Dictionary<string, RoutePricing>(_prices, StringComparer.OrdinalIgnoreCase);
         foreach (var (model, pricing) in overrides)
         {
             merged[model] = pricing;
         }
 
-        return new PriceCatalog(merged, Currency);
+        var mergedAliases = new Dictionary<string, string>(_aliases, StringComparer.OrdinalIgnoreCase);
+        foreach (var (alias, _) in _aliases)
+        {
+            if (merged.ContainsKey(alias))
+            {
+                mergedAliases.Remove(alias);
+            }
+        }
+
+        foreach (var (alias, model) in aliases)
+        {
+            mergedAliases[alias] = model;
+        }
+
+        return new PriceCatalog(merged, mergedAliases, Currency);
     }
 
-    /// <summary>Finds the prices of <paramref name="modelId"/>: an exact match, else the longest catalog id it starts with followed by <c>-</c>.</summary>
+    /// <summary>
+    /// Finds the prices of <paramref name="modelId"/>: a listed id or alias, else a dated snapshot of one (a trailing <c>-YYYY-MM-DD</c> or
+    /// <c>-YYYYMMDD</c>: <c>gpt-4.1-2025-04-14</c> is priced as <c>gpt-4.1</c>). Any other id is unpriced: <c>o3-pro</c> is not <c>o3</c>.
+    /// </summary>
     /// <param name="modelId">The model id; a provider prefix (<c>openai/gpt-4o</c>) is ignored.</param>
     /// <param name="pricing">The prices found.</param>
     /// <returns><see langword="true"/> when found.</returns>
@@ -123,27 +194,42 @@ public sealed class PriceCatalog
             return false;
         }
 
-        if (_prices.TryGetValue(modelId, out pricing))
+        if (_lookup.TryGetValue(modelId, out pricing))
         {
             return true;
         }
 
+        // Looked up once per route or model (the budget caches the result), so the substrings cost nothing per call.
         int slash = modelId.LastIndexOf('/');
         var id = slash >= 0 ? modelId[(slash + 1)..] : modelId;
-        if (slash >= 0 && _prices.TryGetValue(id, out pricing))
+        if (slash >= 0 && _lookup.TryGetValue(id, out pricing))
         {
             return true;
         }
 
-        // Longest prefix ending at a '-' boundary: gpt-4o-mini-2024-07-18 → gpt-4o-mini, never gpt-4o.
-        for (int cut = id.LastIndexOf('-'); cut > 0; cut = id.LastIndexOf('-', cut - 1))
+        // A snapshot the provider dated is the listed model: exact listings (e.g. a snapshot priced differently) won above.
+        int dateLength = DatedSuffixLength(id);
+        return dateLength > 0 && _lookup.TryGetValue(id[..^dateLength], out pricing);
+    }
+
+    /// <summary>The length of a trailing <c>-YYYY-MM-DD</c> or <c>-YYYYMMDD</c> with a plausible month and day, else 0.</summary>
+    internal static int DatedSuffixLength(ReadOnlySpan<char> id)
+    {
+        if (id.Length > 11 && id[^11] == '-' && id[^6] == '-' && id[^3] == '-' && IsDate(id[^10..^6], id[^5..^3], id[^2..]))
         {
-            if (_prices.TryGetValue(id[..cut], out pricing))
-            {
-                return true;
-            }
+            return 11;
         }
 
-        return false;
+        if (id.Length > 9 && id[^9] == '-' && IsDate(id[^8..^4], id[^4..^2], id[^2..]))
+        {
+            return 9;
+        }
+
+        return 0;
+
+        static bool IsDate(ReadOnlySpan<char> year, ReadOnlySpan<char> month, ReadOnlySpan<char> day) =>
+            !year.ContainsAnyExceptInRange('0', '9') && (year[0] is '1' or '2') &&
+            int.TryParse(month, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int m) && m is >= 1 and <= 12 &&
+            int.TryParse(day, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int d) && d is >= 1 and <= 31;
     }
 }

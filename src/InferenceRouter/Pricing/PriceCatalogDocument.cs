@@ -8,4 +8,6 @@ internal sealed class PriceCatalogDocument
     public string? AsOf { get; set; }
 
     public Dictionary<string, ModelPrice> Models { get; set; } = [];
+
+    public Dictionary<string, string> Aliases { get; set; } = [];
 }

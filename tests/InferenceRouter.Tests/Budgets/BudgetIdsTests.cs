@@ -59,7 +59,8 @@ public sealed class BudgetIdsTests
 
     private static BudgetOptions Options()
     {
-        var options = new BudgetOptions { UseDefaultPriceCatalog = false };
+        // Tenant-less pairs share one account of the tenant limit, which no tenant id may name.
+        var options = new BudgetOptions { UseDefaultPriceCatalog = false, UnknownTenant = UnknownTenantPolicy.SharedAccount };
         options.Prices["m"] = new ModelPrice { InputPerMillion = 1_000m, OutputPerMillion = 1_000m };
         options.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 1_000m });
         options.Limits.Add(new BudgetLimit { Scope = BudgetScope.User, Amount = 1_000m });
@@ -76,7 +77,7 @@ public sealed class BudgetIdsTests
             var owners = new Dictionary<string, (string?, string?)>(StringComparer.Ordinal);
             foreach (var pair in Pairs(seed: 21, count: 20_000))
             {
-                if (!limit.TryGetScopeValue(pair.Tenant, pair.User, target, out var value))
+                if (!limit.TryGetScopeValue(pair.Tenant, pair.User, target, UnknownTenantPolicy.SharedAccount, out var value))
                 {
                     continue;
                 }
@@ -139,7 +140,8 @@ public sealed class BudgetIdsTests
         }
 
         var balances = await ledger.GetBalancesAsync();
-        var tenants = pairs.Where(p => p.Tenant is not null).GroupBy(p => p.Tenant, StringComparer.Ordinal).Select(g => g.Count() * 0.001m);
+        // Tenant-less pairs (null) form one more group: the shared account (UnknownTenant = SharedAccount).
+        var tenants = pairs.GroupBy(p => p.Tenant, StringComparer.Ordinal).Select(g => g.Count() * 0.001m);
         var users = pairs.Where(p => p.User is not null).GroupBy(p => (p.Tenant, p.User)).Select(g => g.Count() * 0.001m);
         balances.Where(b => b.Key.Limit == "tenant/lifetime").Select(b => b.Spent).Should().BeEquivalentTo(tenants, "one account per distinct tenant, holding what that tenant spent");
         balances.Where(b => b.Key.Limit == "user/lifetime").Select(b => b.Spent).Should().BeEquivalentTo(users, "one account per distinct tenant and user, holding what that pair spent");

@@ -26,6 +26,21 @@ public class UnpricedRouteTests
     }
 
     [Theory]
+    [InlineData("o3-pro")]
+    [InlineData("gpt-5-pro")]
+    [InlineData("o3-deep-research")]
+    [InlineData("gpt-4o-audio-preview")]
+    public async Task A_premium_model_whose_cheaper_base_is_in_the_catalog_is_unpriced_and_stops_the_start(string model)
+    {
+        await using var server = await FakeProviderServer.StartAsync("house");
+        using var app = Build(server, new() { ["InferenceRouter:Routes:1:Model"] = model });
+
+        FluentActions.Invoking(() => app.GetRequiredService<IStartupValidator>().Validate()).Should().Throw<InvalidOperationException>()
+            .WithMessage($"*route 'house' (model '{model}')*");
+        server.RequestCount.Should().Be(0);
+    }
+
+    [Theory]
     [InlineData("route price")]
     [InlineData("catalog price")]
     [InlineData("free when unknown")]
@@ -40,8 +55,8 @@ public class UnpricedRouteTests
                 settings["InferenceRouter:Routes:1:OutputPricePerMillion"] = "2";
                 break;
             case "catalog price":
-                settings["InferenceRouter:Budgets:Prices:house-llm:InputPerMillion"] = "1";
-                settings["InferenceRouter:Budgets:Prices:house-llm:OutputPerMillion"] = "2";
+                settings["InferenceRouter:Budgets:Prices:house-llm-7b:InputPerMillion"] = "1";
+                settings["InferenceRouter:Budgets:Prices:house-llm-7b:OutputPerMillion"] = "2";
                 break;
             default:
                 settings["InferenceRouter:Budgets:UnknownModelPricing"] = "Free";

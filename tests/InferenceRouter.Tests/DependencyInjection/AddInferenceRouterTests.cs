@@ -56,8 +56,8 @@ public class AddInferenceRouterTests
             ["InferenceRouter:Routes:0:Provider"] = "OpenAICompatible",
             ["InferenceRouter:Routes:0:Endpoint"] = server.BaseUrl.ToString(),
             ["InferenceRouter:Routes:0:Model"] = "house-model-v2",
-            ["InferenceRouter:Budgets:Prices:house-model:InputPerMillion"] = "1",
-            ["InferenceRouter:Budgets:Prices:house-model:OutputPerMillion"] = "4",
+            ["InferenceRouter:Budgets:Prices:house-model-v2:InputPerMillion"] = "1",
+            ["InferenceRouter:Budgets:Prices:house-model-v2:OutputPerMillion"] = "4",
             ["InferenceRouter:Budgets:Limits:0:Scope"] = "Tenant",
             ["InferenceRouter:Budgets:Limits:0:Window"] = "Month",
             ["InferenceRouter:Budgets:Limits:0:Amount"] = "0.002",
@@ -71,7 +71,7 @@ public class AddInferenceRouterTests
 
         var response = await client.GetResponseAsync("Hi", options);
 
-        response.GetCost()!.Amount.Should().Be(((100 * 1m) + (200 * 4m)) / 1_000_000m, "house-model-v2 takes the price of house-model");
+        response.GetCost()!.Amount.Should().Be(((100 * 1m) + (200 * 4m)) / 1_000_000m, "house-model-v2 takes its own catalog price");
         var budget = client.GetService<BudgetManager>()!;
         budget.Should().BeSameAs(provider.GetRequiredService<BudgetManager>());
         budget.Options.EffectiveThresholds.Should().Equal(0.25);

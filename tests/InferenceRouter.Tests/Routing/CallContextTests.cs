@@ -256,7 +256,7 @@ public class CallContextTests
     {
         var provider = TestChatClient.Answering("ok");
         using var router = Router(Of("only", provider, d => new RouteDescriptor(d.Name) { Pricing = new(1m, 2m), Capabilities = RouteCapabilities.All }));
-        using var budget = new BudgetManager(new BudgetOptions { Limits = { new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 10m } } });
+        using var budget = new BudgetManager(new BudgetOptions { UnknownTenant = UnknownTenantPolicy.Allow, Limits = { new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 10m } } }); // Allow: a tenant-less call charges no tenant account, so any account seen is the middleware's tenant
         var below = new ChatClientBuilder(new BudgetChatClient(router, budget))
             .Use(async (messages, options, next, cancellationToken) =>
             {
