@@ -118,7 +118,7 @@ public sealed partial class RouterChatClient
         bool ended = false; // the provider said the answer is complete
         int delivered = 0;
         var output = default(StreamOutput);
-        long waited = 0; // time spent waiting for the provider after the first update (the caller's reading time left out)
+        var waited = default(StreamWaitClock); // time spent waiting for the provider after the first update (the caller's reading time left out)
         try
         {
             if (start.Prelude is { } prelude)
@@ -135,6 +135,7 @@ public sealed partial class RouterChatClient
             }
 
             usage?.Observe(start.First);
+            output.Observe(start.First);
             ended |= route.IsStreamEnd(start.First);
             delivered++;
             yield return start.First;
@@ -142,23 +143,25 @@ public sealed partial class RouterChatClient
             while (true)
             {
                 ChatResponseUpdate update;
-                long asked = _time.GetTimestamp();
                 try
                 {
+                    cancellation?.ThrowIfEnded();
+                    long asked = waited.Start(_time);
+                    var next = enumerator.MoveNextAsync();
                     bool more;
-                    if (cancellation is null)
+                    if (next.IsCompleted)
                     {
-                        more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                        more = next.GetAwaiter().GetResult(); // an update already there is read at once
+                        waited.EndImmediate(_time, asked);
                     }
                     else
                     {
-                        // Whatever the SDK does with its token, the wait ends when the attempt does; an update already there is read at once.
-                        cancellation.ThrowIfEnded();
-                        var next = enumerator.MoveNextAsync();
-                        more = next.IsCompleted ? next.GetAwaiter().GetResult() : await cancellation.WaitAsync(next, enumerator, providerTime: true).ConfigureAwait(false);
+                        // Whatever the SDK does with its token, the wait ends when the attempt does.
+                        asked = waited.StartPending(_time, asked);
+                        more = cancellation is null ? await next.ConfigureAwait(false) : await cancellation.WaitAsync(next, enumerator, providerTime: true).ConfigureAwait(false);
+                        waited.EndPending(_time, asked);
                     }
 
-                    waited += _time.GetTimestamp() - asked;
                     if (!more)
                     {
                         // Complete only when the provider said so: a stream that stops after a cancellation, or stops short, is not an answer.
@@ -178,7 +181,7 @@ public sealed partial class RouterChatClient
 
                     // Asked of every update without content, also after the finish reason: SDK adapters repeat the finish reason on the
                     // updates after it, and an error event there still means the answer is not whole.
-                    if (!ProviderAnswer.HasContent(update) && route.TryReadErrorEvent(update.RawRepresentation, out var providerError))
+                    if (!output.Observe(update) && route.TryReadErrorEvent(update.RawRepresentation, out var providerError))
                     {
                         throw new InvalidResponseException(route.Name, $"its stream carried an error event after {delivered} update(s)", providerError, retryAfter: null, ErrorText.TextsOf(messages, options));
                     }
@@ -198,7 +201,6 @@ public sealed partial class RouterChatClient
                 responseId ??= update.ResponseId;
                 modelId ??= update.ModelId;
                 usage?.Observe(update);
-                output.Observe(update);
                 ended |= route.IsStreamEnd(update);
                 delivered++;
                 yield return update;
@@ -220,7 +222,7 @@ public sealed partial class RouterChatClient
                 cost = await observers.ReportAsync(StreamEnded(route, RouteAttemptOutcome.Succeeded, usage, null, result), _logger).ConfigureAwait(false);
             }
 
-            if ((cost ?? (route.Price is { } price ? Price(price, usage?.Usage ?? output.UsageOrEstimate, messages, options, outputText: null) : null)) is { } known)
+            if ((cost ?? (route.Price is { } price ? PriceStream(price, usage?.Usage ?? output.Usage, output.Tokens, messages, options) : null)) is { } known)
             {
                 last.AdditionalProperties[CallCostExtensions.CostKey] = known;
             }
@@ -251,7 +253,7 @@ public sealed partial class RouterChatClient
             }
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
-            var generation = TimeSpan.FromSeconds((double)waited / _time.TimestampFrequency);
+            var generation = waited.Elapsed(_time);
             if (error is not null)
             {
                 // The caller gets the error after the updates it received; what happened to the attempt rides on it (no last update will),
@@ -307,6 +309,13 @@ public sealed partial class RouterChatClient
     {
         long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
         return price.Price(usage, promptTokens, outputText, PriceCatalog.Default.Currency);
+    }
+
+    /// <summary>Prices a stream no observer priced: reported usage where given, else its updates with text as the output tokens.</summary>
+    private static CallCost PriceStream(RoutePrice price, UsageDetails? usage, long outputTokens, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
+        return price.Price(usage, promptTokens, outputTokens, PriceCatalog.Default.Currency);
     }
 
     private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, Exception? error, in AttemptResult<StreamStart> result) =>
