@@ -14,10 +14,10 @@ namespace InferenceRouter;
 internal struct StreamWaitClock
 {
     /// <summary>Gets how many immediate waits are all timed before sampling starts.</summary>
-    internal const int TimedFirst = 2;
+    internal const int TimedFirst = 1;
 
     /// <summary>Gets how often an immediate wait is timed after the first ones.</summary>
-    internal const int SampleEvery = 4;
+    internal const int SampleEvery = 8;
 
     /// <summary>What <see cref="Start"/> returns for a wait that is not timed (no clock returns it).</summary>
     private const long NotTimed = long.MinValue;
