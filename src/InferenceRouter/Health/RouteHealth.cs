@@ -280,11 +280,11 @@ public sealed class RouteHealth
     }
 
     /// <summary>A stream ended well: <paramref name="providerTime"/> is the time spent waiting for the provider (the caller's reading time left out).</summary>
-    internal void OnStreamCompleted(long started, TimeSpan providerTime, TimeSpan generationTime, long outputTokens)
+    /// <remarks><paramref name="now"/> is the router clock's timestamp when the stream ended (read once by the caller).</remarks>
+    internal void OnStreamCompleted(long started, TimeSpan providerTime, TimeSpan generationTime, long outputTokens, long now)
     {
         Interlocked.Increment(ref _successes);
         Interlocked.Decrement(ref _inFlight);
-        long now = _timeProvider.GetTimestamp();
         _latency.Add(providerTime.TotalMilliseconds, now, SmoothingFactor, _decayTicks, IsFirstAttempt(started));
         if (outputTokens > 0)
         {

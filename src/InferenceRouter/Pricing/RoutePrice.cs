@@ -30,11 +30,15 @@ internal sealed class RoutePrice
     /// Prices a call: reported usage where the provider gave it, else tokens counted with the tokenizer (<paramref name="promptTokens"/>,
     /// <paramref name="outputText"/>; then <see cref="CallCost.IsEstimated"/>). Unknown prices cost nothing.
     /// </summary>
-    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency)
+    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency) =>
+        Price(usage, promptTokens, usage?.OutputTokenCount is null ? CountOutputTokens(outputText ?? string.Empty) : 0, currency);
+
+    /// <summary>Prices a call whose output, if the provider reported none, was counted already (<paramref name="countedOutputTokens"/>).</summary>
+    public CallCost Price(UsageDetails? usage, long promptTokens, long countedOutputTokens, string currency)
     {
         bool estimated = usage?.InputTokenCount is null || usage.OutputTokenCount is null;
         long input = usage?.InputTokenCount ?? promptTokens;
-        long output = usage?.OutputTokenCount ?? CountOutputTokens(outputText ?? string.Empty);
+        long output = usage?.OutputTokenCount ?? countedOutputTokens;
         long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
         long reasoning = Math.Clamp(usage?.ReasoningTokenCount ?? 0, 0, output);
         decimal amount = UnitPrices?.Cost(input - cached, cached, output - reasoning, reasoning) is { } units

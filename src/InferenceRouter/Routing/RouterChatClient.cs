@@ -281,7 +281,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
         ValidateRequest(messages, options);
 
         // Captured now, not when the stream is first read: a scope that ends before enumeration still steers the call.
-        return GetStreamingResponseCoreAsync(messages, options, CallContext.Capture(options), cancellationToken);
+        return new RoutedStream(this, messages, options, CallContext.Capture(options), cancellationToken);
     }
 
     /// <inheritdoc/>

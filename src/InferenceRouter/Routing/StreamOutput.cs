@@ -11,29 +11,37 @@ internal struct StreamOutput
     private long _reported;
     private long _textUpdates;
 
-    /// <summary>Gets the output tokens seen.</summary>
+    /// <summary>Gets the output tokens seen: the reported count, else the updates with text.</summary>
     public readonly long Tokens => _reported > 0 ? _reported : _textUpdates;
 
     /// <summary>Gets the usage the provider reported (the last report), or null.</summary>
     public UsageDetails? Usage { get; private set; }
 
-    /// <summary>Gets the usage to price the stream with: the reported one, else the update count as the output tokens.</summary>
-    public readonly UsageDetails? UsageOrEstimate => Usage ?? (_textUpdates > 0 ? new UsageDetails { OutputTokenCount = _textUpdates } : null);
-
-    /// <summary>Looks at one update.</summary>
-    public void Observe(ChatResponseUpdate update)
+    /// <summary>
+    /// Looks at one update, once for everything the stream asks of it: returns whether it carries content or usage (not an empty text),
+    /// whatever its finish reason (<see cref="ProviderAnswer.HasContent"/>: an update without any may be an error event).
+    /// </summary>
+    public bool Observe(ChatResponseUpdate update)
     {
-        bool text = false;
-        foreach (var content in update.Contents)
+        bool text = false, content = false;
+        var contents = update.Contents;
+        for (int i = 0; i < contents.Count; i++)
         {
-            if (content is UsageContent usage)
+            switch (contents[i])
             {
-                Usage = usage.Details;
-                _reported = usage.Details.OutputTokenCount ?? _reported;
-            }
-            else if (content is TextContent { Text.Length: > 0 })
-            {
-                text = true;
+                case TextContent { Text.Length: 0 }:
+                    break;
+                case TextContent:
+                    text = content = true;
+                    break;
+                case UsageContent usage:
+                    Usage = usage.Details;
+                    _reported = usage.Details.OutputTokenCount ?? _reported;
+                    content = true;
+                    break;
+                default:
+                    content = true;
+                    break;
             }
         }
 
@@ -41,5 +49,7 @@ internal struct StreamOutput
         {
             _textUpdates++;
         }
+
+        return content;
     }
 }
