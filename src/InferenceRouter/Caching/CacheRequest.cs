@@ -108,8 +108,9 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         }
         else
         {
-            // Several text parts are sent as several parts: ["a", "b"] and ["ab"] are different requests.
-            key.WriteCount(question.Contents.Count);
+            // Several text parts are sent as several parts: ["a", "b"] and ["ab"] are different requests. The count is written negative,
+            // where one part's length prefix stands, so no one-part question writes the same bytes.
+            key.WriteCount(-question.Contents.Count);
             foreach (var content in question.Contents)
             {
                 key.Write(((TextContent)content).Text.Normalize(NormalizationForm.FormC));

@@ -15,11 +15,12 @@ namespace InferenceRouter;
 /// <remarks>
 /// <para>A hit never crosses what changes the answer: entries are partitioned by instructions, earlier turns, tools and tool mode,
 /// response format, model or route group, sampling options and tenant (users too, if asked). A semantic hit also needs a clear margin
-/// over the runner-up, agreement on negations, numbers and names, and the same code and meaningful whitespace. Only complete plain-text
-/// answers are stored (finish reason stop; length only if asked): not tool calls, errors, filtered, cut-off or (by default) truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the
-/// cache; <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
-/// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests, streamed or not, wait for the
-/// first one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
+/// over the runner-up, agreement on negations, numbers and names, and the same code and meaningful whitespace. Only complete
+/// plain-text answers are stored (finish reason stop; length only if asked): not tool calls, errors, filtered, cut-off or (by default)
+/// truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the cache;
+/// <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
+/// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests, streamed or not,
+/// wait for the first one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
 /// <see cref="CallCost"/>; streamed hits replay the text and usage. Thread-safe.</para>
 /// </remarks>
 public sealed class SemanticCacheChatClient : DelegatingChatClient
