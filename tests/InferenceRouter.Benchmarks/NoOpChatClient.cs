@@ -11,8 +11,8 @@ public sealed class NoOpChatClient : IChatClient
 
     public NoOpChatClient(int updates = 10)
     {
-        _response = Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { AdditionalProperties = [], Usage = new UsageDetails { InputTokenCount = 14, OutputTokenCount = 1 } });
-        _updates = [.. Enumerable.Range(0, updates).Select(i => new ChatResponseUpdate(ChatRole.Assistant, "token " + i))];
+        _response = Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { FinishReason = ChatFinishReason.Stop, AdditionalProperties = [], Usage = new UsageDetails { InputTokenCount = 14, OutputTokenCount = 1 } });
+        _updates = [.. Enumerable.Range(0, updates).Select(i => new ChatResponseUpdate(ChatRole.Assistant, "token " + i) { FinishReason = i == updates - 1 ? ChatFinishReason.Stop : null })];
     }
 
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => _response;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -28,7 +27,8 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     private readonly string _prefix;
     private readonly RedisChannel _channel;
     private readonly string _instance = Guid.NewGuid().ToString("N");
-    private readonly ConcurrentDictionary<string, CacheEntry> _local = new(StringComparer.Ordinal);
+    // The local copy: bounded in entries and heap bytes (least recently used out first), expired entries dropped when met.
+    private readonly InMemoryCacheStore _local;
     private readonly RedisChannelListener _listener;
 
     /// <summary>Creates the store over a connection the app owns (it is not disposed here) and subscribes to the other instances' changes.</summary>
@@ -50,6 +50,8 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _prefix = "{" + _options.EffectiveKeyPrefix + "}";
         _channel = RedisChannel.Literal(_prefix + ":cache-events");
+        _local = new InMemoryCacheStore(_options.MaxLocalEntries, _time, _options.MaxLocalBytes);
+        _local.EntryRemoved += entry => EntryRemoved?.Invoke(entry);
         _listener = new RedisChannelListener(_subscriber, _channel, OnMessageAsync);
     }
 
@@ -62,30 +64,22 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     /// <summary>Gets how many entries this instance holds locally.</summary>
     public int Count => _local.Count;
 
+    /// <summary>Gets the heap bytes this instance's local copy holds.</summary>
+    internal long LocalBytes => _local.Bytes;
+
     /// <inheritdoc/>
     public async ValueTask<CacheEntry?> GetAsync(string key, bool peek = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!_local.TryGetValue(key, out var entry))
+        var entry = await _local.GetAsync(key, peek, cancellationToken).ConfigureAwait(false); // an expired copy is dropped here
+        if (entry is null)
         {
-            if (!MayShare(key))
+            if (!MayShare(key) || await ReadAsync(key, cancellationToken).ConfigureAwait(false) is not { } shared || shared.ExpiresAt <= _time.GetUtcNow())
             {
                 return null;
             }
 
-            entry = await ReadAsync(key, cancellationToken).ConfigureAwait(false);
-            if (entry is null)
-            {
-                return null;
-            }
-
-            entry = Adopt(entry, announce: true);
-        }
-
-        if (entry.ExpiresAt <= _time.GetUtcNow())
-        {
-            Forget(key);
-            return null;
+            entry = await AdoptAsync(shared, announce: true).ConfigureAwait(false);
         }
 
         if (!peek)
@@ -100,14 +94,16 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     public async ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        if (_local.TryGetValue(entry.Key, out var replaced) && !ReferenceEquals(replaced, entry))
-        {
-            Forget(entry.Key);
-        }
-
-        _local[entry.Key] = entry;
+        await _local.SetAsync(entry, cancellationToken).ConfigureAwait(false); // replaces (and reports) an older copy; evicts what no longer fits
         await WriteAsync(entry, "+", cancellationToken).ConfigureAwait(false);
-        TrimLocal();
+    }
+
+    /// <inheritdoc/>
+    public void LimitLocalCopy(int maxEntries, long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        _local.LowerLimits(maxEntries, maxBytes);
     }
 
     /// <inheritdoc/>
@@ -121,7 +117,7 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     public async ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        bool removed = Forget(key);
+        bool removed = await _local.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
         if (!MayShare(key))
         {
             return removed;
@@ -162,9 +158,12 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         await foreach (var key in server.KeysAsync(_database.Database, _prefix + ":c:*", pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             string cacheKey = ((string)key!)[(_prefix.Length + 3)..];
-            if (!_local.ContainsKey(cacheKey) && await ReadAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } entry)
+            if (await _local.GetAsync(cacheKey, peek: true, cancellationToken).ConfigureAwait(false) is null &&
+                await ReadAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } entry &&
+                await AdoptAsync(entry, announce: false).ConfigureAwait(false) is var adopted &&
+                ReferenceEquals(await _local.GetAsync(cacheKey, peek: true, cancellationToken).ConfigureAwait(false), adopted))
             {
-                yield return Adopt(entry, announce: false);
+                yield return adopted; // only what the local copy kept (an entry too large for it stays in Redis only)
             }
         }
     }
@@ -186,19 +185,19 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
         switch (parts[0])
         {
             case "-":
-                Forget(parts[2]);
+                await _local.RemoveAsync(parts[2]).ConfigureAwait(false);
                 break;
             case "+":
             case "~":
                 if (await ReadAsync(parts[2], CancellationToken.None).ConfigureAwait(false) is { } entry)
                 {
-                    if (parts[0] == "~" && _local.TryGetValue(parts[2], out var known))
+                    if (parts[0] == "~" && await _local.GetAsync(parts[2], peek: true).ConfigureAwait(false) is { } known)
                     {
                         known.RequireAtLeast(entry.LearnedMinSimilarity);  // learned state joins the copy the index already holds
                     }
                     else
                     {
-                        Adopt(entry, announce: true);
+                        await AdoptAsync(entry, announce: true).ConfigureAwait(false);
                     }
                 }
 
@@ -207,53 +206,22 @@ public sealed class RedisCacheStore : ISharedCacheStore, IDisposable
     }
 
     /// <summary>Makes <paramref name="entry"/> this instance's copy (replacing an older one) and, when asked, tells the index.</summary>
-    private CacheEntry Adopt(CacheEntry entry, bool announce)
+    private async ValueTask<CacheEntry> AdoptAsync(CacheEntry entry, bool announce)
     {
-        if (_local.TryGetValue(entry.Key, out var previous))
+        if (await _local.GetAsync(entry.Key, peek: true).ConfigureAwait(false) is { } previous && previous.CreatedAt >= entry.CreatedAt)
         {
-            if (previous.CreatedAt >= entry.CreatedAt)
-            {
-                previous.RequireAtLeast(entry.LearnedMinSimilarity);
-                return previous;
-            }
-
-            Forget(entry.Key);
+            previous.RequireAtLeast(entry.LearnedMinSimilarity);
+            return previous;
         }
 
-        _local[entry.Key] = entry;
         if (announce)
         {
+            // Announced first, so that if the local copy cannot keep it (too large, or evicted at once) its removal finds the vector to drop.
             EntryAdded?.Invoke(entry);
         }
 
-        TrimLocal();
+        await _local.SetAsync(entry).ConfigureAwait(false);
         return entry;
-    }
-
-    private bool Forget(string key)
-    {
-        if (_local.TryRemove(key, out var removed))
-        {
-            EntryRemoved?.Invoke(removed);
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>Keeps the local copy within <see cref="RedisCacheStoreOptions.MaxLocalEntries"/>: expired entries first, then the oldest.</summary>
-    private void TrimLocal()
-    {
-        if (_local.Count <= _options.MaxLocalEntries)
-        {
-            return;
-        }
-
-        var now = _time.GetUtcNow();
-        foreach (var entry in _local.Values.OrderBy(e => e.ExpiresAt > now).ThenBy(e => e.CreatedAt).Take(_local.Count - _options.MaxLocalEntries + (_options.MaxLocalEntries / 10)))
-        {
-            Forget(entry.Key);
-        }
     }
 
     /// <summary>Whether an operation on <paramref name="key"/> may reach Redis: never for a call kept on the device (its key is a fingerprint of the prompt).</summary>

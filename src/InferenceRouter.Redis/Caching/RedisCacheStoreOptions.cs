@@ -14,8 +14,17 @@ public sealed class RedisCacheStoreOptions
     /// <summary>Gets or sets the longest a cache read or write may wait for Redis (then it is a miss, or the answer is not shared). Default: 200 ms.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Gets or sets how many entries an instance keeps locally (with their vectors in its index); the oldest go first. Default: 100,000.</summary>
+    /// <summary>
+    /// Gets or sets how many entries an instance keeps locally (with their vectors in its index); the least recently used go first, and
+    /// stay in Redis. The cache's own <see cref="SemanticCacheOptions.MaxEntries"/> also applies (the lower wins). Default: 100,000.
+    /// </summary>
     public int MaxLocalEntries { get; set; } = 100_000;
+
+    /// <summary>
+    /// Gets or sets the most heap bytes an instance's local copy holds (<see cref="CacheEntry.EstimatedBytes"/>: entries, vectors and index
+    /// slots); the cache's own <see cref="SemanticCacheOptions.MaxBytes"/> also applies (the lower wins). Default: 256 MiB.
+    /// </summary>
+    public long MaxLocalBytes { get; set; } = SemanticCacheOptions.DefaultMaxBytes;
 
     /// <summary>Lists what is wrong with these options, each with how to fix it.</summary>
     /// <returns>The problems; empty when valid.</returns>
@@ -34,6 +43,11 @@ public sealed class RedisCacheStoreOptions
         if (MaxLocalEntries < 1)
         {
             yield return $"MaxLocalEntries is {MaxLocalEntries}; keep at least 1 (e.g. 100000).";
+        }
+
+        if (MaxLocalBytes < 64 * 1024)
+        {
+            yield return $"MaxLocalBytes is {MaxLocalBytes}; allow at least 65536 bytes (e.g. 268435456 for 256 MiB).";
         }
     }
 }

@@ -7,9 +7,9 @@ public sealed class CacheEntry
     private long _minSimilarityBits = BitConverter.DoubleToInt64Bits(0);
 
     /// <summary>Creates an entry.</summary>
-    /// <param name="key">The exact-tier key (partition and normalised question).</param>
+    /// <param name="key">The exact-tier key (partition and the question as sent).</param>
     /// <param name="partition">The partition key.</param>
-    /// <param name="prompt">The normalised last user message.</param>
+    /// <param name="prompt">The last user message as sent (Unicode NFC).</param>
     /// <param name="vector">Its embedding (L2-normalised), or null for exact-only entries.</param>
     /// <param name="response">The answer.</param>
     /// <param name="createdAt">When it was stored.</param>
@@ -31,19 +31,34 @@ public sealed class CacheEntry
         ExpiresAt = expiresAt;
         Route = route;
         RouteModelId = routeModelId;
-        long text = key.Length + partition.Length + prompt.Length + (route?.Length ?? 0) + (routeModelId?.Length ?? 0) + (response.ModelId?.Length ?? 0);
-        foreach (var message in response.Messages)
-        {
-            text += message.Role.Length + message.Text.Length;
-        }
-
-        // Strings are UTF-16; a vector is held by the entry and again by its index slot (with its 1-bit code).
-        int dimensions = vector?.Length ?? 0;
-        EstimatedBytes = EntryOverheadBytes + (2 * text) + (dimensions * 2L * sizeof(float)) + ((dimensions + 63) / 64 * sizeof(ulong));
+        EstimatedBytes = HeapBytesOf(key, partition, prompt, vector?.Length ?? 0, response, route, routeModelId);
     }
 
-    /// <summary>Objects, headers and bookkeeping per entry, beyond its text and vector.</summary>
-    internal const int EntryOverheadBytes = 512;
+    /// <summary>This object's fields (three texts, a vector, the answer, two times, the route, counters) with its header.</summary>
+    private const int EntryObjectBytes = 152;
+
+    /// <summary>The answer's record (three references, two counts) and its message list (without the array).</summary>
+    private const int ResponseObjectsBytes = 72 + 32;
+
+    /// <summary>A (role, text) message record.</summary>
+    private const int MessageObjectBytes = 32;
+
+    /// <summary>
+    /// Returns what an entry holds on the heap: its objects, every string, its vector and that vector's place in a partition's index
+    /// (<see cref="VectorIndex.BytesPerEntry"/>). A string shared with others is counted anyway: the bound errs on the side of less memory.
+    /// </summary>
+    private static long HeapBytesOf(string key, string partition, string prompt, int dimensions, CachedChatResponse response, string? route, string? routeModelId)
+    {
+        long bytes = EntryObjectBytes + HeapBytes.String(key) + HeapBytes.String(partition) + HeapBytes.String(prompt) + HeapBytes.String(route) +
+            HeapBytes.String(routeModelId) + ResponseObjectsBytes + HeapBytes.String(response.ModelId) + HeapBytes.String(response.FinishReason) +
+            HeapBytes.Array(response.Messages.Count, HeapBytes.Reference);
+        foreach (var message in response.Messages)
+        {
+            bytes += MessageObjectBytes + HeapBytes.String(message.Role) + HeapBytes.String(message.Text);
+        }
+
+        return dimensions == 0 ? bytes : bytes + HeapBytes.Array(dimensions, sizeof(float)) + VectorIndex.BytesPerEntry(dimensions);
+    }
 
     /// <summary>Gets the exact-tier key.</summary>
     public string Key { get; }
@@ -51,7 +66,7 @@ public sealed class CacheEntry
     /// <summary>Gets the partition key.</summary>
     public string Partition { get; }
 
-    /// <summary>Gets the normalised question.</summary>
+    /// <summary>Gets the question as sent (Unicode NFC).</summary>
     public string Prompt { get; }
 
     /// <summary>Gets the question's embedding, or null.</summary>
@@ -78,7 +93,10 @@ public sealed class CacheEntry
     /// </summary>
     public bool KeepOnDevice { get; init; }
 
-    /// <summary>Gets an estimate of the memory the entry holds (its text, its vector and its index slot), which stores bound.</summary>
+    /// <summary>
+    /// Gets the heap bytes the entry holds — its objects and strings, its vector and that vector's place in a vector index — which stores
+    /// bound (<see cref="SemanticCacheOptions.MaxBytes"/>). Counted from the 64-bit runtime's object layout and checked against the real heap.
+    /// </summary>
     public long EstimatedBytes { get; }
 
     /// <summary>Gets how many times it answered.</summary>

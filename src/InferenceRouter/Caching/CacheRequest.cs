@@ -7,13 +7,22 @@ namespace InferenceRouter;
 /// <summary>
 /// What the cache makes of a request: its partition (a hash of everything besides the last user message that can change the answer:
 /// instructions, earlier turns, tools, response format, model and routing hints, sampling and reasoning options, other properties,
-/// tenant), the normalised question, and the exact key — or why the request bypasses the cache (what cannot be keyed safely).
+/// tenant), the question as sent (Unicode NFC, nothing else changed), and the exact key — or why the request bypasses the cache (what
+/// cannot be keyed safely).
 /// </summary>
+/// <remarks>
+/// The exact key is the question as sent, whitespace included: <c>print(total)</c> inside a loop and after it, <c>'a  b'</c> and
+/// <c>'a b'</c>, valid and invalid YAML are different questions. Only the semantic tier looks past whitespace
+/// (<see cref="EmbeddingText"/>), and its hits must then pass <see cref="VerbatimParts"/>.
+/// </remarks>
 internal readonly record struct CacheRequest(string Partition, string Prompt, string Key, string? BypassReason, bool LocalOnly = false)
 {
     private static readonly ChatOptions s_defaultOptions = new(); // read, never changed
 
     public bool Bypass => BypassReason is not null;
+
+    /// <summary>Gets what the semantic tier embeds: the question with whitespace trimmed and collapsed (the embedder cannot see it anyway).</summary>
+    public string EmbeddingText => CollapseWhitespace(Prompt);
 
     public static CacheRequest Create(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, bool partitionByUser)
     {
@@ -39,8 +48,10 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
             }
         }
 
-        var prompt = Normalize(list[^1].Text);
-        if (prompt.Length == 0)
+        // As sent: only canonically equivalent Unicode (NFC) is one question. Normalize returns the same string when it is already NFC.
+        var question = list[^1];
+        var prompt = question.Text.Normalize(NormalizationForm.FormC);
+        if (prompt.AsSpan().Trim().Length == 0)
         {
             return Skip("the prompt is empty");
         }
@@ -91,13 +102,27 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
 
         using var key = new CacheKeyWriter();
         key.Write(partition);
-        key.Write(prompt);
+        if (question.Contents.Count == 1)
+        {
+            key.Write(prompt);
+        }
+        else
+        {
+            // Several text parts are sent as several parts: ["a", "b"] and ["ab"] are different requests. The count is written negative,
+            // where one part's length prefix stands, so no one-part question writes the same bytes.
+            key.WriteCount(-question.Contents.Count);
+            foreach (var content in question.Contents)
+            {
+                key.Write(((TextContent)content).Text.Normalize(NormalizationForm.FormC));
+            }
+        }
+
         // A private call's key is marked so that no shared store sends even this fingerprint of its prompt anywhere (CacheKeys).
         return new CacheRequest(partition, prompt, localOnly ? CacheKeys.OnDevicePrefix + key.Finish() : key.Finish(), null, localOnly);
     }
 
-    /// <summary>Trims and collapses whitespace; case is kept (it can change meaning: "US" is not "us").</summary>
-    public static string Normalize(string text)
+    /// <summary>Trims and collapses whitespace; case is kept (it can change meaning: "US" is not "us"). For embedding only, never for keys.</summary>
+    public static string CollapseWhitespace(string text)
     {
         var builder = new StringBuilder(text.Length);
         bool space = false;
@@ -207,9 +232,16 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
                 }
 
                 // Keyed by a canonical serialisation, never ToString(): two different dictionaries must not collide.
+                // A value whose JSON leaves part of it out ({} for a ValueTuple or a public-field class) would make "eu" and "us" one key.
                 byte[] json;
                 try
                 {
+                    if (FaithfulJson.Problem(value, AIJsonUtilities.DefaultOptions) is { } problem)
+                    {
+                        reason = $"the additional property '{name}' cannot be keyed faithfully ({problem})";
+                        return false;
+                    }
+
                     json = value is null ? [] : JsonSerializer.SerializeToUtf8Bytes(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType()));
                 }
                 catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or JsonException)

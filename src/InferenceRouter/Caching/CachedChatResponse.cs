@@ -13,15 +13,21 @@ public sealed record CachedChatResponse(IReadOnlyList<CachedMessage> Messages, s
     /// <summary>Gets the answer's text.</summary>
     public string Text => string.Concat(Messages.Select(m => m.Text));
 
-    /// <summary>Takes a snapshot of <paramref name="response"/> if it can be cached: text only, no tool calls, no errors.</summary>
+    /// <summary>
+    /// Takes a snapshot of <paramref name="response"/> if it is a complete text answer: finished with <see cref="ChatFinishReason.Stop"/>
+    /// (or <see cref="ChatFinishReason.Length"/> when <paramref name="storeTruncated"/>), text only, no tool calls, no errors.
+    /// </summary>
+    /// <remarks>
+    /// No finish reason means the answer may be partial (a stream cut off mid-answer ends without one, and the SDKs do not throw), so it
+    /// is never stored: a provider that sends none (older Ollama servers) is simply not cached.
+    /// </remarks>
     /// <param name="response">The response.</param>
     /// <param name="storeTruncated">Whether answers cut by the output limit may be stored.</param>
     /// <returns>The snapshot, or null when the response must not be cached.</returns>
     public static CachedChatResponse? From(ChatResponse response, bool storeTruncated = false)
     {
         ArgumentNullException.ThrowIfNull(response);
-        if (response.FinishReason == ChatFinishReason.ContentFilter || response.FinishReason == ChatFinishReason.ToolCalls ||
-            (response.FinishReason == ChatFinishReason.Length && !storeTruncated))
+        if (!(response.FinishReason == ChatFinishReason.Stop || (response.FinishReason == ChatFinishReason.Length && storeTruncated)))
         {
             return null;
         }
@@ -31,7 +37,7 @@ public sealed record CachedChatResponse(IReadOnlyList<CachedMessage> Messages, s
         {
             foreach (var content in message.Contents)
             {
-                // Only plain text is replayable; tool calls, errors, images and the like are not stored.
+                // Only plain text is replayable; tool calls, errors (ErrorContent: a provider's in-band error), images and the like are not stored.
                 if (content is not (TextContent or UsageContent))
                 {
                     return null;

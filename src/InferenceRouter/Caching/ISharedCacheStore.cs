@@ -25,4 +25,14 @@ public interface ISharedCacheStore : ICacheStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes when the write was sent.</returns>
     ValueTask UpdateAsync(CacheEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Bounds the entries this instance keeps locally (with their vectors in its index) to at most <paramref name="maxEntries"/> and
+    /// <paramref name="maxBytes"/> heap bytes (<see cref="CacheEntry.EstimatedBytes"/>), evicting the least recently used; the store's own
+    /// limits still apply (the lower wins). <see cref="SemanticCacheChatClient"/> calls it with its <see cref="SemanticCacheOptions.MaxEntries"/>
+    /// and <see cref="SemanticCacheOptions.MaxBytes"/>. Entries evicted here stay shared: they are read back when asked for.
+    /// </summary>
+    /// <param name="maxEntries">The most entries kept locally.</param>
+    /// <param name="maxBytes">The most heap bytes kept locally.</param>
+    void LimitLocalCopy(int maxEntries, long maxBytes);
 }

@@ -1,8 +1,9 @@
 namespace InferenceRouter;
 
 /// <summary>
-/// An in-process <see cref="ICacheStore"/>: at most <see cref="MaxEntries"/> entries and <see cref="MaxBytes"/> bytes
-/// (<see cref="CacheEntry.EstimatedBytes"/>: text, vector and index slot), least recently used evicted first, expired ones dropped when met.
+/// An in-process <see cref="ICacheStore"/>: at most <see cref="MaxEntries"/> entries and <see cref="MaxBytes"/> heap bytes
+/// (<see cref="CacheEntry.EstimatedBytes"/> plus this store's own bookkeeping per entry), least recently used evicted first, expired ones
+/// dropped when met.
 /// </summary>
 /// <remarks>Thread-safe (one short lock around a dictionary and a linked list). An entry larger than <see cref="MaxBytes"/> is not kept.</remarks>
 public sealed class InMemoryCacheStore : ICacheStore
@@ -26,16 +27,19 @@ public sealed class InMemoryCacheStore : ICacheStore
     }
 
     /// <summary>Gets the most bytes kept.</summary>
-    public long MaxBytes { get; }
+    public long MaxBytes { get; private set; }
 
-    /// <summary>Gets the bytes held now (<see cref="CacheEntry.EstimatedBytes"/> summed).</summary>
+    /// <summary>Gets the heap bytes held now: <see cref="CacheEntry.EstimatedBytes"/> and this store's bookkeeping, summed over the entries.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>An entry's place here: its linked-list node and its dictionary entry and bucket (twice: the dictionary grows by doubling).</summary>
+    internal const int BookkeepingBytes = 48 + (2 * (24 + sizeof(int)));
 
     /// <inheritdoc/>
     public event Action<CacheEntry>? EntryRemoved;
 
     /// <summary>Gets the most entries kept.</summary>
-    public int MaxEntries { get; }
+    public int MaxEntries { get; private set; }
 
     /// <inheritdoc/>
     public int Count
@@ -85,6 +89,15 @@ public sealed class InMemoryCacheStore : ICacheStore
     /// <inheritdoc/>
     public ValueTask SetAsync(CacheEntry entry, CancellationToken cancellationToken = default)
     {
+        Set(entry);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default) => new(Remove(key));
+
+    private void Set(CacheEntry entry)
+    {
         ArgumentNullException.ThrowIfNull(entry);
         List<CacheEntry>? removed = null;
         lock (_entries)
@@ -95,7 +108,7 @@ public sealed class InMemoryCacheStore : ICacheStore
                 (removed ??= []).Add(existing.Value);
             }
 
-            if (entry.EstimatedBytes > MaxBytes)
+            if (Cost(entry) > MaxBytes)
             {
                 // Too large to keep: it leaves at once, so its indexes forget it too.
                 (removed ??= []).Add(entry);
@@ -103,23 +116,47 @@ public sealed class InMemoryCacheStore : ICacheStore
             else
             {
                 _entries[entry.Key] = _recency.AddFirst(entry);
-                _bytes += entry.EstimatedBytes;
+                _bytes += Cost(entry);
             }
 
-            while (_entries.Count > MaxEntries || _bytes > MaxBytes)
-            {
-                var last = _recency.Last!;
-                Unlink(last);
-                (removed ??= []).Add(last.Value);
-            }
+            EvictOverLimits(ref removed);
         }
 
         Raise(removed);
-        return default;
     }
 
-    /// <inheritdoc/>
-    public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default)
+    /// <summary>Lowers the limits (a higher value changes nothing) and evicts what no longer fits, least recently used first.</summary>
+    /// <remarks>A shared store's local copy uses it to apply the limits of the cache it serves (<see cref="ISharedCacheStore.LimitLocalCopy"/>).</remarks>
+    /// <param name="maxEntries">The most entries kept from now on.</param>
+    /// <param name="maxBytes">The most heap bytes kept from now on.</param>
+    public void LowerLimits(int maxEntries, long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        List<CacheEntry>? removed = null;
+        lock (_entries)
+        {
+            MaxEntries = Math.Min(MaxEntries, maxEntries);
+            MaxBytes = Math.Min(MaxBytes, maxBytes);
+            EvictOverLimits(ref removed);
+        }
+
+        Raise(removed);
+    }
+
+    private static long Cost(CacheEntry entry) => entry.EstimatedBytes + BookkeepingBytes;
+
+    private void EvictOverLimits(ref List<CacheEntry>? removed)
+    {
+        while (_entries.Count > MaxEntries || _bytes > MaxBytes)
+        {
+            var last = _recency.Last!;
+            Unlink(last);
+            (removed ??= []).Add(last.Value);
+        }
+    }
+
+    private bool Remove(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
         CacheEntry removed;
@@ -127,7 +164,7 @@ public sealed class InMemoryCacheStore : ICacheStore
         {
             if (!_entries.TryGetValue(key, out var node))
             {
-                return new(false);
+                return false;
             }
 
             Unlink(node);
@@ -135,7 +172,7 @@ public sealed class InMemoryCacheStore : ICacheStore
         }
 
         EntryRemoved?.Invoke(removed);
-        return new(true);
+        return true;
     }
 
     /// <summary>Drops every expired entry now (entries are otherwise dropped when met or evicted).</summary>
@@ -167,7 +204,7 @@ public sealed class InMemoryCacheStore : ICacheStore
     {
         _recency.Remove(node);
         _entries.Remove(node.Value.Key);
-        _bytes -= node.Value.EstimatedBytes;
+        _bytes -= Cost(node.Value);
     }
 
     private void Raise(List<CacheEntry>? removed)

@@ -9,17 +9,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace InferenceRouter;
 
 /// <summary>
-/// Answers repeated and paraphrased questions from a cache, before any route is called: an exact tier (a hash of the normalised request)
+/// Answers repeated and paraphrased questions from a cache, before any route is called: an exact tier (a hash of the request as sent)
 /// and a semantic tier (the question's embedding against earlier questions of the same partition), precision first.
 /// </summary>
 /// <remarks>
 /// <para>A hit never crosses what changes the answer: entries are partitioned by instructions, earlier turns, tools and tool mode,
 /// response format, model or route group, sampling options and tenant (users too, if asked). A semantic hit also needs a clear margin
-/// over the runner-up and agreement on negations, numbers and names. Only plain-text answers are stored: not tool calls, errors, filtered
-/// or (by default) truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the
-/// cache; <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
-/// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests wait for the first
-/// one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
+/// over the runner-up, agreement on negations, numbers and names, and the same code and meaningful whitespace. Only complete
+/// plain-text answers are stored (finish reason stop; length only if asked): not tool calls, errors, filtered, cut-off or (by default)
+/// truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the cache;
+/// <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
+/// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests, streamed or not,
+/// wait for the first one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
 /// <see cref="CallCost"/>; streamed hits replay the text and usage. Thread-safe.</para>
 /// </remarks>
 public sealed class SemanticCacheChatClient : DelegatingChatClient
@@ -72,6 +73,9 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         _telemetry = new CacheTelemetry(meterFactory);
         if (Store is ISharedCacheStore shared)
         {
+            // What this instance holds is bounded by this cache's limits, whichever store holds it.
+            shared.LimitLocalCopy(_options.MaxEntries, _options.MaxBytes);
+
             // Entries other instances store join this instance's index as they arrive; those stored before it started are loaded once.
             shared.EntryAdded += OnEntryAdded;
             _loading = LoadSharedAsync(shared);
@@ -107,19 +111,10 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             return HitResponse(hit, lookup, call.Context);
         }
 
-        // Concurrent identical requests: one asks the model (the first to claim the key, atomically), the others wait and read its
-        // answer from the exact tier; if it was not stored (an error, a fallback), each asks the model itself.
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool leader = true;
-        if ((control & CacheControl.NoCache) == 0 && _inFlight.GetOrAdd(request.Key, done.Task) is var running && running != done.Task)
+        var leading = Lead(request, control, out var leader);
+        if (leader is not null && await FollowAsync(leader, request, call, cancellationToken).ConfigureAwait(false) is { } shared)
         {
-            leader = false;
-            await running.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared && await call.ServesNowAsync(shared, cancellationToken).ConfigureAwait(false))
-            {
-                _telemetry.Lookup("exact", "hit");
-                return HitResponse(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false), call.Context);
-            }
+            return HitResponse(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false), call.Context);
         }
 
         try
@@ -134,12 +129,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
         finally
         {
-            if (leader)
-            {
-                _inFlight.TryRemove(KeyValuePair.Create(request.Key, done.Task));
-            }
-
-            done.SetResult();
+            Land(request, leading);
         }
     }
 
@@ -242,18 +232,86 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             yield break;
         }
 
-        var updates = new List<ChatResponseUpdate>();
-        RoutingInfo? info = null;
-        await foreach (var update in base.GetStreamingResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false))
+        var leading = Lead(request, control, out var leader);
+        if (leader is not null && await FollowAsync(leader, request, call, cancellationToken).ConfigureAwait(false) is { } shared)
         {
-            updates.Add(update);
-            info = update.GetRoutingInfo() ?? info;
-            yield return update;
+            foreach (var update in Replay(shared, new CacheLookup(shared, CacheTier.Exact, null, null, false), call.Context))
+            {
+                yield return update;
+            }
+
+            yield break;
         }
 
-        if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
+        try
         {
-            await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), info, cancellationToken).ConfigureAwait(false);
+            var updates = new List<ChatResponseUpdate>();
+            RoutingInfo? info = null;
+            await foreach (var update in base.GetStreamingResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false))
+            {
+                updates.Add(update);
+                info = update.GetRoutingInfo() ?? info;
+                yield return update;
+            }
+
+            if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
+            {
+                await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), info, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Also when the caller stops reading, cancels or the stream fails: followers then make their own calls.
+            Land(request, leading);
+        }
+    }
+
+    /// <summary>
+    /// Single flight: the first call of a key to miss leads (asks the model; the claim is atomic); the others get its task to wait for
+    /// (<see cref="FollowAsync"/>). Returns the leader's completion to signal, or null when this call follows or must not wait (NoCache).
+    /// </summary>
+    private TaskCompletionSource? Lead(CacheRequest request, CacheControl control, out Task? leader)
+    {
+        leader = null;
+        if ((control & CacheControl.NoCache) != 0)
+        {
+            return null;
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _inFlight.GetOrAdd(request.Key, done.Task);
+        if (running == done.Task)
+        {
+            return done;
+        }
+
+        leader = running;
+        return null;
+    }
+
+    /// <summary>
+    /// Waits (with this call's own cancellation) for the leader, then reads its answer from the exact tier: null when it stored none (it
+    /// failed, was cancelled, was cut short, was a fallback), and the follower asks the model itself — a leader never poisons a follower.
+    /// </summary>
+    private async ValueTask<CacheEntry?> FollowAsync(Task leader, CacheRequest request, CachedCall call, CancellationToken cancellationToken)
+    {
+        await leader.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (await Store.GetAsync(request.Key, cancellationToken: cancellationToken).ConfigureAwait(false) is { } shared && await call.ServesNowAsync(shared, cancellationToken).ConfigureAwait(false))
+        {
+            _telemetry.Lookup("exact", "hit");
+            return shared;
+        }
+
+        return null;
+    }
+
+    /// <summary>Ends a leader's flight (after its answer is stored, or not): the followers wake up.</summary>
+    private void Land(CacheRequest request, TaskCompletionSource? leading)
+    {
+        if (leading is not null)
+        {
+            _inFlight.TryRemove(KeyValuePair.Create(request.Key, leading.Task));
+            leading.SetResult();
         }
     }
 
@@ -306,7 +364,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         float[] vector;
         try
         {
-            var embeddings = await _generator.GenerateAsync([request.Prompt], cancellationToken: cancellationToken).ConfigureAwait(false);
+            var embeddings = await _generator.GenerateAsync([request.EmbeddingText], cancellationToken: cancellationToken).ConfigureAwait(false);
             if (embeddings[0].AdditionalProperties?.TryGetValue(EmbeddingProperties.Truncated, out var truncated) == true && truncated is true)
             {
                 // The vector stands for part of the prompt only: it could match a prompt that differs past the cut. Exact tier only.
@@ -345,7 +403,8 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         var candidate = await Store.GetAsync(match.Key, peek: true, cancellationToken).ConfigureAwait(false);
         bool accepted = candidate is not null && match.Similarity >= Math.Max(_options.MinSimilarity, candidate.LearnedMinSimilarity) &&
             (match.RunnerUpSimilarity is not { } runnerUp || match.Similarity - runnerUp >= _options.MinMargin) &&
-            (!_options.RequireSalientAgreement || SalientTerms.Agree(request.Prompt, candidate.Prompt));
+            (!_options.RequireSalientAgreement || SalientTerms.Agree(request.Prompt, candidate.Prompt)) &&
+            VerbatimParts.Agree(request.Prompt, candidate.Prompt); // the embedder saw collapsed whitespace: code and layout must match as sent
         bool otherRoute = accepted && !await call.ServesNowAsync(candidate!, cancellationToken).ConfigureAwait(false);
         accepted &= !otherRoute;
         string outcome = accepted ? "hit" : otherRoute ? "other_route" : match.Similarity >= _options.MinSimilarity - _options.NearMissBand ? "near_miss" : "miss";

@@ -24,10 +24,16 @@ public sealed class SemanticCacheOptions
     /// <summary>The default <see cref="MaxBytes"/>: 256 MiB.</summary>
     public const long DefaultMaxBytes = 256L * 1024 * 1024;
 
-    /// <summary>Gets or sets the most entries of the default in-memory store.</summary>
+    /// <summary>
+    /// Gets or sets the most entries this instance holds: in the default in-memory store, or in a shared store's local copy
+    /// (<see cref="ISharedCacheStore.LimitLocalCopy"/>, e.g. Redis under <c>UseRedis()</c>, where the store's own limit also applies).
+    /// </summary>
     public int MaxEntries { get; set; } = 10_000;
 
-    /// <summary>Gets or sets the most memory the default in-memory store holds, in bytes: entries' text, vectors and index slots.</summary>
+    /// <summary>
+    /// Gets or sets the most heap bytes this instance's entries hold — their objects and text, vectors and vector-index slots, counted from
+    /// the runtime's object layout and checked against the real heap — in the default in-memory store or a shared store's local copy.
+    /// </summary>
     public long MaxBytes { get; set; } = DefaultMaxBytes;
 
     /// <summary>

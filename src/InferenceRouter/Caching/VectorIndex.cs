@@ -23,7 +23,9 @@ internal sealed class VectorIndex
     private ulong[] _codes;
     private string?[] _keys;
     private object?[] _owners;
-    private const int MinimumCapacity = 4;
+    // One slot to start: most partitions (one per conversation) hold a single entry. Capacity stays within twice the live count (Grow
+    // doubles a full index; Remove shrinks one under half full to 1.5x), which is what BytesPerEntry charges each entry for.
+    private const int MinimumCapacity = 1;
     private int _used;
     private bool _retired;
 
@@ -61,7 +63,7 @@ internal sealed class VectorIndex
     /// <summary>Gets a value indicating whether searches use the 1-bit pre-selection (false forces exact scans, for measuring recall).</summary>
     public bool UseApproximation { get; set; } = true;
 
-    /// <summary>Gets the bytes the index holds (vectors, codes and keys of every slot, used or not).</summary>
+    /// <summary>Gets the bytes the index holds (vectors, codes, keys and owners of every slot, used or not, its key map and its own objects).</summary>
     public long EstimatedBytes
     {
         get
@@ -69,7 +71,7 @@ internal sealed class VectorIndex
             _lock.EnterReadLock();
             try
             {
-                return ((long)_keys.Length * ((_dimensions * sizeof(float)) + (_words * sizeof(ulong)) + (2 * IntPtr.Size))) + (_slots.Count * 48L);
+                return FixedBytes + (_keys.Length * SlotBytes(_dimensions)) + (_slots.Count * KeyMapBytesPerKey);
             }
             finally
             {
@@ -77,6 +79,24 @@ internal sealed class VectorIndex
             }
         }
     }
+
+    /// <summary>
+    /// Returns what one entry's vector can cost in an index at most: two slots (capacity stays within twice the live count), its key map
+    /// entry, and a whole index's own objects (an entry may be its partition's only one: one conversation per entry).
+    /// </summary>
+    public static long BytesPerEntry(int dimensions) => (2 * SlotBytes(dimensions)) + KeyMapBytesPerKey + FixedBytes;
+
+    /// <summary>A slot: its vector, its sign code, its key and owner references and its place on the free stack.</summary>
+    private static long SlotBytes(int dimensions) => (dimensions * sizeof(float)) + (((dimensions + 63) / 64) * sizeof(ulong)) + (2 * HeapBytes.Reference) + sizeof(int);
+
+    /// <summary>A Dictionary&lt;string, int&gt; entry and bucket, twice (its arrays grow by doubling).</summary>
+    private const long KeyMapBytesPerKey = 2 * (24 + sizeof(int));
+
+    /// <summary>
+    /// The index's own objects with their array headers: this object, the lock, the key map, the free stack, four slot arrays, and
+    /// its node in the cache's partition map (from their layout, rounded up; CacheMemoryTests checks the total against the real heap).
+    /// </summary>
+    private const long FixedBytes = 768;
 
     /// <summary>Adds or replaces <paramref name="key"/>'s vector; false when the index was retired (empty and dropped): use a new one.</summary>
     /// <param name="key">The entry's key.</param>
@@ -136,7 +156,7 @@ internal sealed class VectorIndex
             _keys[slot] = null;
             _owners[slot] = null;
             _free.Push(slot);
-            if (_slots.Count < _keys.Length / 4 && _keys.Length > MinimumCapacity)
+            if (_slots.Count > 0 && _slots.Count * 2 < _keys.Length)
             {
                 Shrink();
             }
@@ -321,10 +341,10 @@ internal sealed class VectorIndex
         }
     }
 
-    /// <summary>Moves the live vectors to the front of arrays twice their count, so an index that emptied gives its memory back.</summary>
+    /// <summary>Moves the live vectors to the front of arrays 1.5 times their count, so an index that empties gives its memory back.</summary>
     private void Shrink()
     {
-        int capacity = Math.Max(MinimumCapacity, _slots.Count * 2);
+        int capacity = Math.Max(MinimumCapacity, _slots.Count + ((_slots.Count + 1) / 2));
         var vectors = new float[capacity * _dimensions];
         var codes = new ulong[capacity * _words];
         var keys = new string?[capacity];

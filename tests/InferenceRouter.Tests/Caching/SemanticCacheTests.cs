@@ -18,8 +18,15 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
         GetStreamingResponseAsyncCallback = (messages, _, token) => StreamOf($"streamed answer to: {messages.Last().Text}", token),
     };
 
-    private static IAsyncEnumerable<ChatResponseUpdate> StreamOf(string text, CancellationToken token) =>
-        InferenceRouter.Tests.Budgets.BudgetChatClientTests.Stream(text, new UsageDetails { InputTokenCount = 5, OutputTokenCount = 4, TotalTokenCount = 9 }, token);
+    private static async IAsyncEnumerable<ChatResponseUpdate> StreamOf(string text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token)
+    {
+        await foreach (var update in InferenceRouter.Tests.Budgets.BudgetChatClientTests.Stream(text, new UsageDetails { InputTokenCount = 5, OutputTokenCount = 4, TotalTokenCount = 9 }, token))
+        {
+            yield return update;
+        }
+
+        yield return new ChatResponseUpdate { FinishReason = ChatFinishReason.Stop }; // a complete stream says so
+    }
 
     private SemanticCacheChatClient Cache(IChatClient inner, SemanticCacheOptions? options = null, TimeProvider? time = null, ICacheStore? store = null) =>
         new(inner, fixture.Generator, store, options, timeProvider: time);
@@ -51,10 +58,12 @@ public class SemanticCacheTests(EmbeddingFixture fixture)
         using var cache = new SemanticCacheChatClient(inner);
 
         await cache.GetResponseAsync(Prompt("What is the capital of France?"));
-        var again = await cache.GetResponseAsync(Prompt("  What is the   capital of France? "));
+        var again = await cache.GetResponseAsync(Prompt("What is the capital of France?"));
+        var spaced = await cache.GetResponseAsync(Prompt("  What is the   capital of France? "));
 
-        inner.Calls.Should().Be(1);
         again.GetRoutingInfo()!.CacheHit.Should().Be(CacheTier.Exact);
+        spaced.GetRoutingInfo()?.CacheHit.Should().BeNull("the exact tier matches the request as sent, whitespace included");
+        inner.Calls.Should().Be(2);
     }
 
     [Theory]

@@ -17,8 +17,9 @@ public sealed class TestChatClient : IChatClient
 
     public static TestChatClient Answering(string text) => new()
     {
-        GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, text))),
-        GetStreamingResponseAsyncCallback = (_, _, _) => new[] { new ChatResponseUpdate(ChatRole.Assistant, text) }.ToAsyncEnumerable(),
+        // Complete answers, as a provider sends them: with a finish reason (the cache stores nothing else).
+        GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, text)) { FinishReason = ChatFinishReason.Stop }),
+        GetStreamingResponseAsyncCallback = (_, _, _) => new[] { new ChatResponseUpdate(ChatRole.Assistant, text) { FinishReason = ChatFinishReason.Stop } }.ToAsyncEnumerable(),
     };
 
     public static TestChatClient Failing(Exception error) => new()
