@@ -261,24 +261,14 @@ public sealed partial class RouterChatClient
 
         private bool DeliverPrelude()
         {
-            var update = _start.Prelude![_preludeIndex++];
-            _responseId ??= update.ResponseId;
-            _modelId ??= update.ModelId;
-            _usage?.Observe(update);
-            _ended |= _route.IsStreamEnd(update);
-            _delivered++;
-            _current = update;
+            Deliver(_start.Prelude![_preludeIndex++]);
             return true;
         }
 
         private void DeliverFirst()
         {
-            var first = _start.First;
-            _usage?.Observe(first);
-            _output.Observe(first);
-            _ended |= _route.IsStreamEnd(first);
-            _delivered++;
-            _current = first;
+            _output.Observe(_start.First);
+            Deliver(_start.First);
             _phase = Phase.Reading;
         }
 
@@ -292,6 +282,12 @@ public sealed partial class RouterChatClient
                 throw new InvalidResponseException(_route.Name, $"its stream carried an error event after {_delivered} update(s)", providerError, retryAfter: null, ErrorText.TextsOf(_messages, _options));
             }
 
+            Deliver(update);
+        }
+
+        /// <summary>Hands an update to the caller, noting what it says about the answer (ids, usage, whether it is complete).</summary>
+        private void Deliver(ChatResponseUpdate update)
+        {
             _responseId ??= update.ResponseId;
             _modelId ??= update.ModelId;
             _usage?.Observe(update);
