@@ -188,22 +188,24 @@ public sealed partial class RouterChatClient
                         throw;
                     }
 
-                    if (_start.Prelude is { Count: > 0 })
-                    {
-                        _phase = Phase.Prelude;
-                        return DeliverPrelude();
-                    }
-
-                    DeliverFirst();
-                    return true;
+                    goto case Phase.Prelude;
                 case Phase.Prelude:
-                    if (_preludeIndex < _start.Prelude!.Count)
+                    try
                     {
-                        return DeliverPrelude();
+                        if (_start.Prelude is { } prelude && _preludeIndex < prelude.Count)
+                        {
+                            return DeliverPrelude();
+                        }
+
+                        DeliverFirst();
+                        return true;
+                    }
+                    catch (Exception e)
+                    {
+                        // Anything that throws once the stream opened (a provider's rule about its updates) ends it like a failure read from it.
+                        return await FailAsync(e).ConfigureAwait(false);
                     }
 
-                    DeliverFirst();
-                    return true;
                 case Phase.Last:
                     await FinishAsync().ConfigureAwait(false);
                     return false;
@@ -257,6 +259,7 @@ public sealed partial class RouterChatClient
             _responseId = _start.First.ResponseId;
             _modelId = _start.First.ModelId;
             _usage = result.Observers.IsEmpty ? null : new StreamUsage();
+            _phase = Phase.Prelude; // opened: from here, however the stream ends, its bookkeeping runs (FinishAsync)
         }
 
         private bool DeliverPrelude()

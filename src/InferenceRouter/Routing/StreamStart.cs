@@ -45,6 +45,13 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
                 }
 
                 var update = enumerator.Current;
+
+                // Asked of every update without content, whatever its finish reason (an SDK adapter may stamp one on an error event).
+                if (!ProviderAnswer.HasContent(update) && route.TryReadErrorEvent(update.RawRepresentation, out var error))
+                {
+                    throw new InvalidResponseException(route.Name, "its stream carried an error event", error, retryAfter: null, ErrorText.TextsOf(messages, options));
+                }
+
                 if (ProviderAnswer.IsUseful(update))
                 {
                     if (cancellation?.TryHandOver() == false)
@@ -53,11 +60,6 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
                     }
 
                     return new StreamStart(enumerator, prelude, update);
-                }
-
-                if (route.TryReadErrorEvent(update.RawRepresentation, out var error))
-                {
-                    throw new InvalidResponseException(route.Name, "its stream carried an error event", error, retryAfter: null, ErrorText.TextsOf(messages, options));
                 }
 
                 (prelude ??= []).Add(update);

@@ -24,10 +24,12 @@ public sealed class RoutedStreamContractTests
         {
             int count = random.Next(1, 12);
             int failAt = random.Next(4) == 0 ? random.Next(count) : -1;
+            // The provider's own rule about its updates throws (asked only of updates without a finish reason: not the last).
+            int ruleFailsAt = count > 1 && random.Next(6) == 0 ? random.Next(count - 1) : -1;
+            int errorEventAt = random.Next(6) == 0 ? random.Next(count) : -1; // an error event stamped with a finish reason
             bool[] pending = [.. Enumerable.Range(0, count).Select(_ => random.Next(2) == 0)];
-            var provider = new ScriptedStream(count, failAt, pending);
-            var client = new TestChatClient { GetStreamingResponseAsyncCallback = (_, _, token) => provider.Run(token) };
-            using var router = Router(Of("only", client));
+            var provider = new ScriptedClient(count, failAt, ruleFailsAt, errorEventAt, pending);
+            using var router = Router(Of("only", provider));
             int stopAfter = random.Next(3) == 0 ? random.Next(1, count + 2) : int.MaxValue;
             using var cts = new CancellationTokenSource();
             int cancelAfter = random.Next(4) == 0 ? random.Next(1, count + 1) : int.MaxValue;
@@ -41,7 +43,18 @@ public sealed class RoutedStreamContractTests
                 await using var reader = (viaEnumerator ? stream.WithCancellation(cts.Token) : stream.WithCancellation(default)).GetAsyncEnumerator();
                 while (received.Count < stopAfter)
                 {
-                    if (!await reader.MoveNextAsync())
+                    bool more;
+                    try
+                    {
+                        more = await reader.MoveNextAsync();
+                    }
+                    catch
+                    {
+                        (await reader.MoveNextAsync()).Should().BeFalse("a stream that threw is over");
+                        throw;
+                    }
+
+                    if (!more)
                     {
                         sawEnd = true;
                         (await reader.MoveNextAsync()).Should().BeFalse("nothing is read after the end");
@@ -60,7 +73,8 @@ public sealed class RoutedStreamContractTests
                 thrown = e;
             }
 
-            string because = $"seed {seed} round {round}: {count} updates, fail at {failAt}, stop after {stopAfter}, cancel after {cancelAfter}";
+            string because = $"seed {seed} round {round}: {count} updates, fail at {failAt}, rule fails at {ruleFailsAt}, error event at {errorEventAt}, stop after {stopAfter}, cancel after {cancelAfter}";
+            provider.Calls.Should().Be(1, because);
             provider.Disposals.Should().Be(1, because);
             router.GetRoute("only").Health.InFlight.Should().Be(0, because);
             var texts = received.Where(u => u.Text.Length > 0).Select(u => u.Text).ToList();
@@ -68,12 +82,14 @@ public sealed class RoutedStreamContractTests
             if (sawEnd)
             {
                 failAt.Should().Be(-1, because);
+                ruleFailsAt.Should().Be(-1, because);
+                errorEventAt.Should().Be(-1, because);
                 texts.Should().HaveCount(count, because);
                 received[^1].GetRoutingInfo()!.Route.Should().Be("only", because);
             }
             else if (thrown is not null)
             {
-                (failAt >= 0 || cancelAfter <= count).Should().BeTrue($"{because}: only a failure or a cancellation throws, got {thrown}");
+                (failAt >= 0 || ruleFailsAt >= 0 || errorEventAt >= 0 || cancelAfter <= count).Should().BeTrue($"{because}: only a failure or a cancellation throws, got {thrown}");
             }
         }
     }
@@ -98,12 +114,45 @@ public sealed class RoutedStreamContractTests
         router.GetRoute("only").Health.InFlight.Should().Be(0);
     }
 
-    /// <summary>A provider stream: "t0".."tn-1", each update at once or after a yield, optionally an error instead of update k; counts its disposals.</summary>
-    private sealed class ScriptedStream(int count, int failAt, bool[] pending)
+    /// <summary>
+    /// A provider: "t0".."tn-1", each update at once or after a yield; optionally an error instead of update k, an error event stamped with
+    /// a finish reason in place of update k, or its own stream-end rule throwing on update k. Counts its calls and its streams' closes.
+    /// </summary>
+    private sealed class ScriptedClient(int count, int failAt, int ruleFailsAt, int errorEventAt, bool[] pending) : IChatClient, IProviderFailureClassifier
     {
+        public int Calls;
         public int Disposals;
 
-        public async IAsyncEnumerable<ChatResponseUpdate> Run([EnumeratorCancellation] CancellationToken token)
+        public bool ReportsStreamEnd => true;
+
+        public bool TryClassify(Exception exception, TimeProvider clock, out FailureClassification classification)
+        {
+            classification = default;
+            return false;
+        }
+
+        public bool IsStreamEnd(ChatResponseUpdate update) =>
+            ruleFailsAt >= 0 && update.Text == "t" + ruleFailsAt ? throw new InvalidCastException("the provider's rule has a bug") : update.FinishReason is not null;
+
+        public bool TryReadErrorEvent(object? rawRepresentation, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderError? error) =>
+            ProviderErrorEvent.TryRead(rawRepresentation, out error);
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Calls);
+            return Run(cancellationToken);
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
+
+        public void Dispose()
+        {
+        }
+
+        private async IAsyncEnumerable<ChatResponseUpdate> Run([EnumeratorCancellation] CancellationToken token)
         {
             try
             {
@@ -120,7 +169,9 @@ public sealed class RoutedStreamContractTests
                         throw new HttpRequestException("connection reset");
                     }
 
-                    yield return new ChatResponseUpdate(ChatRole.Assistant, "t" + i) { FinishReason = i == count - 1 ? ChatFinishReason.Stop : null };
+                    yield return i == errorEventAt
+                        ? new ChatResponseUpdate { Role = ChatRole.Assistant, FinishReason = ChatFinishReason.Stop, RawRepresentation = """{"error":{"message":"overloaded","type":"server_error"}}""" }
+                        : new ChatResponseUpdate(ChatRole.Assistant, "t" + i) { FinishReason = i == count - 1 ? ChatFinishReason.Stop : null };
                 }
             }
             finally
