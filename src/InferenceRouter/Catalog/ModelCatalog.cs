@@ -131,7 +131,7 @@ public sealed class ModelCatalog
         {
             throw new InvalidDataException(
                 $"The model catalog is not valid ({e.Message}). Expected {{ \"schemaVersion\": 1, \"models\": {{ \"model-id\": {{ \"inputPerMillion\": 1.0, \"outputPerMillion\": 2.0, " +
-                "\"contextWindow\": 128000, \"maxOutputTokens\": 16384, \"capabilities\": \"Tools, Images, JsonSchema, Streaming, Reasoning\" } } }}.", e);
+                "\"contextWindow\": 128000, \"maxOutputTokens\": 16384, \"capabilities\": \"Tools, Images, JsonSchema, Streaming, Reasoning\" } } }.", e);
         }
 
         if (document is null)

@@ -154,7 +154,7 @@ public class CatalogRouteTests
     [InlineData("""{ "schemaVersion": 1, "models": { "house": { "inputPerMillion": 1, "outputPerMillion": 2, "contextWindw": 8000 } } }""", "contextWindw")]
     [InlineData("""{ "schemaVersion": 1, "models": { "house": { "inputPerMillion": 1, "outputPerMillion": 2, "contextWindow": -1 } } }""", "Model 'house':ContextWindow is -1")]
     [InlineData("""{ "schemaVersion": 1, "models": { "house": { "contextWindow": 8000, "maxOutputTokens": 9000 } } }""", "MaxOutputTokens 9000 is larger than its ContextWindow 8000")]
-    [InlineData("""{ "schemaVersion": 1, "models": { "house": { "capabilities": "Tools, Telepathy" } } }""", "Telepathy")]
+    [InlineData("""{ "schemaVersion": 1, "models": { "house": { "capabilities": "Tools, Telepathy" } } }""", "$.models.house.capabilities")]
     [InlineData("""{ "schemaVersion": 2, "models": { } }""", "schemaVersion 2")]
     [InlineData("""{ "schemaVersion": 1, "modles": { } }""", "modles")]
     public void A_catalog_file_with_a_bad_field_stops_the_start_naming_the_file_and_the_field(string json, string message)
