@@ -48,8 +48,12 @@ public sealed class BudgetManager : IDisposable
     /// <param name="loggerFactory">Logging; none by default.</param>
     /// <param name="meterFactory">Metrics; a private meter by default.</param>
     /// <param name="timeProvider">The clock for windows; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="catalog">
+    /// The model catalog to price from (give the one your routes were built with); null: the shipped one, unless
+    /// <see cref="BudgetOptions.UseDefaultPriceCatalog"/> is off. <see cref="BudgetOptions.PriceCatalogPath"/> and <see cref="BudgetOptions.Prices"/> apply on top.
+    /// </param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public BudgetManager(BudgetOptions? options = null, IBudgetLedger? ledger = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null)
+    public BudgetManager(BudgetOptions? options = null, IBudgetLedger? ledger = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null, ModelCatalog? catalog = null)
     {
         _options = options ?? new BudgetOptions();
         OptionsValidation.ThrowIfInvalid(_options.GetValidationErrors(), nameof(options), "Invalid budget options:");
@@ -64,7 +68,7 @@ public sealed class BudgetManager : IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<BudgetManager>() ?? NullLogger.Instance;
         _telemetry = new BudgetTelemetry(meterFactory);
-        Catalog = BuildCatalog(_options);
+        Catalog = BuildCatalog(_options, catalog);
         _ownsLedger = ledger is null;
         Ledger = ledger ?? new InMemoryBudgetLedger(new InMemoryBudgetLedgerOptions { PersistencePath = _options.PersistencePath }, _time);
         LogUnknownTenantPolicy();
@@ -82,8 +86,8 @@ public sealed class BudgetManager : IDisposable
     /// <summary>Gets the ledger spend is kept in.</summary>
     public IBudgetLedger Ledger { get; }
 
-    /// <summary>Gets the prices in use: the default catalog (unless turned off), a catalog file, then <see cref="BudgetOptions.Prices"/>.</summary>
-    public PriceCatalog Catalog { get; }
+    /// <summary>Gets the prices in use: the catalog given (else the shipped one, unless turned off), then a <see cref="BudgetOptions.PriceCatalogPath"/> file, then <see cref="BudgetOptions.Prices"/>.</summary>
+    public ModelCatalog Catalog { get; }
 
     /// <summary>Reports every account's balance and the spend per route.</summary>
     /// <param name="cancellationToken">Cancels reading the ledger.</param>
@@ -109,9 +113,10 @@ public sealed class BudgetManager : IDisposable
 
     internal BudgetTarget GetTarget(ChatRoute route) => _routeTargets.GetOrAdd(route, static (r, self) =>
     {
+        // The budget's own catalog prices what the route does not declare (the route's catalog filled its descriptor for the router).
         var d = r.Descriptor;
-        var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : self.Catalog.TryGetPrice(d.ModelId, out var p) ? p : null);
-        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens) { Manager = self };
+        var pricing = r.Declared.Pricing ?? (d.IsLocal ? RoutePricing.Free : self.Catalog.TryGetPrice(d.ModelId, out var p) ? p : null);
+        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens, self.OutputWhenUnset(r.Declared.MaxOutputTokens, d.MaxOutputTokens)) { Manager = self };
     }, this);
 
     /// <summary>
@@ -130,15 +135,15 @@ public sealed class BudgetManager : IDisposable
         return unpriced.Count == 0 ? null :
             $"The budget cannot bound the cost of {string.Join(", ", unpriced)}: no price on the route and none in the price catalog, so every call there would be refused. " +
             "Price it on the route (InputPricePerMillion and OutputPricePerMillion under InferenceRouter:Routes, or RouteDescriptor.Pricing in code), " +
-            "or in the price catalog (InferenceRouter:Budgets:Prices:<model> with InputPerMillion and OutputPerMillion, or a PriceCatalogPath file); " +
+            "or in the model catalog (InferenceRouter:ModelCatalog:Models:<model> with InputPerMillion and OutputPerMillion, or a ModelCatalog:Path file); " +
             "or set InferenceRouter:Budgets:UnknownModelPricing to Free to count its calls as free.";
     }
 
     internal BudgetTarget GetTarget(string? modelId) => _modelTargets.GetOrAdd(modelId ?? string.Empty, static (id, self) =>
     {
         var model = id.Length == 0 ? null : id;
-        var pricing = self.Catalog.TryGetPrice(model, out var p) ? p : null;
-        return new BudgetTarget(null, model, pricing, RouteDescriptor.EmptyTags, TokenCounters.UpperBound, null);
+        var known = self.Catalog.TryGetModel(model, out var m) ? m : null;
+        return new BudgetTarget(null, model, known?.Pricing, RouteDescriptor.EmptyTags, TokenCounters.UpperBound, known?.MaxOutputTokens, self.OutputWhenUnset(null, known?.MaxOutputTokens));
     }, this);
 
     /// <summary>
@@ -188,7 +193,7 @@ public sealed class BudgetManager : IDisposable
     {
         int maxOutput = requestedMaxOutput is { } requested
             ? target.MaxOutputTokens is { } routeMax ? Math.Min(requested, routeMax) : requested
-            : target.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
+            : target.OutputWhenUnset;
         decimal estimate;
         if (target.UnitPrices is { } units && units.Cost(promptTokens, 0, maxOutput, 0) is { } inputAndOutput &&
             units.Cost(promptTokens, 0, 0, maxOutput) is { } inputAndReasoning)
@@ -506,15 +511,21 @@ public sealed class BudgetManager : IDisposable
         }
     }
 
-    private static PriceCatalog BuildCatalog(BudgetOptions options)
+    /// <summary>
+    /// The output limit a call that sets none is reserved for (and sent with): the route's declared limit, else the budget's default capped
+    /// at the model's limit from the catalog. A catalog limit alone does not raise the reservation (gpt-4.1 would reserve 32,768 tokens).
+    /// </summary>
+    private int OutputWhenUnset(int? declared, int? known) => declared ?? Math.Min(known ?? int.MaxValue, _options.DefaultMaxOutputTokens);
+
+    /// <summary>The catalog given (else the shipped one unless turned off), then the budget's own price keys: applying them twice changes nothing.</summary>
+    internal static ModelCatalog BuildCatalog(BudgetOptions options, ModelCatalog? catalog)
     {
-        var catalog = options.UseDefaultPriceCatalog ? PriceCatalog.Default : PriceCatalog.Empty;
+        catalog ??= options.UseDefaultPriceCatalog ? ModelCatalog.Default : ModelCatalog.Empty;
         if (options.PriceCatalogPath is { } path)
         {
-            var file = PriceCatalog.LoadFile(path);
-            catalog = new PriceCatalog(catalog.Prices, catalog.Aliases, file.Currency).With(file.Prices, file.Aliases);
+            catalog = catalog.With(ModelCatalog.LoadFile(path));
         }
 
-        return options.Prices.Count == 0 ? catalog : catalog.With(options.Prices.Select(p => KeyValuePair.Create(p.Key, p.Value.ToPricing())));
+        return options.Prices.Count == 0 ? catalog : catalog.With(options.Prices.Select(p => KeyValuePair.Create(p.Key, p.Value.ToEntry())));
     }
 }

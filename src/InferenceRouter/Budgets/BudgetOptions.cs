@@ -14,13 +14,23 @@ public sealed class BudgetOptions
     /// <summary>The most limits a budget may have: one call holds an account in each that applies, and a ledger's reservation holds at most this many.</summary>
     internal const int MaxLimits = 64;
 
-    /// <summary>Gets prices by model id; they add to (and override) the catalog's.</summary>
+    /// <summary>
+    /// Gets prices by model id; they add to (and override) the model catalog's. Kept for compatibility: prefer
+    /// <c>InferenceRouter:ModelCatalog:Models:&lt;model&gt;</c> (<see cref="ModelCatalogOptions.Models"/>), which also gives the window, output
+    /// limit and capabilities. Where both price a model, this wins.
+    /// </summary>
     public Dictionary<string, ModelPrice> Prices { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Gets or sets a value indicating whether to start from the catalog shipped with the package (<see cref="PriceCatalog.Default"/>).</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether to start from the catalog shipped with the package (<see cref="ModelCatalog.Default"/>).
+    /// Kept for compatibility: off, the router's catalog starts empty too, as <c>InferenceRouter:ModelCatalog:UseDefault</c> = false does.
+    /// </summary>
     public bool UseDefaultPriceCatalog { get; set; } = true;
 
-    /// <summary>Gets or sets a JSON price-catalog file to load (after the default catalog, before <see cref="Prices"/>).</summary>
+    /// <summary>
+    /// Gets or sets a JSON catalog file to load (after the model catalog, before <see cref="Prices"/>). Kept for compatibility: prefer
+    /// <c>InferenceRouter:ModelCatalog:Path</c> (<see cref="ModelCatalogOptions.Path"/>); the file format is the same.
+    /// </summary>
     public string? PriceCatalogPath { get; set; }
 
     /// <summary>Gets or sets what to do with a model that has no price anywhere.</summary>

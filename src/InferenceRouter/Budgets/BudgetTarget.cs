@@ -5,8 +5,9 @@ namespace InferenceRouter;
 /// <summary>What the budget needs to know about where a call goes: route, model, prices, tags, tokenizer and output limit.</summary>
 internal sealed class BudgetTarget
 {
-    public BudgetTarget(string? route, string? modelId, RoutePricing? pricing, IReadOnlyDictionary<string, string> tags, ITokenCounter tokenCounter, int? maxOutputTokens)
+    public BudgetTarget(string? route, string? modelId, RoutePricing? pricing, IReadOnlyDictionary<string, string> tags, ITokenCounter tokenCounter, int? maxOutputTokens, int outputWhenUnset = 4096)
     {
+        OutputWhenUnset = outputWhenUnset;
         Prices = new RoutePrice(route, modelId, pricing, tokenCounter);
         Tags = tags;
         MaxOutputTokens = maxOutputTokens;
@@ -43,6 +44,9 @@ internal sealed class BudgetTarget
     public ITokenCounter TokenCounter => Prices.TokenCounter;
 
     public int? MaxOutputTokens { get; }
+
+    /// <summary>Gets the output limit reserved for (and sent) when a call sets none.</summary>
+    public int OutputWhenUnset { get; }
 
     /// <summary>Gets the name spend is reported under: the route, else the model.</summary>
     public string SpendKey { get; }

@@ -22,6 +22,9 @@ public sealed class InferenceRouterOptions : RouterOptions
     /// <summary>Gets the routes defined in configuration, in priority order (they come before routes added in code).</summary>
     public List<RouteOptions> Routes { get; } = [];
 
+    /// <summary>Gets where the model catalog comes from (<c>InferenceRouter:ModelCatalog</c>): what routes that declare only a provider and a model know about it.</summary>
+    public ModelCatalogOptions ModelCatalog { get; } = new();
+
     /// <inheritdoc/>
     /// <remarks>
     /// Routes are checked for the settings every provider shares; their provider's own checks (its key, its endpoint) and whether it is
@@ -33,6 +36,11 @@ public sealed class InferenceRouterOptions : RouterOptions
     internal IEnumerable<string> GetValidationErrors(RouteProviderRegistry? providers)
     {
         foreach (var error in base.GetValidationErrors())
+        {
+            yield return error;
+        }
+
+        foreach (var error in ModelCatalog.GetValidationErrors(SectionName))
         {
             yield return error;
         }

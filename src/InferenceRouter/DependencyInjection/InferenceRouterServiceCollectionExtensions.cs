@@ -54,12 +54,15 @@ public static class InferenceRouterServiceCollectionExtensions
 
         budgetOptions.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetOptions>, BudgetOptionsValidator>());
+        // One catalog for the routes and the budget, so what a route is priced at is what it is charged.
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<InferenceRouterOptions>>().Value.ModelCatalog.Build(sp.GetRequiredService<IOptions<BudgetOptions>>().Value));
         services.TryAddSingleton(sp => new BudgetManager(
             sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
             sp.GetService<IBudgetLedger>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>(),
-            sp.GetService<TimeProvider>()));
+            sp.GetService<TimeProvider>(),
+            sp.GetRequiredService<ModelCatalog>()));
 
         // Provider HTTP: a total-timeout safety net and no retries (the router fails over), no HttpClient.Timeout (streams run long).
         var httpClient = services.AddHttpClient(InferenceRouterBuilder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
@@ -91,6 +94,7 @@ public static class InferenceRouterServiceCollectionExtensions
         var httpClientActions = services.GetRequiredService<IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>().Get(InferenceRouterBuilder.HttpClientName).HttpClientActions;
         var clock = services.GetService<TimeProvider>();
         var providers = services.GetRequiredService<RouteProviderRegistry>();
+        var catalog = services.GetRequiredService<ModelCatalog>();
         var routes = new List<ChatRoute>();
         foreach (var route in options.Routes)
         {
@@ -110,12 +114,12 @@ public static class InferenceRouterServiceCollectionExtensions
             var apiKey = route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route));
             KnownSecrets.Add(apiKey); // redacted by value wherever a server echoes it (ErrorText)
             var context = new RouteProviderContext(httpClient, NetworkTimeout(options), apiKey, services, retryAfter);
-            routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context)));
+            routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context), catalog));
         }
 
         foreach (var (descriptor, factory) in registrations.Routes)
         {
-            routes.Add(new ChatRoute(descriptor, factory(services)));
+            routes.Add(new ChatRoute(descriptor, factory(services), catalog));
         }
 
         if (services.GetService<QualityPredictor>() is { } predictor && routes.FirstOrDefault(r => r.Descriptor.QualityTier >= predictor.TierCount) is { } beyond)

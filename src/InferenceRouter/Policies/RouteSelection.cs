@@ -363,6 +363,12 @@ public sealed class RouteSelection
             {
                 implied |= RouteCapabilities.JsonSchema;
             }
+
+            // Effort None asks for no reasoning, which every model gives; any other effort is a parameter only reasoning models accept.
+            if (options.Reasoning is { Effort: { } effort } && effort != ReasoningEffort.None)
+            {
+                implied |= RouteCapabilities.Reasoning;
+            }
         }
 
         _ = PromptCharacters;

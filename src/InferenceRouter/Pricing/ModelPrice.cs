@@ -1,6 +1,9 @@
 namespace InferenceRouter;
 
-/// <summary>A model's prices per one million tokens, as written in configuration and price-catalog files.</summary>
+/// <summary>
+/// A model's prices per one million tokens, as written under <c>InferenceRouter:Budgets:Prices</c> (kept for compatibility: prefer
+/// <c>InferenceRouter:ModelCatalog:Models</c>, whose <see cref="ModelCatalogEntry"/> also holds the window, output limit and capabilities).
+/// </summary>
 public sealed class ModelPrice
 {
     /// <summary>Gets or sets the price of one million uncached input tokens.</summary>
@@ -18,4 +21,13 @@ public sealed class ModelPrice
     /// <summary>Converts to the router's pricing type.</summary>
     /// <returns>The pricing.</returns>
     public RoutePricing ToPricing() => new(InputPerMillion, OutputPerMillion, CachedInputPerMillion, ReasoningPerMillion);
+
+    /// <summary>The catalog entry that sets these prices (and nothing else).</summary>
+    internal ModelCatalogEntry ToEntry() => new()
+    {
+        InputPerMillion = InputPerMillion,
+        CachedInputPerMillion = CachedInputPerMillion,
+        OutputPerMillion = OutputPerMillion,
+        ReasoningPerMillion = ReasoningPerMillion,
+    };
 }

@@ -10,16 +10,33 @@ public sealed class ChatRoute
     private RouteHealth? _health;
     private ITokenCounter? _tokenCounter;
 
-    /// <summary>Creates a route.</summary>
+    /// <summary>Creates a route; what <paramref name="descriptor"/> leaves unknown comes from the shipped catalog (<see cref="ModelCatalog.Default"/>).</summary>
     /// <param name="descriptor">What the router must know about the route.</param>
     /// <param name="client">The client that serves it.</param>
     /// <exception cref="ArgumentException">A descriptor value is out of range.</exception>
     public ChatRoute(RouteDescriptor descriptor, IChatClient client)
+        : this(descriptor, client, ModelCatalog.Default)
+    {
+    }
+
+    /// <summary>
+    /// Creates a route; what <paramref name="descriptor"/> leaves unknown (prices, context window, output limit, capabilities) comes from
+    /// <paramref name="catalog"/>'s entry for its model (<see cref="ModelCatalog.Complete"/>). Pass <see cref="ModelCatalog.Empty"/> to take
+    /// nothing from a catalog.
+    /// </summary>
+    /// <param name="descriptor">What the router must know about the route.</param>
+    /// <param name="client">The client that serves it.</param>
+    /// <param name="catalog">The model catalog.</param>
+    /// <exception cref="ArgumentException">A descriptor value is out of range.</exception>
+    public ChatRoute(RouteDescriptor descriptor, IChatClient client, ModelCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(catalog);
         OptionsValidation.ThrowIfInvalid(descriptor.GetValidationErrors(), nameof(descriptor));
-        Descriptor = descriptor;
+        Declared = descriptor;
+        Descriptor = catalog.Complete(descriptor);
+        Catalog = catalog;
         Client = client;
         ProviderFailures = client.GetService<IProviderFailureClassifier>();
         RequiresStreamEnd = descriptor.RequireFinishReason ?? ProviderFailures?.ReportsStreamEnd ?? false;
@@ -28,8 +45,14 @@ public sealed class ChatRoute
     /// <summary>Gets the route's name.</summary>
     public string Name => Descriptor.Name;
 
-    /// <summary>Gets what the router knows about the route.</summary>
+    /// <summary>Gets what the router knows about the route: the descriptor it was created with, completed from the model catalog.</summary>
     public RouteDescriptor Descriptor { get; }
+
+    /// <summary>Gets the descriptor as the route was created with it, before the catalog filled anything in.</summary>
+    internal RouteDescriptor Declared { get; }
+
+    /// <summary>Gets the catalog the route was completed from (its currency prices the route's calls).</summary>
+    internal ModelCatalog Catalog { get; }
 
     /// <summary>Gets the client that serves the route.</summary>
     public IChatClient Client { get; }
@@ -47,8 +70,8 @@ public sealed class ChatRoute
     internal ResiliencePipeline Pipeline { get; private set; } = ResiliencePipeline.Empty;
 
     /// <summary>
-    /// Gets how the route's calls are priced: its own pricing, free when local, else the default catalog's price for its model; null
-    /// when none is known (then a call's cost is not reported).
+    /// Gets how the route's calls are priced: its own pricing (declared, else its catalog's), free when local; null when none is known
+    /// (then a call's cost is not reported).
     /// </summary>
     internal RoutePrice? Price => (_price ??= CreatePrice()).Pricing is null ? null : _price;
 
@@ -57,7 +80,7 @@ public sealed class ChatRoute
     private RoutePrice CreatePrice()
     {
         var d = Descriptor;
-        var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : PriceCatalog.Default.TryGetPrice(d.ModelId, out var p) ? p : null);
+        var pricing = d.Pricing ?? (d.IsLocal ? RoutePricing.Free : null);
         return new RoutePrice(d.Name, d.ModelId, pricing, TokenCounter);
     }
 

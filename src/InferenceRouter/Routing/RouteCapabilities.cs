@@ -22,6 +22,12 @@ public enum RouteCapabilities
     /// <summary>Streaming responses.</summary>
     Streaming = 8,
 
+    /// <summary>
+    /// Reasoning at a requested effort (<c>ChatOptions.Reasoning</c> with an effort other than <c>None</c>): o-series, GPT-5, Claude with
+    /// extended thinking, Gemini 2.5. A model without it rejects the parameter.
+    /// </summary>
+    Reasoning = 16,
+
     /// <summary>Every capability above.</summary>
-    All = Tools | Images | JsonSchema | Streaming,
+    All = Tools | Images | JsonSchema | Streaming | Reasoning,
 }

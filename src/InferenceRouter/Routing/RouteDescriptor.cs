@@ -22,19 +22,23 @@ public sealed class RouteDescriptor
     /// <summary>Gets the model id the route's client serves; passed to the client when the caller asked for another model or route.</summary>
     public string? ModelId { get; init; }
 
-    /// <summary>Gets the model's prices; <see langword="null"/> when unknown (cost-based policies then rank the route last).</summary>
+    /// <summary>
+    /// Gets the model's prices; <see langword="null"/> when unknown (cost-based policies then rank the route last). A route the router holds
+    /// has the model catalog's prices for its <see cref="ModelId"/> when it declares none (<see cref="ModelCatalog.Complete"/>).
+    /// </summary>
     public RoutePricing? Pricing { get; init; }
 
-    /// <summary>Gets the model's context window in tokens (prompt plus output); <see langword="null"/> when unknown.</summary>
+    /// <summary>Gets the model's context window in tokens (prompt plus output); <see langword="null"/> when unknown. Filled from the model catalog when unset.</summary>
     public int? ContextWindow { get; init; }
 
-    /// <summary>Gets the most output tokens the model produces in one call; <see langword="null"/> when unknown.</summary>
+    /// <summary>Gets the most output tokens the model produces in one call; <see langword="null"/> when unknown. Filled from the model catalog when unset.</summary>
     public int? MaxOutputTokens { get; init; }
 
     /// <summary>
     /// Gets what the model can do, or <see langword="null"/> when not declared (the default): unknown, so the route stays a candidate for
     /// every request and the provider decides. A declaration is the whole list: a route declaring <c>Streaming</c> alone is excluded
-    /// for tool calls, images and JSON schemas.
+    /// for tool calls, images, JSON schemas and reasoning. When unset, a route takes its model's capabilities from the model catalog
+    /// (<see cref="ModelCatalog.Complete"/>); a model the catalog does not list stays unknown.
     /// </summary>
     public RouteCapabilities? Capabilities { get; init; }
 
@@ -110,6 +114,23 @@ public sealed class RouteDescriptor
             yield return $"Route '{Name}' has QualityTier {QualityTier}; give 0 for the cheapest tier up to 15, or leave it unset.";
         }
     }
+
+    /// <summary>A copy with the four values a model catalog knows replaced (<see cref="ModelCatalog.Complete"/>).</summary>
+    internal RouteDescriptor With(RoutePricing? pricing, int? contextWindow, int? maxOutputTokens, RouteCapabilities? capabilities) => new(Name)
+    {
+        Provider = Provider,
+        ModelId = ModelId,
+        Pricing = pricing,
+        ContextWindow = contextWindow,
+        MaxOutputTokens = maxOutputTokens,
+        Capabilities = capabilities,
+        Tags = Tags,
+        Weight = Weight,
+        IsLocal = IsLocal,
+        TokenCounter = TokenCounter,
+        QualityTier = QualityTier,
+        RequireFinishReason = RequireFinishReason,
+    };
 
     /// <inheritdoc/>
     public override string ToString() => ModelId is null ? Name : $"{Name} ({ModelId})";

@@ -57,7 +57,7 @@ public sealed partial class RouterChatClient
         var info = new RoutingInfo(result.Route, response.ModelId, winner.Attempts, winner.Hedged, timeToFirstToken: null, IsFallback(result.Route, firstChoice, offlinePlacement), skipped, keptOnDevice);
         (response.AdditionalProperties ??= [])[RoutingInfoExtensions.RoutingInfoKey] = info;
         var cost = result.Observers.IsEmpty ? null : await result.Observers.ReportAsync(Answered(result, RouteAttemptOutcome.Succeeded), _logger).ConfigureAwait(false);
-        if ((cost ?? (result.Route.Price is { } price ? Price(price, response.Usage, messages, options, response.Usage?.OutputTokenCount is null ? response.Text : null) : null)) is { } known)
+        if ((cost ?? (result.Route.Price is { } price ? Price(price, result.Route.Catalog.Currency, response.Usage, messages, options, response.Usage?.OutputTokenCount is null ? response.Text : null) : null)) is { } known)
         {
             // Priced by an observer (a budget), else by the route's known price: the caller learns what the call cost.
             response.AdditionalProperties[CallCostExtensions.CostKey] = known;
@@ -84,17 +84,17 @@ public sealed partial class RouterChatClient
         error is OperationCanceledException ? new TimeoutException($"Route '{route}' gave up on its stream: its client cancelled it (its own timeout).", error) : error;
 
     /// <summary>Prices a call no observer priced; the prompt is counted only when the provider reported no input tokens.</summary>
-    private static CallCost Price(RoutePrice price, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)
+    private static CallCost Price(RoutePrice price, string currency, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)
     {
         long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
-        return price.Price(usage, promptTokens, outputText, PriceCatalog.Default.Currency);
+        return price.Price(usage, promptTokens, outputText, currency);
     }
 
     /// <summary>Prices a stream no observer priced: reported usage where given, else its updates with text as the output tokens.</summary>
-    private static CallCost PriceStream(RoutePrice price, UsageDetails? usage, long outputTokens, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    private static CallCost PriceStream(RoutePrice price, string currency, UsageDetails? usage, long outputTokens, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
-        return price.Price(usage, promptTokens, outputTokens, PriceCatalog.Default.Currency);
+        return price.Price(usage, promptTokens, outputTokens, currency);
     }
 
     private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, Exception? error, in AttemptResult<StreamStart> result) =>

@@ -336,7 +336,7 @@ public sealed partial class RouterChatClient
                     cost = await result.Observers.ReportAsync(router.StreamEnded(_route, RouteAttemptOutcome.Succeeded, _usage, null, result), router._logger).ConfigureAwait(false);
                 }
 
-                if ((cost ?? (_route.Price is { } price ? PriceStream(price, _usage?.Usage ?? _output.Usage, _output.Tokens, _messages, _options) : null)) is { } known)
+                if ((cost ?? (_route.Price is { } price ? PriceStream(price, _route.Catalog.Currency, _usage?.Usage ?? _output.Usage, _output.Tokens, _messages, _options) : null)) is { } known)
                 {
                     last.AdditionalProperties[CallCostExtensions.CostKey] = known;
                 }

@@ -203,16 +203,16 @@ public class BudgetChatClientTests
     [Fact]
     public void The_default_catalog_prices_dated_model_versions_by_their_family()
     {
-        PriceCatalog.Default.TryGetPrice("gpt-4o-mini-2024-07-18", out var mini).Should().BeTrue();
-        mini.Should().Be(PriceCatalog.Default.Prices["gpt-4o-mini"]);
-        PriceCatalog.Default.TryGetPrice("openai/gpt-4.1", out var full).Should().BeTrue();
+        ModelCatalog.Default.TryGetPrice("gpt-4o-mini-2024-07-18", out var mini).Should().BeTrue();
+        mini.Should().Be(ModelCatalog.Default.Prices["gpt-4o-mini"]);
+        ModelCatalog.Default.TryGetPrice("openai/gpt-4.1", out var full).Should().BeTrue();
         full!.InputPerMillion.Should().Be(2.00m);
-        PriceCatalog.Default.TryGetPrice("gpt-4o-minimal", out _).Should().BeFalse("an id the catalog does not list is never priced as a relative");
-        PriceCatalog.Default.TryGetPrice("gpt-4omni", out _).Should().BeFalse();
+        ModelCatalog.Default.TryGetPrice("gpt-4o-minimal", out _).Should().BeFalse("an id the catalog does not list is never priced as a relative");
+        ModelCatalog.Default.TryGetPrice("gpt-4omni", out _).Should().BeFalse();
 
         using var json = new MemoryStream("{ \"models\": { \"x\": { \"inputPerMillion\": -2 } } }"u8.ToArray());
-        FluentActions.Invoking(() => PriceCatalog.Load(json)).Should().Throw<ArgumentException>().WithMessage("*Model 'x'*negative price*");
+        FluentActions.Invoking(() => ModelCatalog.Load(json)).Should().Throw<ArgumentException>().WithMessage("*Model 'x'*InputPerMillion is -2*zero or more*");
         using var broken = new MemoryStream("{ models: "u8.ToArray());
-        FluentActions.Invoking(() => PriceCatalog.Load(broken)).Should().Throw<InvalidDataException>();
+        FluentActions.Invoking(() => ModelCatalog.Load(broken)).Should().Throw<InvalidDataException>();
     }
 }

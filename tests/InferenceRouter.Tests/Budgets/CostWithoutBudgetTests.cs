@@ -42,7 +42,7 @@ public class CostWithoutBudgetTests
             Of("unknown", answering, d => new RouteDescriptor(d.Name) { ModelId = "nobody-knows-this-model" }),
         ]);
 
-        PriceCatalog.Default.TryGetPrice("gpt-4.1-mini", out var price).Should().BeTrue();
+        ModelCatalog.Default.TryGetPrice("gpt-4.1-mini", out var price).Should().BeTrue();
         (await router.GetResponseAsync(Prompt(), new ChatOptions().WithRoute("catalogued"))).GetCost()!.Amount
             .Should().Be(price!.Estimate(1_000, 1_000, 0, 0));
         (await router.GetResponseAsync(Prompt(), new ChatOptions().WithRoute("device"))).GetCost()!.Amount.Should().Be(0);

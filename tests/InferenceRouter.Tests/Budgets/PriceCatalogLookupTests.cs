@@ -12,7 +12,7 @@ public class PriceCatalogLookupTests
     [InlineData("o3-pro-2025-06-10")]
     public void A_premium_model_is_not_priced_as_its_cheaper_base(string model)
     {
-        PriceCatalog.Default.TryGetPrice(model, out var pricing).Should().BeFalse($"'{model}' is not listed, though a cheaper relative is");
+        ModelCatalog.Default.TryGetPrice(model, out var pricing).Should().BeFalse($"'{model}' is not listed, though a cheaper relative is");
         pricing.Should().BeNull();
     }
 
@@ -28,23 +28,23 @@ public class PriceCatalogLookupTests
     [InlineData("claude-3-5-haiku-latest", "claude-3-5-haiku")]
     public void A_dated_snapshot_or_a_listed_alias_is_priced_as_the_model_it_names(string model, string listed)
     {
-        PriceCatalog.Default.TryGetPrice(model, out var pricing).Should().BeTrue();
-        pricing.Should().BeSameAs(PriceCatalog.Default.Prices[listed]);
+        ModelCatalog.Default.TryGetPrice(model, out var pricing).Should().BeTrue();
+        pricing.Should().BeSameAs(ModelCatalog.Default.Prices[listed]);
     }
 
     [Fact]
     public void A_snapshot_priced_differently_is_listed_on_its_own_and_wins_over_its_family()
     {
-        PriceCatalog.Default.TryGetPrice("gpt-4o-2024-05-13", out var old).Should().BeTrue();
+        ModelCatalog.Default.TryGetPrice("gpt-4o-2024-05-13", out var old).Should().BeTrue();
         old!.InputPerMillion.Should().Be(5.00m);
-        PriceCatalog.Default.TryGetPrice("gpt-4o-2024-08-06", out var current).Should().BeTrue();
-        current.Should().BeSameAs(PriceCatalog.Default.Prices["gpt-4o"]);
+        ModelCatalog.Default.TryGetPrice("gpt-4o-2024-08-06", out var current).Should().BeTrue();
+        current.Should().BeSameAs(ModelCatalog.Default.Prices["gpt-4o"]);
     }
 
     [Fact]
     public void No_id_that_is_not_listed_or_a_dated_snapshot_of_a_listed_one_gets_a_price()
     {
-        var catalog = PriceCatalog.Default;
+        var catalog = ModelCatalog.Default;
         var names = catalog.Prices.Keys.Concat(catalog.Aliases.Keys).ToArray();
         string[] suffixes =
         [
@@ -84,24 +84,23 @@ public class PriceCatalogLookupTests
     public void Aliases_load_from_json_must_name_a_listed_model_and_survive_overrides()
     {
         using var json = new MemoryStream("""{ "models": { "house-7b": { "inputPerMillion": 1, "outputPerMillion": 2 } }, "aliases": { "house-latest": "house-7b" } }"""u8.ToArray());
-        var catalog = PriceCatalog.Load(json);
+        var catalog = ModelCatalog.Load(json);
         catalog.TryGetPrice("house-latest", out var alias).Should().BeTrue();
         alias.Should().BeSameAs(catalog.Prices["house-7b"]);
         catalog.TryGetPrice("house-latest-2025-01-02", out _).Should().BeTrue();
         catalog.TryGetPrice("house", out _).Should().BeFalse();
 
-        var cheaper = new RoutePricing(0.5m, 1m);
-        var overridden = catalog.With([KeyValuePair.Create("house-7b", cheaper)]);
+        var overridden = catalog.With([KeyValuePair.Create("house-7b", new ModelCatalogEntry { InputPerMillion = 0.5m, OutputPerMillion = 1m })]);
         overridden.TryGetPrice("house-latest", out var after).Should().BeTrue();
-        after.Should().BeSameAs(cheaper, "an alias follows the price of the model it names");
+        after.Should().Be(new RoutePricing(0.5m, 1m), "an alias follows the price of the model it names");
 
         using var dangling = new MemoryStream("""{ "models": { }, "aliases": { "house-latest": "house-7b" } }"""u8.ToArray());
-        FluentActions.Invoking(() => PriceCatalog.Load(dangling)).Should().Throw<ArgumentException>().WithMessage("*alias 'house-latest' names model 'house-7b'*does not price*");
+        FluentActions.Invoking(() => ModelCatalog.Load(dangling)).Should().Throw<ArgumentException>().WithMessage("*alias 'house-latest' names model 'house-7b'*does not list*");
     }
 
     // The rule, stated independently of the implementation: the id (or the part after its last '/') is listed, or it is a listed id
     // followed by -YYYY-MM-DD or -YYYYMMDD with a real month and day.
-    private static RoutePricing? ExpectedPrice(PriceCatalog catalog, string id)
+    private static RoutePricing? ExpectedPrice(ModelCatalog catalog, string id)
     {
         var bare = id[(id.LastIndexOf('/') + 1)..];
         if ((Resolve(catalog, id) ?? Resolve(catalog, bare)) is { } direct)
@@ -117,7 +116,7 @@ public class PriceCatalogLookupTests
             : null;
     }
 
-    private static RoutePricing? Resolve(PriceCatalog catalog, string id)
+    private static RoutePricing? Resolve(ModelCatalog catalog, string id)
     {
         var listed = catalog.Prices.FirstOrDefault(p => string.Equals(p.Key, id, StringComparison.OrdinalIgnoreCase));
         if (listed.Value is not null)

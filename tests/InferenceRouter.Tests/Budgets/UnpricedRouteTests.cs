@@ -18,7 +18,7 @@ public class UnpricedRouteTests
 
         error.Message.Should().Contain("route 'house' (model 'house-llm-7b')").And.NotContain("route 'gpt'", "gpt-4.1-mini is in the shipped catalog");
         error.Message.Should().Contain("InputPricePerMillion and OutputPricePerMillion under InferenceRouter:Routes").And.Contain("RouteDescriptor.Pricing");
-        error.Message.Should().Contain("InferenceRouter:Budgets:Prices:<model>").And.Contain("PriceCatalogPath").And.Contain("UnknownModelPricing to Free");
+        error.Message.Should().Contain("InferenceRouter:ModelCatalog:Models:<model>").And.Contain("ModelCatalog:Path").And.Contain("UnknownModelPricing to Free");
         server.RequestCount.Should().Be(0);
 
         // Without a host, the pipeline refuses when it is first resolved: before any call, never on each call.

@@ -47,7 +47,7 @@ public class RouteCapabilitiesTests
     [Fact]
     public void Capabilities_bind_from_configuration_as_declared_and_stay_unknown_when_not()
     {
-        using var app = Build(("a", "OpenAICompatible", null, "Tools, Images, JsonSchema, Streaming"), ("b", "OpenAICompatible", null, null));
+        using var app = Build(("a", "OpenAICompatible", null, "Tools, Images, JsonSchema, Streaming, Reasoning"), ("b", "OpenAICompatible", null, null));
         var router = app.GetRequiredService<RouterChatClient>();
 
         router.GetRoute("a").Descriptor.Capabilities.Should().Be(RouteCapabilities.All);
