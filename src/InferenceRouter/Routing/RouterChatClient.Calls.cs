@@ -217,7 +217,7 @@ public sealed partial class RouterChatClient
             if (usage is not null)
             {
                 reported = true;
-                cost = await observers.ReportAsync(StreamEnded(route, RouteAttemptOutcome.Succeeded, usage, null, result), _logger).ConfigureAwait(false);
+                cost = await observers.ReportAsync(StreamEnded(route, RouteAttemptOutcome.Succeeded, usage, incomplete: false, null, result), _logger).ConfigureAwait(false);
             }
 
             if ((cost ?? (route.Price is { } price ? Price(price, usage?.Usage ?? output.UsageOrEstimate, messages, options, outputText: null) : null)) is { } known)
@@ -246,8 +246,9 @@ public sealed partial class RouterChatClient
                 : cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
             if (usage is not null && !reported)
             {
-                // Failed or abandoned part-way: the observers (a budget) charge what the provider produced (it bills for it), or release if nothing came.
-                await observers.ReportAsync(StreamEnded(route, outcome, usage, error, result), _logger).ConfigureAwait(false);
+                // Failed or abandoned part-way: the provider bills what it generated, also what never reached the caller (the observers,
+                // a budget, charge what came and an allowance for the rest), unless it had said the answer was complete.
+                await observers.ReportAsync(StreamEnded(route, outcome, usage, incomplete: !ended, error, result), _logger).ConfigureAwait(false);
             }
 
             var elapsed = _time.GetElapsedTime(result.StartedTimestamp);
@@ -309,8 +310,8 @@ public sealed partial class RouterChatClient
         return price.Price(usage, promptTokens, outputText, PriceCatalog.Default.Currency);
     }
 
-    private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, Exception? error, in AttemptResult<StreamStart> result) =>
-        new(route, outcome, usage.SawOutput, usage.Usage, usage.TextToCount, error, _time.GetElapsedTime(result.StartedTimestamp));
+    private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, bool incomplete, Exception? error, in AttemptResult<StreamStart> result) =>
+        RouteAttemptReport.StreamEnded(route, outcome, usage.SawOutput, incomplete, usage.Usage, usage.TextToCount, error, _time.GetElapsedTime(result.StartedTimestamp));
 
     /// <summary>The router's own hooks, then the call's.</summary>
     /// <summary>
@@ -362,16 +363,21 @@ public sealed partial class RouterChatClient
         if (!result.Observers.IsEmpty)
         {
             var usage = new StreamUsage();
+            bool ended = false;
             if (result.Value!.Prelude is { } prelude)
             {
                 foreach (var update in prelude)
                 {
                     usage.Observe(update);
+                    ended |= result.Route.IsStreamEnd(update);
                 }
             }
 
             usage.Observe(result.Value.First);
-            await result.Observers.ReportAsync(StreamEnded(result.Route, RouteAttemptOutcome.Cancelled, usage, null, result), _logger).ConfigureAwait(false);
+            ended |= result.Route.IsStreamEnd(result.Value.First);
+
+            // Closed after its first update: its provider generated on until it saw the stream go, and bills that too.
+            await result.Observers.ReportAsync(StreamEnded(result.Route, RouteAttemptOutcome.Cancelled, usage, incomplete: !ended, null, result), _logger).ConfigureAwait(false);
         }
     }
 
