@@ -5,7 +5,8 @@ namespace InferenceRouter;
 
 /// <summary>
 /// Enforces budgets and attaches each call's <see cref="CallCost"/>: before a call it reserves the worst-case cost in every limit that
-/// applies, afterwards it settles the real cost (from usage, else counted) and releases the rest; on failure it releases everything.
+/// applies, afterwards it settles the real cost (from usage, else counted) and releases the rest. A call that fails once its request may
+/// have left is charged an estimate (docs/budgets.md, "What a call that did not answer is charged"); only one that cannot have been billed is released.
 /// </summary>
 /// <remarks>
 /// <para>Over a <see cref="RouterChatClient"/> (anywhere below in the pipeline) the budget registers an attempt hook with the router
@@ -24,6 +25,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
     private readonly bool _keepsCallsOnDevice;
+    private readonly IProviderFailureClassifier? _providerFailures; // what the provider's errors mean: a refusal it does not bill is released
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -48,6 +50,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         _router?.AddAttemptHook(new BudgetAttemptHook(budget));
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _providerFailures = innerClient.GetService<IProviderFailureClassifier>();
         _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);
     }
 
@@ -96,14 +99,26 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private async Task<ChatResponse> GetBudgetedResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, CancellationToken cancellationToken)
     {
         var attempt = await ReserveAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
-        ChatResponse response;
+        Task<ChatResponse> pending;
         try
         {
-            response = await base.GetResponseAsync(messages, WithOutputLimit(options, attempt.MaxOutputTokens), cancellationToken).ConfigureAwait(false);
+            pending = base.GetResponseAsync(messages, WithOutputLimit(options, attempt.MaxOutputTokens), cancellationToken);
         }
         catch
         {
-            await attempt.ReleaseAsync().ConfigureAwait(false);
+            await attempt.ReleaseAsync().ConfigureAwait(false); // thrown before it returned its pending call: nothing was sent
+            throw;
+        }
+
+        ChatResponse response;
+        try
+        {
+            response = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Once sent, a call that did not answer (cancelled, timed out, reset) is charged what was reserved, unless it cannot have been billed.
+            await attempt.EndUnansweredAsync(MayHaveBilled(e)).ConfigureAwait(false);
             throw;
         }
 
@@ -118,19 +133,35 @@ public sealed class BudgetChatClient : DelegatingChatClient
         var attempt = await ReserveAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
         var usage = new StreamUsage();
         IAsyncEnumerator<ChatResponseUpdate>? enumerator = null;
+        bool sent = false;
+        Exception? failure = null;
         try
         {
             enumerator = base.GetStreamingResponseAsync(messages, WithOutputLimit(options, attempt.MaxOutputTokens), cancellationToken).GetAsyncEnumerator(cancellationToken);
+            sent = true; // from the first read on, the request may have left
             string? responseId = null;
-            while (await enumerator.MoveNextAsync().ConfigureAwait(false))
+            while (true)
             {
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                    throw;
+                }
+
                 var update = enumerator.Current;
                 responseId ??= update.ResponseId;
                 usage.Observe(update);
                 yield return update;
             }
 
-            if (await attempt.CloseAsync(usage).ConfigureAwait(false) is { } cost)
+            if (await attempt.CloseAsync(usage, complete: true, mayHaveBeenBilled: true).ConfigureAwait(false) is { } cost)
             {
                 yield return new ChatResponseUpdate { ResponseId = responseId, AdditionalProperties = new() { [CallCostExtensions.CostKey] = cost } };
             }
@@ -146,11 +177,15 @@ public sealed class BudgetChatClient : DelegatingChatClient
             }
             finally
             {
-                // Failed or abandoned part-way (or closing the stream failed): charge the partial output, or release when nothing came.
-                await attempt.CloseAsync(usage).ConfigureAwait(false);
+                // Failed or abandoned part-way (or closing the stream failed): its provider generated on until it saw the stream go, so what
+                // came is charged with an allowance for the rest; released only when it cannot have been billed.
+                await attempt.CloseAsync(usage, complete: false, mayHaveBeenBilled: sent && (failure is null || MayHaveBilled(failure))).ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>Whether the provider may bill a call that failed with <paramref name="error"/> (<see cref="ProviderBilling.MayHaveBilled"/>).</summary>
+    private bool MayHaveBilled(Exception error) => ProviderBilling.MayHaveBilled(error, FailureClassifier.Default.Classify(error, _providerFailures));
 
     /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>
     internal static ChatOptions WithOutputLimit(ChatOptions? options, int maxOutputTokens)

@@ -34,4 +34,7 @@ internal static partial class BudgetLog
 
     [LoggerMessage(110, LogLevel.Warning, "Budget limits scoped to every tenant ({Limits}) do not check calls that name no tenant (UnknownTenant = Allow): such calls spend without a tenant limit.")]
     public static partial void UnknownTenantAllowed(ILogger logger, string limits);
+
+    [LoggerMessage(111, LogLevel.Information, "A call on {Route} ended before it answered in full ({Why}): charged an estimate of {Cost} ({OutputTokens} output tokens), since its provider may bill it.")]
+    public static partial void ChargedEstimate(ILogger logger, string route, string why, decimal cost, long outputTokens);
 }

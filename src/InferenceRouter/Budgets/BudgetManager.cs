@@ -240,11 +240,48 @@ public sealed class BudgetManager : IDisposable
     private BudgetAttempt Grant(PendingReservation request, BudgetReservation? reservation) =>
         new(this, request.Target, reservation, request.Tenant, request.PromptTokens, request.MaxOutputTokens, request.Estimate, _time.GetTimestamp());
 
-    /// <summary>Computes the real cost, settles the reservation, raises threshold events and counts the spend.</summary>
-    internal ValueTask<CallCost> SettleAsync(BudgetAttempt attempt, UsageDetails? usage, string? outputText)
+    /// <summary>
+    /// What a call whose request left but that never answered is charged: what was reserved for it (its input bound and its whole output
+    /// limit at the dearest output price), since its provider usually finishes it and bills it. Marked estimated.
+    /// </summary>
+    internal CallCost EstimateUnanswered(BudgetAttempt attempt)
     {
         var target = attempt.Target;
-        var cost = target.Price(usage, attempt.PromptTokens, outputText, Catalog.Currency);
+        BudgetLog.ChargedEstimate(_logger, target.SpendKey, "no answer came", attempt.Estimate, attempt.MaxOutputTokens);
+        return new CallCost(target.Route, target.ModelId, attempt.Estimate, Catalog.Currency, isEstimated: true, attempt.PromptTokens, 0, attempt.MaxOutputTokens, 0);
+    }
+
+    /// <summary>
+    /// What a stream that ended before it was complete is charged: its input (reported, else the bound reserved), the output that came
+    /// (reported, else counted), and <see cref="BudgetOptions.UnreceivedOutputAllowance"/> more output tokens for what its provider generated
+    /// but did not deliver, at most up to the output reserved. Marked estimated.
+    /// </summary>
+    internal CallCost EstimateIncomplete(BudgetAttempt attempt, UsageDetails? usage, string? receivedText)
+    {
+        var target = attempt.Target;
+        var received = target.Price(usage, attempt.PromptTokens, receivedText, Catalog.Currency);
+        long allowance = Math.Min(_options.UnreceivedOutputAllowance, Math.Max(0, attempt.MaxOutputTokens - received.OutputTokens));
+        var pricing = target.Pricing ?? RoutePricing.Free;
+        bool reasoningDearer = pricing.EffectiveReasoningPerMillion > pricing.OutputPerMillion; // unseen output may be thinking
+        var charged = target.Price(
+            new UsageDetails
+            {
+                InputTokenCount = received.InputTokens,
+                CachedInputTokenCount = received.CachedInputTokens,
+                OutputTokenCount = received.OutputTokens + allowance,
+                ReasoningTokenCount = received.ReasoningTokens + (reasoningDearer ? allowance : 0),
+            },
+            0,
+            null,
+            Catalog.Currency);
+        BudgetLog.ChargedEstimate(_logger, target.SpendKey, "its stream ended early", charged.Amount, charged.OutputTokens);
+        return new CallCost(charged.Route, charged.ModelId, charged.Amount, charged.Currency, isEstimated: true, charged.InputTokens, charged.CachedInputTokens, charged.OutputTokens, charged.ReasoningTokens);
+    }
+
+    /// <summary>Charges the cost, settles the reservation, raises threshold events and counts the spend.</summary>
+    internal ValueTask<CallCost> SettleAsync(BudgetAttempt attempt, CallCost cost)
+    {
+        var target = attempt.Target;
         decimal amount = cost.Amount;
 
         if (attempt.Reservation is { } reservation)

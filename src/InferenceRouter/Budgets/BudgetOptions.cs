@@ -52,6 +52,14 @@ public sealed class BudgetOptions
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
     /// <summary>
+    /// Gets or sets the output tokens a stream that ended before it was complete (the caller cancelled or stopped reading, it timed out, was
+    /// cut, or lost a hedge) is charged on top of what it delivered: its provider generated on until it saw the stream go, and bills that.
+    /// Never more than the output the call reserved; 4096 by default. 0 charges only what arrived (right for a provider known to stop at
+    /// once); raise it for reasoning models that think long before their first visible token.
+    /// </summary>
+    public int UnreceivedOutputAllowance { get; set; } = 4096;
+
+    /// <summary>
     /// Gets or sets how long a reservation may stay unsettled before the ledger charges it the amount it holds (a call that outlives it is
     /// trued up to its real cost when it settles, logged and counted). Set it above your longest call.
     /// </summary>
@@ -127,6 +135,11 @@ public sealed class BudgetOptions
         if (DefaultMaxOutputTokens <= 0)
         {
             yield return $"{SectionName}:DefaultMaxOutputTokens is {DefaultMaxOutputTokens}; give a positive number of tokens (e.g. 4096).";
+        }
+
+        if (UnreceivedOutputAllowance < 0)
+        {
+            yield return $"{SectionName}:UnreceivedOutputAllowance is {UnreceivedOutputAllowance}; give 0 or more output tokens (e.g. 4096) to charge a stream that ended early for what it generated but did not deliver.";
         }
 
         if (ReservationTimeout <= TimeSpan.Zero)

@@ -29,7 +29,10 @@ public sealed class CallCost
     /// <summary>Gets the currency of <see cref="Amount"/>.</summary>
     public string Currency { get; }
 
-    /// <summary>Gets a value indicating whether the provider reported no usage, so tokens were counted with the route's tokenizer.</summary>
+    /// <summary>
+    /// Gets a value indicating whether the amount is an estimate: the provider reported no usage, so tokens were counted with the route's
+    /// tokenizer, or the call ended before it answered in full and was charged what it may have been billed (docs/budgets.md).
+    /// </summary>
     public bool IsEstimated { get; }
 
     /// <summary>Gets the input tokens, cached ones included.</summary>

@@ -94,6 +94,12 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
     /// <summary>Gets a value indicating whether the provider used up its time (not the caller, not hedging).</summary>
     public bool TimedOut => Phase(Volatile.Read(ref _state)) == TimedOutPhase;
 
+    /// <summary>
+    /// Gets the provider's answer the router stopped waiting for when the attempt ended (caller, timeout), still outstanding then; null
+    /// when there is none. Read it before <see cref="Return"/>.
+    /// </summary>
+    public Task? AbandonedAnswer { get; private set; }
+
     /// <summary>Gets a value indicating whether hedging cancelled the attempt.</summary>
     public bool CancelledByRouter => Phase(Volatile.Read(ref _state)) == ByRouter;
 
@@ -116,6 +122,7 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
         item._timeouts = timeouts;
         item._handedOver = false;
         item._abandoned = false;
+        item.AbandonedAnswer = null;
         item._periodActive = false;
         item._timerIdle = 0;
         item._consumed = 0;
@@ -274,6 +281,7 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
             }
 
             _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            AbandonedAnswer = pending; // the provider may still answer (and bill): its usage settles the attempt's charge then
             throw;
         }
     }
@@ -292,6 +300,7 @@ internal sealed class AttemptCancellation : IValueTaskSource<bool>
         _callerRegistration.Dispose();
         _callerRegistration = default;
         CallerToken = default;
+        AbandonedAnswer = null;
         Disarm();
         if ((Volatile.Read(ref _await) & AwaitMask) == Abandoned)
         {

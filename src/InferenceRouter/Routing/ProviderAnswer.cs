@@ -15,7 +15,16 @@ internal static class ProviderAnswer
     public static async ValueTask<ChatResponse> GetResponseAsync(
         ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, AttemptCancellation? cancellation, CancellationToken cancellationToken)
     {
-        var pending = route.Client.GetResponseAsync(messages, options, cancellationToken);
+        Task<ChatResponse> pending;
+        try
+        {
+            pending = route.Client.GetResponseAsync(messages, options, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            throw ProviderBilling.MarkNotSent(e); // thrown before it returned its pending call: nothing was sent, nothing is billed
+        }
+
         var response = cancellation is null || pending.IsCompleted ? await pending.ConfigureAwait(false) : await cancellation.WaitAsync(pending).ConfigureAwait(false);
         if (response.Usage is not null || response.FinishReason == ChatFinishReason.ContentFilter)
         {

@@ -147,20 +147,24 @@ public sealed partial class RouterChatClient
         var error = outcome.Exception;
         RouteAttemptOutcome kind;
         FailureClassification classification = default;
+        bool mayHaveBeenBilled = true; // once sent, an attempt that did not answer is charged unless it cannot have been billed
         if (error is BrokenCircuitException)
         {
             health.OnRejected(started);
             kind = RouteAttemptOutcome.Skipped;
+            mayHaveBeenBilled = false;
         }
         else if (call.CallerToken.IsCancellationRequested || cancellation?.CancelledByRouter == true)
         {
             health.OnCancelled(started, elapsed, call.Streaming, waiting: true, byRouter: !call.CallerToken.IsCancellationRequested);
             kind = RouteAttemptOutcome.Cancelled;
+            mayHaveBeenBilled = ProviderBilling.MayHaveBilled(error, default);
         }
         else
         {
             ErrorText.Observe(error, ErrorText.TextsOf(call.Messages, call.Options)); // before its text is repeated anywhere (logs, trace, RoutingInfo, AllRoutesFailedException)
             classification = Classify(error, route.ProviderFailures);
+            mayHaveBeenBilled = ProviderBilling.MayHaveBilled(error, classification);
             var failure = classification.EffectiveKind;
             if (IsTheRequests(failure))
             {
@@ -207,10 +211,25 @@ public sealed partial class RouterChatClient
         _telemetry.RecordAttempt(route, kind);
         if (!observers.IsEmpty)
         {
-            await observers.ReportAsync(new RouteAttemptReport(route, kind, producedOutput: false, null, null, error, elapsed), _logger).ConfigureAwait(false);
+            // An answer the router stopped waiting for may still come (an SDK that ignores its token): its usage then settles the charge.
+            var late = mayHaveBeenBilled && cancellation?.AbandonedAnswer is Task<ChatResponse> abandoned ? LateUsageAsync(abandoned) : null;
+            await observers.ReportAsync(RouteAttemptReport.Unanswered(route, kind, mayHaveBeenBilled, call.Streaming, late, error, elapsed), _logger).ConfigureAwait(false);
         }
 
         return new AttemptResult<T>(route, default, error, kind, classification, cancellation, started, elapsed);
+    }
+
+    /// <summary>The usage of an answer the router abandoned, when the provider's client delivers it after all; null when it ends without one.</summary>
+    private static async Task<UsageDetails?> LateUsageAsync(Task<ChatResponse> answer)
+    {
+        try
+        {
+            return (await answer.ConfigureAwait(false)).Usage;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null; // it ended as the attempt did: no usage will come
+        }
     }
 
     /// <summary>Tells the observers of hooks already admitted that the attempt was never sent (a later hook denied it, or one threw).</summary>

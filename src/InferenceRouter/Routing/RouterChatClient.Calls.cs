@@ -97,8 +97,8 @@ public sealed partial class RouterChatClient
         return price.Price(usage, promptTokens, outputTokens, currency);
     }
 
-    private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, Exception? error, in AttemptResult<StreamStart> result) =>
-        new(route, outcome, usage.SawOutput, usage.Usage, usage.TextToCount, error, _time.GetElapsedTime(result.StartedTimestamp));
+    private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, bool incomplete, Exception? error, in AttemptResult<StreamStart> result) =>
+        RouteAttemptReport.StreamEnded(route, outcome, usage.SawOutput, incomplete, usage.Usage, usage.TextToCount, error, _time.GetElapsedTime(result.StartedTimestamp));
 
     /// <summary>The router's own hooks, then the call's.</summary>
     /// <summary>
@@ -150,16 +150,21 @@ public sealed partial class RouterChatClient
         if (!result.Observers.IsEmpty)
         {
             var usage = new StreamUsage();
+            bool ended = false;
             if (result.Value!.Prelude is { } prelude)
             {
                 foreach (var update in prelude)
                 {
                     usage.Observe(update);
+                    ended |= result.Route.IsStreamEnd(update);
                 }
             }
 
             usage.Observe(result.Value.First);
-            await result.Observers.ReportAsync(StreamEnded(result.Route, RouteAttemptOutcome.Cancelled, usage, null, result), _logger).ConfigureAwait(false);
+            ended |= result.Route.IsStreamEnd(result.Value.First);
+
+            // Closed after its first update: its provider generated on until it saw the stream go, and bills that too.
+            await result.Observers.ReportAsync(StreamEnded(result.Route, RouteAttemptOutcome.Cancelled, usage, incomplete: !ended, null, result), _logger).ConfigureAwait(false);
         }
     }
 

@@ -333,7 +333,7 @@ public sealed partial class RouterChatClient
                 if (_usage is not null)
                 {
                     _reported = true;
-                    cost = await result.Observers.ReportAsync(router.StreamEnded(_route, RouteAttemptOutcome.Succeeded, _usage, null, result), router._logger).ConfigureAwait(false);
+                    cost = await result.Observers.ReportAsync(router.StreamEnded(_route, RouteAttemptOutcome.Succeeded, _usage, incomplete: false, null, result), router._logger).ConfigureAwait(false);
                 }
 
                 if ((cost ?? (_route.Price is { } price ? PriceStream(price, _route.Catalog.Currency, _usage?.Usage ?? _output.Usage, _output.Tokens, _messages, _options) : null)) is { } known)
@@ -395,8 +395,9 @@ public sealed partial class RouterChatClient
                 : cancellation?.TimedOut == true ? RouteAttemptOutcome.TimedOut : RouteAttemptOutcome.Failed;
             if (_usage is not null && !_reported)
             {
-                // Failed or abandoned part-way: the observers (a budget) charge what the provider produced (it bills for it), or release if nothing came.
-                await result.Observers.ReportAsync(router.StreamEnded(route, outcome, _usage, error, result), router._logger).ConfigureAwait(false);
+                // Failed or abandoned part-way: the provider bills what it generated, also what never reached the caller (the observers,
+                // a budget, charge what came and an allowance for the rest), unless it had said the answer was complete.
+                await result.Observers.ReportAsync(router.StreamEnded(route, outcome, _usage, incomplete: !_ended, error, result), router._logger).ConfigureAwait(false);
             }
 
             long now = router._time.GetTimestamp();

@@ -32,7 +32,16 @@ internal sealed class StreamStart(IAsyncEnumerator<ChatResponseUpdate> enumerato
     public static async ValueTask<StreamStart> OpenAsync(
         ChatRoute route, IEnumerable<ChatMessage> messages, ChatOptions? options, AttemptCancellation? cancellation, CancellationToken cancellationToken)
     {
-        var enumerator = route.Client.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        IAsyncEnumerator<ChatResponseUpdate> enumerator;
+        try
+        {
+            enumerator = route.Client.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            throw ProviderBilling.MarkNotSent(e); // thrown before it returned its stream: nothing was sent, nothing is billed
+        }
+
         try
         {
             List<ChatResponseUpdate>? prelude = null;

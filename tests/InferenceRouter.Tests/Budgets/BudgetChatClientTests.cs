@@ -113,17 +113,31 @@ public class BudgetChatClientTests
         new BudgetLimit { Window = BudgetWindow.Month, Amount = 1m }.GetWindowStart(now, paris).Should().Be(new DateTimeOffset(2026, 10, 31, 23, 0, 0, TimeSpan.Zero), "1 November, midnight in Paris");
     }
 
-    [Fact]
-    public async Task A_failed_call_releases_its_reservation()
+    [Theory]
+    [InlineData(429, false)] // the provider refused before generating: it bills nothing
+    [InlineData(null, true)] // failed once sent (no status: a reset, a drop): it may have run, so it is charged
+    [InlineData(500, true)]
+    public async Task A_failed_call_is_released_only_when_the_provider_refused_it_else_charged_its_reservation(int? status, bool charged)
     {
         using var budget = Budget(limits: new BudgetLimit { Amount = 1m });
-        using var client = new BudgetChatClient(TestChatClient.Failing(new HttpRequestException("down")), budget);
+        var error = new HttpRequestException("down", null, (System.Net.HttpStatusCode?)status);
+        using var client = new BudgetChatClient(TestChatClient.Failing(error), budget);
 
         await FluentActions.Awaiting(() => client.GetResponseAsync(Prompt(), Model())).Should().ThrowAsync<HttpRequestException>();
 
         var balance = (await budget.Ledger.GetBalancesAsync()).Single();
         balance.Reserved.Should().Be(0m);
-        balance.Spent.Should().Be(0m);
+        var report = await budget.GetReportAsync();
+        if (charged)
+        {
+            report.Routes.Single().OutputTokens.Should().Be(1000, "what was reserved: the whole output limit");
+            balance.Spent.Should().Be(report.Routes.Single().Cost).And.BeGreaterThan(0m);
+        }
+        else
+        {
+            balance.Spent.Should().Be(0m);
+            report.Routes.Should().BeEmpty();
+        }
     }
 
     [Fact]
@@ -140,10 +154,15 @@ public class BudgetChatClientTests
         (await budget.Ledger.GetBalancesAsync()).Single().Should().Match<BudgetAccountBalance>(b => b.Spent == 0.002m && b.Reserved == 0m);
     }
 
-    [Fact]
-    public async Task A_stream_abandoned_part_way_is_charged_for_what_arrived_and_holds_nothing()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(25)]
+    [InlineData(4096)] // the default: more than the 1,000 reserved, so all that was reserved
+    public async Task A_stream_abandoned_part_way_is_charged_for_what_arrived_plus_the_allowance_and_holds_nothing(int allowance)
     {
-        using var budget = Budget(limits: new BudgetLimit { Amount = 1m });
+        var options = TestModelOptions(new BudgetLimit { Amount = 1m });
+        options.UnreceivedOutputAllowance = allowance;
+        using var budget = new BudgetManager(options);
         using var client = new BudgetChatClient(WithUsage(text: "one two three four five six"), budget);
 
         await foreach (var update in client.GetStreamingResponseAsync(Prompt(), Model()))
@@ -153,8 +172,11 @@ public class BudgetChatClientTests
 
         var report = await budget.GetReportAsync();
         report.Accounts.Single().Reserved.Should().Be(0m);
-        report.Accounts.Single().Spent.Should().BeGreaterThan(0m).And.BeLessThan(0.0001m, "one word of output and the prompt, not the worst case");
         report.Routes.Single().Calls.Should().Be(1);
+        // "one " arrived, counted as its 4 UTF-8 bytes (no tokenizer without a router); the provider may have generated the allowance more,
+        // never beyond the limit it was sent.
+        report.Routes.Single().OutputTokens.Should().Be(Math.Min(4 + allowance, 1000));
+        report.Accounts.Single().Spent.Should().Be(report.Routes.Single().Cost).And.BeGreaterThan(0m);
     }
 
     [Fact]

@@ -163,6 +163,96 @@ public class BudgetPromiseTests
     }
 
     [Fact]
+    public async Task Random_calls_to_providers_that_bill_on_cancellation_and_disconnect_never_leave_the_ledger_below_the_invoice()
+    {
+        const int allowance = 64; // what the simulated providers generate at most after a stream's client went away
+        using var ledger = new InMemoryBudgetLedger();
+        var invoice = new Invoice();
+        var invariant = LedgerInvariant.Watch(ledger, floor: b => b.Key.Limit == "global/lifetime" ? invoice.Total : null);
+        var options = Options(
+            new BudgetLimit { Scope = BudgetScope.Global, Amount = 10m, Enforcement = BudgetEnforcement.Downgrade },
+            new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 1.5m, Enforcement = BudgetEnforcement.Downgrade },
+            new BudgetLimit { Scope = BudgetScope.User, Window = BudgetWindow.Day, Amount = 0.6m, Enforcement = BudgetEnforcement.Reject });
+        options.UnreceivedOutputAllowance = allowance;
+        using var budget = new BudgetManager(options, ledger);
+        var gptPrice = new RoutePricing(0.4m, 1.6m);
+        var llamaPrice = new RoutePricing(0.2m, 0.6m);
+        ChatRoute[] Routes() =>
+        [
+            Of("gpt", new InvoicingProvider(OpenAITokenCounters.O200kBase, gptPrice, invoice, allowance), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = gptPrice, Capabilities = RouteCapabilities.All }),
+            Of("llama", new InvoicingProvider(OpenAITokenCounters.Cl100kBase, llamaPrice, invoice, allowance), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = llamaPrice, Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+        ];
+        // Routes stay in play whatever failed before (no cooldown, no circuit): every call reaches a provider.
+        RouterOptions Router(TimeSpan? hedgingDelay = null, TimeSpan? attemptTimeout = null) => new()
+        {
+            HedgingDelay = hedgingDelay,
+            AttemptTimeout = attemptTimeout,
+            RateLimitCooldown = TimeSpan.Zero,
+            CircuitBreaker = new RouteCircuitBreakerOptions { Enabled = false },
+        };
+        using IChatClient plain = new BudgetChatClient(new RouterChatClient(Routes(), Router()), budget);
+        using IChatClient hedged = new BudgetChatClient(new RouterChatClient(Routes(), Router(hedgingDelay: TimeSpan.FromMilliseconds(1))), budget);
+        using IChatClient timed = new BudgetChatClient(new RouterChatClient(Routes(), Router(attemptTimeout: TimeSpan.FromMilliseconds(3))), budget);
+
+        int answered = 0, cancelled = 0, failed = 0, refused = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 3_000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+        {
+            var random = new Random(i);
+            var (messages, callOptions) = RandomCall(random);
+            using var cancellation = new CancellationTokenSource();
+            if (random.NextDouble() < 0.3)
+            {
+                cancellation.CancelAfter(TimeSpan.FromMilliseconds(random.Next(0, 4)));
+            }
+
+            var client = random.Next(3) switch { 0 => hedged, 1 => timed, _ => plain };
+            try
+            {
+                if (random.NextDouble() < 0.5)
+                {
+                    int read = random.NextDouble() < 0.3 ? random.Next(1, 4) : int.MaxValue; // some readers stop early
+                    await foreach (var update in client.GetStreamingResponseAsync(messages, callOptions, cancellation.Token))
+                    {
+                        if (--read == 0)
+                        {
+                            break;
+                        }
+                    }
+                }
+                else
+                {
+                    await client.GetResponseAsync(messages, callOptions, cancellation.Token);
+                }
+
+                Interlocked.Increment(ref answered);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref cancelled);
+            }
+            catch (Exception e) when (e is BudgetExceededException || e is AllRoutesFailedException { InnerException: BudgetExceededException })
+            {
+                Interlocked.Increment(ref refused);
+            }
+            catch (Exception e) when (e is AllRoutesFailedException or HttpRequestException or IOException or TimeoutException or InvalidResponseException)
+            {
+                Interlocked.Increment(ref failed);
+            }
+        });
+
+        await Eventually.TrueAsync(() => ledger.OutstandingReservations == 0, "abandoned calls and hedging losers settle when their providers let go");
+        invariant.Violations.Should().Be(0, "no account may ever hold more than its limit");
+        invariant.BelowFloor.Should().Be(0, "at every change the ledger held at least what the providers had billed");
+        var global = (await ledger.GetBalancesAsync()).Single(b => b.Key.Limit == "global/lifetime");
+        global.Spent.Should().BeGreaterThanOrEqualTo(invoice.Total, "the ledger is never below the providers' invoice");
+        global.Spent.Should().BeLessThanOrEqualTo(global.Limit);
+        invoice.Total.Should().BeGreaterThan(0m);
+        answered.Should().BeGreaterThan(100, "({0} cancelled, {1} failed, {2} refused)", cancelled, failed, refused);
+        cancelled.Should().BeGreaterThan(100, "cancellations were tested ({0} answered, {1} failed)", answered, failed);
+        refused.Should().BeGreaterThan(0, "the limits were reached, so they were tested");
+    }
+
+    [Fact]
     public async Task A_call_that_outlives_its_reservation_is_charged_its_real_cost_logged_and_counted()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -330,7 +420,7 @@ public class BudgetPromiseTests
     }
 
     /// <summary>Bills a request as a provider does: every text it was sent (messages, instructions, tools), in its own tokenizer.</summary>
-    private static (int Prompt, int Completion) Bill(JsonObject body, ITokenCounter tokenizer)
+    internal static (int Prompt, int Completion) Bill(JsonObject body, ITokenCounter tokenizer)
     {
         int prompt = 3;
         foreach (var message in body["messages"]!.AsArray())
@@ -384,7 +474,7 @@ public class BudgetPromiseTests
         {
         }
 
-        private UsageDetails Usage(IEnumerable<ChatMessage> messages, ChatOptions? options)
+        public UsageDetails Usage(IEnumerable<ChatMessage> messages, ChatOptions? options)
         {
             long input = 3 + tokenizer.CountTokens(options?.Instructions);
             foreach (var message in messages)
@@ -409,6 +499,104 @@ public class BudgetPromiseTests
 
             long output = options?.MaxOutputTokens ?? UnlimitedOutput;
             return new UsageDetails { InputTokenCount = input, OutputTokenCount = output, TotalTokenCount = input + output };
+        }
+    }
+
+    /// <summary>What the simulated providers billed, all together.</summary>
+    private sealed class Invoice
+    {
+        private readonly object _lock = new();
+        private decimal _total;
+
+        public decimal Total
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _total;
+                }
+            }
+        }
+
+        public void Add(RoutePricing pricing, long input, long output)
+        {
+            lock (_lock)
+            {
+                _total += ((input * pricing.InputPerMillion) + (output * pricing.OutputPerMillion)) / 1_000_000m;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A provider that bills as real ones do, into <see cref="Invoice"/>: a non-streaming call it received is run to its end and billed in
+    /// full (its whole output limit) whatever the client does, also when it then fails with a 500 or a reset; a stream is billed, when its
+    /// client goes away, for what it generated, up to <c>afterCut</c> tokens more than the client got; a 429 refuses before generating and
+    /// bills nothing. Some calls ignore the client's cancellation and answer late.
+    /// </summary>
+    private sealed class InvoicingProvider(ITokenCounter tokenizer, RoutePricing pricing, Invoice invoice, int afterCut) : IChatClient
+    {
+        private readonly BillingProvider _counter = new(tokenizer);
+
+        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var usage = _counter.Usage(messages, options);
+            int fate = Random.Shared.Next(12);
+            await Task.Yield(); // the request has left
+            if (fate == 0)
+            {
+                throw new HttpRequestException("rate limited", null, System.Net.HttpStatusCode.TooManyRequests);
+            }
+
+            invoice.Add(pricing, usage.InputTokenCount!.Value, usage.OutputTokenCount!.Value); // run to its end server-side, whatever the client does
+            switch (fate)
+            {
+                case 1:
+                    throw new HttpRequestException("server error", null, System.Net.HttpStatusCode.InternalServerError);
+                case 2:
+                    throw new IOException("connection reset by peer");
+            }
+
+            await Task.Delay(Random.Shared.Next(0, 4), fate == 3 ? CancellationToken.None : cancellationToken); // fate 3 ignores its token
+            return new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = usage };
+        }
+
+        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            long input = _counter.Usage(messages, options).InputTokenCount!.Value;
+            long max = options?.MaxOutputTokens ?? UnlimitedOutput;
+            int words = (int)Math.Min(max, Random.Shared.Next(1, 6));
+            await Task.Yield(); // the request has left
+            if (Random.Shared.Next(12) == 0)
+            {
+                throw new HttpRequestException("rate limited", null, System.Net.HttpStatusCode.TooManyRequests);
+            }
+
+            long generated = 0;
+            bool complete = false;
+            try
+            {
+                for (int w = 0; w < words; w++)
+                {
+                    await Task.Delay(Random.Shared.Next(0, 2), cancellationToken);
+                    generated++;
+                    yield return new ChatResponseUpdate(ChatRole.Assistant, " word"); // one token in either tokenizer
+                }
+
+                complete = true;
+                yield return new ChatResponseUpdate { FinishReason = ChatFinishReason.Stop, Contents = [new UsageContent(new UsageDetails { InputTokenCount = input, OutputTokenCount = generated })] };
+            }
+            finally
+            {
+                // It sees its client go and stops, billing what it generated: also the tokens after the last one the client got.
+                invoice.Add(pricing, input, complete ? generated : Math.Min(max, generated + Random.Shared.Next(0, afterCut + 1)));
+            }
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
         }
     }
 
