@@ -24,6 +24,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private readonly RouterChatClient? _router;
     private readonly string? _defaultModelId;
     private readonly bool _keepsCallsOnDevice;
+    private readonly bool _limitsRawRequests;
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -49,6 +50,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         _router?.AddAttemptHook(new BudgetAttemptHook(budget));
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);
+        _limitsRawRequests = innerClient.GetService<IRawRequestOutputLimiter>() is not null;
     }
 
     /// <summary>Gets the budget enforced.</summary>
@@ -152,10 +154,13 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
     }
 
-    /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>
+    /// <summary>
+    /// Returns options whose output limit is within the one reserved, so the provider can never bill more output than the budget holds;
+    /// a smaller limit the caller asked for is kept.
+    /// </summary>
     internal static ChatOptions WithOutputLimit(ChatOptions? options, int maxOutputTokens)
     {
-        if (options?.MaxOutputTokens == maxOutputTokens)
+        if (options?.MaxOutputTokens is { } asked && asked <= maxOutputTokens)
         {
             return options;
         }
@@ -168,7 +173,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, CancellationToken cancellationToken)
     {
         var target = Budget.GetTarget(options?.ModelId ?? _defaultModelId);
-        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, PromptTokens.Count(TokenCounters.UpperBound, messages, options), messages, options, cancellationToken).ConfigureAwait(false);
+        var media = default(PromptMedia);
+        long promptTokenBound = PromptTokens.CountWithMedia(TokenCounters.UpperBound, messages, options, ref media);
+        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, promptTokenBound, media, _limitsRawRequests, messages, options, cancellationToken).ConfigureAwait(false);
         return attempt.Denial is { } denial ? throw denial : attempt;
     }
 }

@@ -6,8 +6,9 @@ namespace InferenceRouter;
 /// <remarks>Valid during <see cref="IRouteAttemptHook.AdmitAsync"/> only; a hook that needs something later copies it.</remarks>
 public readonly struct RouteAttemptContext
 {
-    internal RouteAttemptContext(ChatRoute route, CallContext call, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, long promptTokenUpperBound)
+    internal RouteAttemptContext(ChatRoute route, CallContext call, IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming, long promptTokenUpperBound, PromptMedia media)
     {
+        Media = media;
         Route = route;
         Call = call;
         Messages = messages;
@@ -33,4 +34,7 @@ public readonly struct RouteAttemptContext
 
     /// <summary>Gets a bound the prompt's billed input tokens cannot exceed (<see cref="TokenCounters.UpperBound"/>, counted once per call).</summary>
     public long PromptTokenUpperBound { get; }
+
+    /// <summary>Gets the media the prompt holds, and what <see cref="PromptTokenUpperBound"/> counted for them (a budget reserves its own bound per item).</summary>
+    internal PromptMedia Media { get; }
 }

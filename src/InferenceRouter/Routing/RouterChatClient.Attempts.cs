@@ -74,7 +74,8 @@ public sealed partial class RouterChatClient
         if (call.Hooks.Length > 0)
         {
             // The cheap bound is counted once per call, before the first await: hedged attempts share the selection.
-            var attempt = new RouteAttemptContext(route, call.Context, call.Messages, call.Options, call.Streaming, call.Selection.CountPromptTokens(TokenCounters.UpperBound));
+            long promptTokenBound = call.Selection.CountPromptTokens(TokenCounters.UpperBound, out var media);
+            var attempt = new RouteAttemptContext(route, call.Context, call.Messages, call.Options, call.Streaming, promptTokenBound, media);
             foreach (var hook in call.Hooks)
             {
                 RouteAdmission admission;
