@@ -174,7 +174,7 @@ public sealed class BudgetManager : IDisposable
         }
 
         int? requestedMaxOutput = options?.MaxOutputTokens;
-        if (options?.RawRepresentationFactory is not null && !limitsRawRequests)
+        if (options?.RawRepresentationFactory is not null && !limitsRawRequests && (pricing.OutputPerMillion > 0 || pricing.EffectiveReasoningPerMillion > 0))
         {
             // The raw request's own output limit may win over MaxOutputTokens on this client: only the route's declared maximum bounds it.
             if (target.MaxOutputTokens is null && DenyUnboundedRawOutput(tenant, user, target) is { } denied)
