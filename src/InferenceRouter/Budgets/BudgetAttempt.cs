@@ -22,14 +22,11 @@ internal sealed class BudgetAttempt : IRouteAttemptObserver
         StartedTimestamp = startedTimestamp;
     }
 
-    private readonly bool? _endsCall;
-
-    private BudgetAttempt(Exception denial, BudgetTarget target, bool? endsCall)
+    private BudgetAttempt(Exception denial, BudgetTarget target)
     {
         Denial = denial;
         Target = target;
         Manager = null!;
-        _endsCall = endsCall;
     }
 
     public BudgetManager Manager { get; }
@@ -54,12 +51,9 @@ internal sealed class BudgetAttempt : IRouteAttemptObserver
     public Exception? Denial { get; }
 
     /// <summary>Gets a value indicating whether a router should try another route rather than fail the call.</summary>
-    public bool CanDowngrade => _endsCall is { } endsCall ? !endsCall : Denial is not (BudgetExceededException { Enforcement: BudgetEnforcement.Reject } or UnknownTenantException);
+    public bool CanDowngrade => Denial is not (BudgetExceededException { Enforcement: BudgetEnforcement.Reject } or UnknownTenantException or UnboundedOutputException { EndsCall: true });
 
-    public static BudgetAttempt Deny(Exception denial, BudgetTarget target) => new(denial, target, null);
-
-    /// <summary>A denial that is no limit's verdict: <paramref name="endsCall"/> says whether the limits that apply fail the call or skip the route.</summary>
-    public static BudgetAttempt Deny(Exception denial, BudgetTarget target, bool endsCall) => new(denial, target, endsCall);
+    public static BudgetAttempt Deny(Exception denial, BudgetTarget target) => new(denial, target);
 
     /// <summary>Charges the real cost (from usage, else counted) once; later calls return null.</summary>
     public ValueTask<CallCost?> SettleAsync(UsageDetails? usage, string? outputText)

@@ -206,14 +206,14 @@ public sealed class BudgetManager : IDisposable
 
         bool rejects = accounts.Any(a => _limitsByName[a.Key.Limit].Enforcement == BudgetEnforcement.Reject);
         var where = target.Route is { } route ? $"Route '{route}'" : $"The client of model '{target.ModelId ?? "(unknown)"}'";
-        var denial = new InvalidOperationException(
+        var denial = new UnboundedOutputException(
             $"{where} was called with a ChatOptions.RawRepresentationFactory, and its client does not hold the raw request to ChatOptions.MaxOutputTokens " +
             "(M.E.AI's adapters let the raw request's own output limit win), so the budget cannot bound what the call is billed. " +
             "Build the route's client with its provider package's AsRouteClient() (or wrap it with WithRawRequestOutputLimit), " +
             "declare the route's maximum output (RouteDescriptor.MaxOutputTokens, or MaxOutputTokens under InferenceRouter:Routes) so the budget reserves for it, " +
-            "or leave RawRepresentationFactory unset.");
+            "or leave RawRepresentationFactory unset.", endsCall: rejects);
         _telemetry.RecordDenial("unbounded-output", rejects ? BudgetEnforcement.Reject : BudgetEnforcement.Downgrade);
-        return BudgetAttempt.Deny(denial, target, endsCall: rejects);
+        return BudgetAttempt.Deny(denial, target);
     }
 
     private async ValueTask<BudgetAttempt> ReserveExactlyIfDeniedAsync(

@@ -21,9 +21,8 @@ public class ReservedBoundsTests
     public async Task A_raw_ChatCompletionOptions_cannot_raise_the_reserved_output_limit_through_the_OpenAI_SDK()
     {
         await using var server = await FakeProviderServer.StartAsync("gpt");
-        var route = new ChatRoute(Priced("gpt", "gpt-4.1-mini"), server.CreateChatClient("gpt-4.1-mini"));
         using var budget = new BudgetManager(Options(new BudgetLimit { Amount = 100m }));
-        using IChatClient client = new BudgetChatClient(new RouterChatClient([route]), budget);
+        using IChatClient client = Budgeted(budget, new ChatRoute(Priced("gpt", "gpt-4.1-mini"), server.CreateChatClient("gpt-4.1-mini")));
         var random = new Random(21);
 
         for (int i = 0; i < 40; i++)
@@ -88,9 +87,8 @@ public class ReservedBoundsTests
     public async Task A_raw_MessageCreateParams_cannot_raise_the_reserved_output_limit_through_the_Anthropic_SDK()
     {
         await using var server = await FakeProviderServer.StartAsync("claude");
-        var route = new ChatRoute(Priced("claude", "claude-test"), server.CreateAnthropicChatClient("claude-test"));
         using var budget = new BudgetManager(Options(new BudgetLimit { Amount = 100m }));
-        using IChatClient client = new BudgetChatClient(new RouterChatClient([route]), budget);
+        using IChatClient client = Budgeted(budget, new ChatRoute(Priced("claude", "claude-test"), server.CreateAnthropicChatClient("claude-test")));
         var random = new Random(3);
 
         for (int i = 0; i < 20; i++)
@@ -109,9 +107,8 @@ public class ReservedBoundsTests
     public async Task A_raw_ChatRequest_cannot_raise_or_unbound_the_reserved_output_limit_through_OllamaSharp()
     {
         await using var server = await FakeProviderServer.StartAsync("llama");
-        var route = new ChatRoute(Priced("llama", "llama-test"), server.CreateOllamaChatClient("llama-test"));
         using var budget = new BudgetManager(Options(new BudgetLimit { Amount = 100m }));
-        using IChatClient client = new BudgetChatClient(new RouterChatClient([route]), budget);
+        using IChatClient client = Budgeted(budget, new ChatRoute(Priced("llama", "llama-test"), server.CreateOllamaChatClient("llama-test")));
         var random = new Random(5);
 
         for (int i = 0; i < 20; i++)
@@ -275,6 +272,9 @@ public class ReservedBoundsTests
         invalid.MediaTokens.Audio = 0;
         FluentActions.Invoking(() => new BudgetManager(invalid)).Should().Throw<ArgumentException>().WithMessage("*Budgets:MediaTokens:Audio is 0*positive*");
     }
+
+    /// <summary>A budget over a router of one route.</summary>
+    private static IChatClient Budgeted(BudgetManager budget, ChatRoute route) => new BudgetChatClient(new RouterChatClient([route]), budget);
 
     private static RouteDescriptor Priced(string name, string model, int? maxOutputTokens = null) =>
         new(name) { ModelId = model, Pricing = new RoutePricing(1m, 1m), Capabilities = RouteCapabilities.All, MaxOutputTokens = maxOutputTokens };
