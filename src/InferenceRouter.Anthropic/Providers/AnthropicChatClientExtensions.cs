@@ -7,7 +7,8 @@ namespace InferenceRouter;
 public static class AnthropicChatClientExtensions
 {
     /// <summary>
-    /// Returns an <see cref="IChatClient"/> for <paramref name="model"/> that exposes the Anthropic failure rules, for
+    /// Returns an <see cref="IChatClient"/> for <paramref name="model"/> that exposes the Anthropic failure rules and holds a raw
+    /// <c>MessageCreateParams</c> (<see cref="ChatOptions.RawRepresentationFactory"/>) to the call's <see cref="ChatOptions.MaxOutputTokens"/>, for
     /// <c>new ChatRoute(descriptor, client)</c> or <c>AddRoute</c>. Turn the SDK's retries off (<c>MaxRetries = 0</c>): the router fails over.
     /// </summary>
     /// <param name="client">The SDK's client.</param>
@@ -23,7 +24,7 @@ public static class AnthropicChatClientExtensions
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
-        return client.AsIChatClient(model, defaultMaxOutputTokens).WithAnthropicFailureClassifier(retryAfter);
+        return client.AsIChatClient(model, defaultMaxOutputTokens).WithRawRequestOutputLimit(AnthropicRawRequestOutputLimiter.Instance).WithAnthropicFailureClassifier(retryAfter);
     }
 
     /// <summary>Wraps an <see cref="IChatClient"/> over the Anthropic SDK so it exposes the Anthropic failure rules; calls pass through unchanged.</summary>

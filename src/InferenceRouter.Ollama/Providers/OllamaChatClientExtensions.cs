@@ -6,7 +6,10 @@ namespace InferenceRouter;
 /// <summary>Makes OllamaSharp clients built in code into route clients: the router then reads their stream error events.</summary>
 public static class OllamaChatClientExtensions
 {
-    /// <summary>Returns <paramref name="client"/> as an <see cref="IChatClient"/> that exposes the Ollama failure rules, for <c>new ChatRoute(descriptor, client)</c> or <c>AddRoute</c>.</summary>
+    /// <summary>
+    /// Returns <paramref name="client"/> as an <see cref="IChatClient"/> that exposes the Ollama failure rules and holds a raw <c>ChatRequest</c>
+    /// (<see cref="ChatOptions.RawRepresentationFactory"/>) to the call's <see cref="ChatOptions.MaxOutputTokens"/>, for <c>new ChatRoute(descriptor, client)</c> or <c>AddRoute</c>.
+    /// </summary>
     /// <param name="client">The client, e.g. <c>new OllamaApiClient(new Uri("http://localhost:11434"), "llama3.2")</c>.</param>
     /// <param name="retryAfter">
     /// Where the waits the server asks for are recorded, when the client's <c>HttpClient</c> has its handler
@@ -17,7 +20,7 @@ public static class OllamaChatClientExtensions
     public static IChatClient AsRouteClient(this OllamaApiClient client, ProviderRetryAfter? retryAfter = null)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return ((IChatClient)client).WithOllamaFailureClassifier(retryAfter);
+        return ((IChatClient)client).WithRawRequestOutputLimit(OllamaRawRequestOutputLimiter.Instance).WithOllamaFailureClassifier(retryAfter);
     }
 
     /// <summary>Wraps an <see cref="IChatClient"/> over OllamaSharp so it exposes the Ollama failure rules; calls pass through unchanged.</summary>

@@ -7,7 +7,8 @@ namespace InferenceRouter;
 public static class OpenAIChatClientExtensions
 {
     /// <summary>
-    /// Returns <paramref name="chatClient"/> as an <see cref="IChatClient"/> that exposes the OpenAI failure rules, for
+    /// Returns <paramref name="chatClient"/> as an <see cref="IChatClient"/> that exposes the OpenAI failure rules and holds a raw
+    /// <c>ChatCompletionOptions</c> (<see cref="ChatOptions.RawRepresentationFactory"/>) to the call's <see cref="ChatOptions.MaxOutputTokens"/>, for
     /// <c>new ChatRoute(descriptor, client)</c> or <c>AddRoute</c>. Turn the SDK's retries off (<c>RetryPolicy = new ClientRetryPolicy(0)</c>): the router fails over.
     /// </summary>
     /// <param name="chatClient">The SDK's chat client, e.g. <c>new OpenAIClient(key).GetChatClient("gpt-4.1-mini")</c>.</param>
@@ -15,7 +16,7 @@ public static class OpenAIChatClientExtensions
     public static IChatClient AsRouteClient(this ChatClient chatClient)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
-        return chatClient.AsIChatClient().WithOpenAIFailureClassifier();
+        return chatClient.AsIChatClient().WithRawRequestOutputLimit(OpenAIRawRequestOutputLimiter.Instance).WithOpenAIFailureClassifier();
     }
 
     /// <summary>Wraps an <see cref="IChatClient"/> over the OpenAI SDK (e.g. from <c>AsIChatClient()</c>) so it exposes the OpenAI failure rules; calls pass through unchanged.</summary>

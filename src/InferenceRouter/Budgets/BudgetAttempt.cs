@@ -54,7 +54,7 @@ internal sealed class BudgetAttempt : IRouteAttemptObserver
     public Exception? Denial { get; }
 
     /// <summary>Gets a value indicating whether a router should try another route rather than fail the call.</summary>
-    public bool CanDowngrade => Denial is not (BudgetExceededException { Enforcement: BudgetEnforcement.Reject } or UnknownTenantException);
+    public bool CanDowngrade => Denial is not (BudgetExceededException { Enforcement: BudgetEnforcement.Reject } or UnknownTenantException or UnboundedOutputException { EndsCall: true });
 
     public static BudgetAttempt Deny(Exception denial, BudgetTarget target) => new(denial, target);
 

@@ -14,7 +14,8 @@ internal sealed class BudgetAttemptHook(BudgetManager manager) : IRouteAttemptHo
     public ValueTask<RouteAdmission> AdmitAsync(RouteAttemptContext attempt, CancellationToken cancellationToken)
     {
         var call = attempt.Call;
-        var pending = Manager.ReserveAsync(call.Tenant, call.User, Manager.GetTarget(attempt.Route), attempt.PromptTokenUpperBound, attempt.Messages, attempt.Options, cancellationToken);
+        var target = Manager.GetTarget(attempt.Route);
+        var pending = Manager.ReserveAsync(call.Tenant, call.User, target, attempt.PromptTokenUpperBound, attempt.Media, target.LimitsRawRequests, attempt.Messages, attempt.Options, cancellationToken);
         return pending.IsCompletedSuccessfully ? new(Verdict(pending.Result)) : AwaitAsync(pending);
 
         static async ValueTask<RouteAdmission> AwaitAsync(ValueTask<BudgetAttempt> pending) => Verdict(await pending.ConfigureAwait(false));

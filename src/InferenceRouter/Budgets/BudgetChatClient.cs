@@ -26,6 +26,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private readonly string? _defaultModelId;
     private readonly bool _keepsCallsOnDevice;
     private readonly IProviderFailureClassifier? _providerFailures; // what the provider's errors mean: a refusal it does not bill is released
+    private readonly bool _limitsRawRequests;
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -52,6 +53,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _providerFailures = innerClient.GetService<IProviderFailureClassifier>();
         _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);
+        _limitsRawRequests = innerClient.GetService<IRawRequestOutputLimiter>() is not null;
     }
 
     /// <summary>Gets the budget enforced.</summary>
@@ -187,10 +189,13 @@ public sealed class BudgetChatClient : DelegatingChatClient
     /// <summary>Whether the provider may bill a call that failed with <paramref name="error"/> (<see cref="ProviderBilling.MayHaveBilled"/>).</summary>
     private bool MayHaveBilled(Exception error) => ProviderBilling.MayHaveBilled(error, FailureClassifier.Default.Classify(error, _providerFailures));
 
-    /// <summary>Returns options whose output limit is the one reserved, so the provider can never bill more output than the budget holds.</summary>
+    /// <summary>
+    /// Returns options whose output limit is within the one reserved, so the provider can never bill more output than the budget holds;
+    /// a smaller limit the caller asked for is kept.
+    /// </summary>
     internal static ChatOptions WithOutputLimit(ChatOptions? options, int maxOutputTokens)
     {
-        if (options?.MaxOutputTokens == maxOutputTokens)
+        if (options?.MaxOutputTokens is { } asked && asked <= maxOutputTokens)
         {
             return options;
         }
@@ -203,7 +208,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private async ValueTask<BudgetAttempt> ReserveAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CallContext context, CancellationToken cancellationToken)
     {
         var target = Budget.GetTarget(options?.ModelId ?? _defaultModelId);
-        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, PromptTokens.Count(TokenCounters.UpperBound, messages, options), messages, options, cancellationToken).ConfigureAwait(false);
+        var media = default(PromptMedia);
+        long promptTokenBound = PromptTokens.CountWithMedia(TokenCounters.UpperBound, messages, options, ref media);
+        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, promptTokenBound, media, _limitsRawRequests, messages, options, cancellationToken).ConfigureAwait(false);
         return attempt.Denial is { } denial ? throw denial : attempt;
     }
 }

@@ -116,7 +116,11 @@ public sealed class BudgetManager : IDisposable
         // The budget's own catalog prices what the route does not declare (the route's catalog filled its descriptor for the router).
         var d = r.Descriptor;
         var pricing = r.Declared.Pricing ?? (d.IsLocal ? RoutePricing.Free : self.Catalog.TryGetPrice(d.ModelId, out var p) ? p : null);
-        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens, self.OutputWhenUnset(r.Declared.MaxOutputTokens, d.MaxOutputTokens)) { Manager = self };
+        return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens, self.OutputWhenUnset(r.Declared.MaxOutputTokens, d.MaxOutputTokens))
+        {
+            Manager = self,
+            LimitsRawRequests = r.Client.GetService<IRawRequestOutputLimiter>() is not null,
+        };
     }, this);
 
     /// <summary>
@@ -151,8 +155,15 @@ public sealed class BudgetManager : IDisposable
     /// The prompt is bounded cheaply first (<paramref name="promptTokenBound"/>: one token per UTF-8 byte); only when that does not fit is it
     /// counted exactly with the target's tokenizer, so the exact count (hundreds of nanoseconds) is paid only near a limit.
     /// </summary>
+    /// <remarks>
+    /// Media count their kind's stated bound (<see cref="BudgetOptions.MediaTokens"/>), not what the walk counted for them
+    /// (<paramref name="media"/>). With a <see cref="ChatOptions.RawRepresentationFactory"/> on a client that does not hold raw requests to
+    /// the output limit (<paramref name="limitsRawRequests"/>), the raw request's own limit may win: the reservation covers the route's
+    /// declared maximum output, and without one the call is refused when a limit applies.
+    /// </remarks>
     internal ValueTask<BudgetAttempt> ReserveAsync(
-        string? tenant, string? user, BudgetTarget target, long promptTokenBound, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+        string? tenant, string? user, BudgetTarget target, long promptTokenBound, PromptMedia media, bool limitsRawRequests, IEnumerable<ChatMessage> messages,
+        ChatOptions? options, CancellationToken cancellationToken)
     {
         CheckId(tenant, "tenant");
         CheckId(user, "user");
@@ -167,16 +178,52 @@ public sealed class BudgetManager : IDisposable
             return new(BudgetAttempt.Deny(unpriced, target));
         }
 
+        int? requestedMaxOutput = options?.MaxOutputTokens;
+        if (options?.RawRepresentationFactory is not null && !limitsRawRequests && (pricing.OutputPerMillion > 0 || pricing.EffectiveReasoningPerMillion > 0))
+        {
+            // The raw request's own output limit may win over MaxOutputTokens on this client: only the route's declared maximum bounds it.
+            if (target.MaxOutputTokens is null && DenyUnboundedRawOutput(tenant, user, target) is { } denied)
+            {
+                return new(denied);
+            }
+
+            requestedMaxOutput = target.MaxOutputTokens; // the route's whole maximum (null only when no limit applies)
+        }
+
         // Synchronous all the way when the ledger is (the in-memory one is): no async state machines on the hot path.
         bool exactCounter = !ReferenceEquals(target.TokenCounter, TokenCounters.UpperBound);
-        var first = ReserveCoreAsync(tenant, user, target, pricing, promptTokenBound, options?.MaxOutputTokens, final: !exactCounter, cancellationToken);
+        var first = ReserveCoreAsync(tenant, user, target, pricing, promptTokenBound + media.Allowance(_options.MediaTokens), requestedMaxOutput, final: !exactCounter, cancellationToken);
         return !exactCounter || (first.IsCompletedSuccessfully && first.Result.Denial is null)
             ? first
-            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, cancellationToken);
+            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, requestedMaxOutput, cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses a call whose raw request may carry any output limit, to a route with no declared maximum, when a limit applies: nothing
+    /// bounds what it is billed. A <see cref="BudgetEnforcement.Reject"/> limit fails the call; downgrade limits skip the route.
+    /// </summary>
+    private BudgetAttempt? DenyUnboundedRawOutput(string? tenant, string? user, BudgetTarget target)
+    {
+        if (GetAccounts(tenant, user, target, _time.GetUtcNow()) is not { } accounts)
+        {
+            return null; // no limit applies: the call is counted when it settles
+        }
+
+        bool rejects = accounts.Any(a => _limitsByName[a.Key.Limit].Enforcement == BudgetEnforcement.Reject);
+        var where = target.Route is { } route ? $"Route '{route}'" : $"The client of model '{target.ModelId ?? "(unknown)"}'";
+        var denial = new UnboundedOutputException(
+            $"{where} was called with a ChatOptions.RawRepresentationFactory, and its client does not hold the raw request to ChatOptions.MaxOutputTokens " +
+            "(M.E.AI's adapters let the raw request's own output limit win), so the budget cannot bound what the call is billed. " +
+            "Build the route's client with its provider package's AsRouteClient() (or wrap it with WithRawRequestOutputLimit), " +
+            "declare the route's maximum output (RouteDescriptor.MaxOutputTokens, or MaxOutputTokens under InferenceRouter:Routes) so the budget reserves for it, " +
+            "or leave RawRepresentationFactory unset.", endsCall: rejects);
+        _telemetry.RecordDenial("unbounded-output", rejects ? BudgetEnforcement.Reject : BudgetEnforcement.Downgrade);
+        return BudgetAttempt.Deny(denial, target);
     }
 
     private async ValueTask<BudgetAttempt> ReserveExactlyIfDeniedAsync(
-        ValueTask<BudgetAttempt> first, string? tenant, string? user, BudgetTarget target, RoutePricing pricing, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+        ValueTask<BudgetAttempt> first, string? tenant, string? user, BudgetTarget target, RoutePricing pricing, IEnumerable<ChatMessage> messages, ChatOptions? options,
+        int? requestedMaxOutput, CancellationToken cancellationToken)
     {
         var attempt = await first.ConfigureAwait(false);
         if (attempt.Denial is null)
@@ -184,8 +231,9 @@ public sealed class BudgetManager : IDisposable
             return attempt;
         }
 
-        long exact = PromptTokens.Count(target.TokenCounter, messages, options);
-        return await ReserveCoreAsync(tenant, user, target, pricing, exact, options?.MaxOutputTokens, final: true, cancellationToken).ConfigureAwait(false);
+        var media = default(PromptMedia);
+        long exact = PromptTokens.CountWithMedia(target.TokenCounter, messages, options, ref media) + media.Allowance(_options.MediaTokens);
+        return await ReserveCoreAsync(tenant, user, target, pricing, exact, requestedMaxOutput, final: true, cancellationToken).ConfigureAwait(false);
     }
 
     private ValueTask<BudgetAttempt> ReserveCoreAsync(

@@ -48,6 +48,12 @@ public sealed class BudgetOptions
     /// <summary>Gets or sets the time zone of day and month windows (a system time-zone id); UTC by default.</summary>
     public string TimeZone { get; set; } = "UTC";
 
+    /// <summary>
+    /// Gets the input tokens reserved per media item of a prompt (images, documents, audio, video, files by id), inline or by URL: the
+    /// request does not say what a provider bills for them. See <see cref="MediaTokenBounds"/> for the defaults.
+    /// </summary>
+    public MediaTokenBounds MediaTokens { get; } = new();
+
     /// <summary>Gets or sets the output tokens to reserve for when neither the request (<c>MaxOutputTokens</c>) nor the route sets a limit.</summary>
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
@@ -130,6 +136,11 @@ public sealed class BudgetOptions
         if (!Enum.IsDefined(UnknownTenant))
         {
             yield return $"{SectionName}:UnknownTenant is {(int)UnknownTenant}; use Reject, SharedAccount or Allow.";
+        }
+
+        foreach (var error in MediaTokens.GetValidationErrors($"{SectionName}:MediaTokens"))
+        {
+            yield return error;
         }
 
         if (DefaultMaxOutputTokens <= 0)

@@ -48,6 +48,12 @@ internal sealed class BudgetTarget
     /// <summary>Gets the output limit reserved for (and sent) when a call sets none.</summary>
     public int OutputWhenUnset { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether the target's client holds a raw request (<see cref="ChatOptions.RawRepresentationFactory"/>) to the
+    /// output limit it is sent (<see cref="IRawRequestOutputLimiter"/>); when not, the raw request's own limit may win.
+    /// </summary>
+    public bool LimitsRawRequests { get; init; }
+
     /// <summary>Gets the name spend is reported under: the route, else the model.</summary>
     public string SpendKey { get; }
 

@@ -16,6 +16,7 @@ public sealed class RouteSelection
     private const int CharactersPerToken = 4; // English text in BPE vocabularies: for ranking, never for limits
     private readonly ITokenCounter?[] _counters = new ITokenCounter?[2];
     private readonly long[] _counts = new long[2];
+    private readonly PromptMedia[] _media = new PromptMedia[2]; // the media each count met (the selection is pooled: allocated once)
     private List<PolicyVerdict>? _verdicts;
     private int _orderCount;
     private int _promptCharacters = -1;
@@ -178,22 +179,32 @@ public sealed class RouteSelection
     public long CountPromptTokens(ITokenCounter counter)
     {
         ArgumentNullException.ThrowIfNull(counter);
+        return CountPromptTokens(counter, out _);
+    }
+
+    /// <summary>Counts as <see cref="CountPromptTokens(ITokenCounter)"/> does, and says which media the prompt holds (cached with the count).</summary>
+    internal long CountPromptTokens(ITokenCounter counter, out PromptMedia media)
+    {
         for (int i = 0; i < _counters.Length; i++)
         {
             if (ReferenceEquals(_counters[i], counter))
             {
+                media = _media[i];
                 return _counts[i];
             }
 
             if (_counters[i] is null)
             {
-                _counts[i] = PromptTokens.Count(counter, Messages, Options);
+                _media[i] = default;
+                _counts[i] = PromptTokens.CountWithMedia(counter, Messages, Options, ref _media[i]);
                 _counters[i] = counter;
+                media = _media[i];
                 return _counts[i];
             }
         }
 
-        return PromptTokens.Count(counter, Messages, Options);
+        media = default;
+        return PromptTokens.CountWithMedia(counter, Messages, Options, ref media);
     }
 
     /// <summary>Gets the output tokens the call may produce on <paramref name="route"/>: the request's limit, else the route's, else null.</summary>

@@ -74,7 +74,7 @@ public sealed partial class RouterChatClient
         if (call.Hooks.Length > 0)
         {
             // The cheap bound is counted once per call, before the first await: hedged attempts share the selection.
-            var attempt = new RouteAttemptContext(route, call.Context, call.Messages, call.Options, call.Streaming, call.Selection.CountPromptTokens(TokenCounters.UpperBound));
+            var attempt = new RouteAttemptContext(route, call.Context, call.Selection, call.Selection.CountPromptTokens(TokenCounters.UpperBound));
             foreach (var hook in call.Hooks)
             {
                 RouteAdmission admission;

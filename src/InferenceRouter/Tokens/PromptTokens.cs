@@ -10,7 +10,9 @@ namespace InferenceRouter;
 /// <remarks>
 /// With an exact counter the result is the text's exact count plus generous framing allowances; with <see cref="Utf8UpperBoundTokenCounter"/>
 /// it is an upper bound for any tokenizer. Images count <see cref="TokensPerImage"/> each: the most a provider bills for one image
-/// (the size is not known here). Thread-safe.
+/// (the size is not known here). Other media (documents, audio, video, hosted files) count what is sent for them here, their inline
+/// bytes or their reference (URL, file id), which is not what a provider bills (pages, seconds): budgets reserve a stated bound per item
+/// of each kind instead (<see cref="MediaTokenBounds"/>). Thread-safe.
 /// </remarks>
 public static class PromptTokens
 {
@@ -33,6 +35,13 @@ public static class PromptTokens
     /// <returns>The input tokens.</returns>
     public static long Count(ITokenCounter counter, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
+        var media = default(PromptMedia);
+        return CountWithMedia(counter, messages, options, ref media);
+    }
+
+    /// <summary>Counts the input tokens of a request, and notes its media in <paramref name="media"/> (a budget reserves its own bound for them).</summary>
+    internal static long CountWithMedia(ITokenCounter counter, IEnumerable<ChatMessage> messages, ChatOptions? options, ref PromptMedia media)
+    {
         ArgumentNullException.ThrowIfNull(counter);
         ArgumentNullException.ThrowIfNull(messages);
         long total = ReplyPrimingTokens;
@@ -41,14 +50,14 @@ public static class PromptTokens
             // Indexing avoids boxing an enumerator on every call.
             for (int i = 0; i < list.Count; i++)
             {
-                total += CountMessage(counter, list[i]);
+                total += CountMessage(counter, list[i], ref media);
             }
         }
         else
         {
             foreach (var message in messages)
             {
-                total += CountMessage(counter, message);
+                total += CountMessage(counter, message, ref media);
             }
         }
 
@@ -60,7 +69,7 @@ public static class PromptTokens
         return total;
     }
 
-    private static long CountMessage(ITokenCounter counter, ChatMessage message)
+    private static long CountMessage(ITokenCounter counter, ChatMessage message, ref PromptMedia media)
     {
         long total = TokensPerMessage;
         var contents = message.Contents;
@@ -73,9 +82,10 @@ public static class PromptTokens
                 FunctionCallContent call => TokensPerToolItem + counter.CountTokens(call.Name) + counter.CountTokens(call.CallId) +
                     (call.Arguments is { Count: > 0 } arguments ? CountValue(counter, arguments) : 0),
                 FunctionResultContent result => TokensPerToolItem + counter.CountTokens(result.CallId) + CountValue(counter, result.Result),
-                DataContent data when data.HasTopLevelMediaType("image") => TokensPerImage,
-                UriContent uri when uri.HasTopLevelMediaType("image") => TokensPerImage,
-                DataContent data => data.Data.Length, // documents and audio: never more tokens than bytes
+                DataContent data when PromptMedia.IsText(data.MediaType) => data.Data.Length, // text: never more tokens than bytes
+                DataContent data => media.Add(data.MediaType, data.HasTopLevelMediaType("image") ? TokensPerImage : data.Data.Length),
+                UriContent uri => media.Add(uri.MediaType, uri.HasTopLevelMediaType("image") ? TokensPerImage : CountValue(counter, uri)),
+                HostedFileContent file => media.Add(file.MediaType, CountValue(counter, file)),
                 UsageContent => 0,
                 var other => CountValue(counter, other),
             };

@@ -11,8 +11,9 @@ namespace InferenceRouter.Tests.Budgets;
 
 /// <summary>
 /// "Concurrent calls can never push a limit over its amount", tested as a promise: what real callers send (no output limit,
-/// instructions, tools, long tool results, non-Latin text, hedging, streaming, cancellation) against providers that bill what
-/// they are sent and produce all the output they are allowed.
+/// instructions, tools, long tool results, non-Latin text, text that reads as a tokenizer's special tokens, raw provider requests,
+/// documents, audio and video by URL or file id, hedging, streaming, cancellation) against providers that bill what they are sent
+/// (text as ordinary text, media at the most their kind is billed) and produce all the output they are allowed.
 /// </summary>
 public class BudgetPromiseTests
 {
@@ -27,6 +28,18 @@ public class BudgetPromiseTests
         "🦊🐕✨🚀 ",
         "Съешь же ещё этих мягких французских булок. ",
         "{\"key\": [1, 2, 3], \"nested\": {\"a\": null}} ",
+        "<|endoftext|><|im_start|>user<|endofprompt|><|fim_prefix|> ", // one special token each to a tokenizer, several billed tokens each
+    ];
+
+    /// <summary>Media by reference or inline, and the most a provider bills for each (the budget's stated default for its kind).</summary>
+    private static readonly (Func<AIContent> Create, long Billed)[] MediaItems =
+    [
+        (() => new UriContent("https://files.example/report.pdf", "application/pdf"), 250_000),
+        (() => new UriContent("https://files.example/call.mp3", "audio/mpeg"), 115_200),
+        (() => new UriContent("https://files.example/demo.mp4", "video/mp4"), 1_080_000),
+        (() => new HostedFileContent("file-abc123"), 1_080_000),
+        (() => new DataContent(new byte[64], "application/pdf"), 250_000),
+        (() => new UriContent("https://files.example/cat.png", "image/png"), 2_500),
     ];
 
     private static readonly AIFunction[] Tools =
@@ -91,17 +104,22 @@ public class BudgetPromiseTests
     {
         using var ledger = new InMemoryBudgetLedger();
         var invariant = LedgerInvariant.Watch(ledger);
+        var meterFactory = NewMeterFactory();
+        using var overReservations = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meterFactory, InferenceRouterTelemetry.MeterName, InferenceRouterTelemetry.BudgetOverReservationsInstrument);
         var options = Options(
             new BudgetLimit { Scope = BudgetScope.Global, Amount = 3m, Enforcement = BudgetEnforcement.Downgrade },
             new BudgetLimit { Scope = BudgetScope.Tenant, Key = "t0", Amount = 0.05m, Enforcement = BudgetEnforcement.Reject },
             new BudgetLimit { Scope = BudgetScope.Tenant, Amount = 0.3m, Enforcement = BudgetEnforcement.Downgrade },
             new BudgetLimit { Scope = BudgetScope.User, Window = BudgetWindow.Day, Amount = 0.15m, Enforcement = BudgetEnforcement.Downgrade },
             new BudgetLimit { Scope = BudgetScope.Route, Key = "gpt", Window = BudgetWindow.Rolling, RollingHours = 1, Amount = 1.5m, Enforcement = BudgetEnforcement.Downgrade });
-        using var budget = new BudgetManager(options, ledger);
+        using var budget = new BudgetManager(options, ledger, meterFactory: meterFactory);
+
+        // gpt's client holds raw requests to the output limit, as the OpenAI package's route clients do; llama's does not (the raw limit
+        // wins, up to the model's 8,192), and the local one is free. Providers bill text as ordinary text in their own encoding.
         ChatRoute[] Routes() =>
         [
-            Of("gpt", new BillingProvider(OpenAITokenCounters.O200kBase), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = new RoutePricing(0.4m, 1.6m), Capabilities = RouteCapabilities.All }),
-            Of("llama", new BillingProvider(OpenAITokenCounters.Cl100kBase), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+            Of("gpt", new BillingProvider(OrdinaryTiktoken.Counter(OrdinaryTiktoken.O200kBase)).WithRawRequestOutputLimit(OpenAIRawRequestOutputLimiter.Instance), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = new RoutePricing(0.4m, 1.6m), Capabilities = RouteCapabilities.All }),
+            Of("llama", new BillingProvider(OrdinaryTiktoken.Counter(OrdinaryTiktoken.Cl100kBase), modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
             Of("local", new BillingProvider(TokenCounters.UpperBound), d => new RouteDescriptor("local") { ModelId = "tiny", IsLocal = true, Capabilities = RouteCapabilities.All }),
         ];
         var policy = new CompositeRoutingPolicy("custom", new LowestCostRanker());
@@ -152,6 +170,7 @@ public class BudgetPromiseTests
 
         await Eventually.TrueAsync(() => ledger.OutstandingReservations == 0, "hedging losers settle when they finish");
         invariant.Violations.Should().Be(0, "no account may ever hold more than its limit, whatever the caller sends");
+        overReservations.GetMeasurementSnapshot().Should().BeEmpty("no call may be billed more than it reserved");
         answered.Should().BeGreaterThan(1_000);
         rejected.Should().BeGreaterThan(0, "tenant t0's limit rejects");
         var balances = await ledger.GetBalancesAsync();
@@ -180,7 +199,7 @@ public class BudgetPromiseTests
         ChatRoute[] Routes() =>
         [
             Of("gpt", new InvoicingProvider(OpenAITokenCounters.O200kBase, gptPrice, invoice, allowance), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = gptPrice, Capabilities = RouteCapabilities.All }),
-            Of("llama", new InvoicingProvider(OpenAITokenCounters.Cl100kBase, llamaPrice, invoice, allowance), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = llamaPrice, Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+            Of("llama", new InvoicingProvider(OpenAITokenCounters.Cl100kBase, llamaPrice, invoice, allowance, modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = llamaPrice, Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
         ];
         // Routes stay in play whatever failed before (no cooldown, no circuit): every call reaches a provider.
         RouterOptions Router(TimeSpan? hedgingDelay = null, TimeSpan? attemptTimeout = null) => new()
@@ -404,6 +423,11 @@ public class BudgetPromiseTests
         }
 
         var messages = new List<ChatMessage> { new(ChatRole.User, Text(random.Next(1, 400))) };
+        if (random.NextDouble() < 0.05)
+        {
+            messages[0].Contents.Add(MediaItems[random.Next(MediaItems.Length)].Create());
+        }
+
         if (random.NextDouble() < 0.1)
         {
             messages.Add(new ChatMessage(ChatRole.Assistant, [new FunctionCallContent("c1", "get_weather", new Dictionary<string, object?> { ["city"] = Text(20), ["unit"] = "C" })]));
@@ -416,6 +440,12 @@ public class BudgetPromiseTests
             Instructions = random.NextDouble() < 0.3 ? Text(random.Next(10, 2_000)) : null,
             Tools = random.NextDouble() < 0.2 ? [.. Tools] : null,
         };
+        if (random.NextDouble() < 0.1)
+        {
+            int asked = random.Next(1, 64_000); // more than the call's MaxOutputTokens, or set where it sets none
+            options.RawRepresentationFactory = _ => new OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount = asked };
+        }
+
         return (messages, options.ForTenant("t" + random.Next(8), random.NextDouble() < 0.7 ? "u" + random.Next(4) : null));
     }
 
@@ -450,7 +480,11 @@ public class BudgetPromiseTests
     /// A provider that bills what it is sent in its own tokenizer and produces all the output it may (exactly its limit, or a lot when
     /// it was given none), sometimes slowly; it ignores cancellation once it has started (billing regardless), as real ones may.
     /// </summary>
-    private sealed class BillingProvider(ITokenCounter tokenizer) : IChatClient
+    /// <remarks>
+    /// Like M.E.AI's adapters it lets a raw request's output limit win over <see cref="ChatOptions.MaxOutputTokens"/>, up to the model's
+    /// own maximum; media are billed the most their kind is (<see cref="MediaItems"/>).
+    /// </remarks>
+    private sealed class BillingProvider(ITokenCounter tokenizer, int? modelMaxOutput = null) : IChatClient
     {
         public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
         {
@@ -487,6 +521,7 @@ public class BudgetPromiseTests
                         TextContent text => tokenizer.CountTokens(text.Text),
                         FunctionCallContent call => 10 + tokenizer.CountTokens(call.Name) + tokenizer.CountTokens(JsonSerializer.Serialize(call.Arguments)),
                         FunctionResultContent result => 10 + tokenizer.CountTokens(result.Result?.ToString()),
+                        UriContent or HostedFileContent or DataContent => BilledMedia(content),
                         _ => 0,
                     };
                 }
@@ -497,7 +532,8 @@ public class BudgetPromiseTests
                 input += 10 + tokenizer.CountTokens(tool.Name) + tokenizer.CountTokens(tool.Description) + tokenizer.CountTokens(((AIFunction)tool).JsonSchema.GetRawText());
             }
 
-            long output = options?.MaxOutputTokens ?? UnlimitedOutput;
+            long output = options?.RawRepresentationFactory?.Invoke(this) is OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount: { } raw } ? raw : options?.MaxOutputTokens ?? UnlimitedOutput;
+            output = Math.Min(output, modelMaxOutput ?? long.MaxValue);
             return new UsageDetails { InputTokenCount = input, OutputTokenCount = output, TotalTokenCount = input + output };
         }
     }
@@ -534,9 +570,9 @@ public class BudgetPromiseTests
     /// client goes away, for what it generated, up to <c>afterCut</c> tokens more than the client got; a 429 refuses before generating and
     /// bills nothing. Some calls ignore the client's cancellation and answer late.
     /// </summary>
-    private sealed class InvoicingProvider(ITokenCounter tokenizer, RoutePricing pricing, Invoice invoice, int afterCut) : IChatClient
+    private sealed class InvoicingProvider(ITokenCounter tokenizer, RoutePricing pricing, Invoice invoice, int afterCut, int? modelMaxOutput = null) : IChatClient
     {
-        private readonly BillingProvider _counter = new(tokenizer);
+        private readonly BillingProvider _counter = new(tokenizer, modelMaxOutput); // a model never generates more than its maximum
 
         public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
         {
@@ -599,6 +635,17 @@ public class BudgetPromiseTests
         {
         }
     }
+
+    private static long BilledMedia(AIContent content) =>
+        MediaItems.Select(m => (Type: MediaTypeOf(m.Create()), m.Billed)).First(m => m.Type == MediaTypeOf(content)).Billed;
+
+    private static string? MediaTypeOf(AIContent content) => content switch
+    {
+        UriContent uri => uri.MediaType,
+        DataContent data => data.MediaType,
+        HostedFileContent file => file.MediaType,
+        _ => null,
+    };
 
     /// <summary>A ledger whose settlements fail (a shared store that went away), reserving through a real one.</summary>
     private sealed class FailingSettleLedger(InMemoryBudgetLedger inner) : IBudgetLedger

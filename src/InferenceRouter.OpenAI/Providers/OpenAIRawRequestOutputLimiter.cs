@@ -1,0 +1,36 @@
+using OpenAI.Chat;
+
+namespace InferenceRouter;
+
+/// <summary>
+/// Holds a raw <see cref="ChatCompletionOptions"/> to the call's output limit: <c>max_completion_tokens</c> (which counts reasoning
+/// tokens too) is lowered to it, a patched <c>max_tokens</c> or <c>max_completion_tokens</c> is taken out (the property carries the limit),
+/// and a patched <c>n</c> above 1 is refused: several choices bill several times the limit.
+/// </summary>
+/// <remarks>Stateless and thread-safe.</remarks>
+internal sealed class OpenAIRawRequestOutputLimiter : IRawRequestOutputLimiter
+{
+    public static OpenAIRawRequestOutputLimiter Instance { get; } = new();
+
+    public object? Limit(object? rawRequest, int maxOutputTokens)
+    {
+        if (rawRequest is not ChatCompletionOptions request)
+        {
+            return rawRequest; // the adapter ignores anything else and builds its request from ChatOptions
+        }
+
+        request.MaxOutputTokenCount = request.MaxOutputTokenCount is { } asked && asked <= maxOutputTokens ? asked : maxOutputTokens;
+#pragma warning disable SCME0001 // JsonPatch is the SDK's way to set any field; a patched limit would override the property.
+        ref var patch = ref request.Patch;
+        if (patch.TryGetValue("$.n"u8, out int choices) && choices > 1)
+        {
+            throw new InvalidOperationException(
+                $"The raw ChatCompletionOptions patch n = {choices}: {choices} choices are billed {choices} times the output limit ({maxOutputTokens} tokens) the call was sent with. Ask for one choice per call.");
+        }
+
+        patch.Remove("$.max_tokens"u8);
+        patch.Remove("$.max_completion_tokens"u8);
+#pragma warning restore SCME0001
+        return request;
+    }
+}
