@@ -198,7 +198,7 @@ public class BudgetPromiseTests
         var llamaPrice = new RoutePricing(0.2m, 0.6m);
         ChatRoute[] Routes() =>
         [
-            Of("gpt", new InvoicingProvider(OpenAITokenCounters.O200kBase, gptPrice, invoice, allowance), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = gptPrice, Capabilities = RouteCapabilities.All }),
+            Of("gpt", new InvoicingProvider(OpenAITokenCounters.O200kBase, gptPrice, invoice, allowance, modelMaxOutput: 32_768), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = gptPrice, Capabilities = RouteCapabilities.All }),
             Of("llama", new InvoicingProvider(OpenAITokenCounters.Cl100kBase, llamaPrice, invoice, allowance, modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = llamaPrice, Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
         ];
         // Routes stay in play whatever failed before (no cooldown, no circuit): every call reaches a provider.
