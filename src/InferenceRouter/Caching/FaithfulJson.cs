@@ -73,7 +73,7 @@ internal static class FaithfulJson
 
         if (IsScalar(value, type))
         {
-            return value is string text && !Utf16Text.IsWellFormed(text) ? "a string that is not well-formed UTF-16" : null;
+            return value is string text && !Utf16Text.IsWellFormed(text) ? "a string that is not well-formed UTF-16 (a lone surrogate)" : null;
         }
 
         if (value is JsonElement or JsonDocument)

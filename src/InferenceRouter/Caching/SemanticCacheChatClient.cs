@@ -21,7 +21,8 @@ namespace InferenceRouter;
 /// truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the cache;
 /// <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
 /// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests, streamed or not,
-/// wait for the first one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
+/// wait for the first one's answer instead of all calling the model; a streaming leader's model stream is drained independently of its
+/// reader, so followers never wait on the leader's reading pace. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
 /// <see cref="CallCost"/>; streamed hits replay the text and usage. Thread-safe.</para>
 /// </remarks>
 public sealed class SemanticCacheChatClient : DelegatingChatClient
