@@ -19,6 +19,12 @@ internal sealed class CacheKeyWriter : IDisposable
     private int _length;
     private IncrementalHash? _hash;
 
+    /// <summary>
+    /// Gets whether any text written held a lone surrogate: UTF-8 would write it as U+FFFD, so the key would not tell it from other text.
+    /// A key with this set must not be used (<see cref="Utf16Text"/>).
+    /// </summary>
+    public bool WroteMalformedText { get; private set; }
+
     /// <summary>Writes text that may be absent: absent and empty differ.</summary>
     public void Write(string? value)
     {
@@ -34,6 +40,7 @@ internal sealed class CacheKeyWriter : IDisposable
 
     public void Write(ReadOnlySpan<char> text)
     {
+        WroteMalformedText |= !Utf16Text.IsWellFormed(text);
         WriteInt32(text.Length);
         while (!text.IsEmpty)
         {

@@ -41,9 +41,15 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
         {
             foreach (var content in message.Contents)
             {
-                if (content is not TextContent)
+                if (content is not TextContent text)
                 {
                     return Skip("the request has non-text content");
+                }
+
+                if (!Utf16Text.IsWellFormed(text.Text))
+                {
+                    // Checked before anything normalises or encodes it (Normalize throws; UTF-8 writes U+FFFD): the call goes on uncached.
+                    return Skip("a message's text is not well-formed UTF-16 (a lone surrogate)");
                 }
             }
         }
@@ -95,6 +101,11 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
             if (!TryWriteOptions(writer, options ?? s_defaultOptions, out var unkeyable))
             {
                 return Skip(unkeyable);
+            }
+
+            if (writer.WroteMalformedText)
+            {
+                return Skip("the instructions, tools, hints or property names hold text that is not well-formed UTF-16 (a lone surrogate)");
             }
 
             partition = writer.Finish();
@@ -244,8 +255,9 @@ internal readonly record struct CacheRequest(string Partition, string Prompt, st
 
                     json = value is null ? [] : JsonSerializer.SerializeToUtf8Bytes(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType()));
                 }
-                catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or JsonException)
+                catch (Exception)
                 {
+                    // Whatever a value's getters or converter throw, the cache never fails the call: it goes on uncached.
                     reason = $"the additional property '{name}' cannot be serialised to key it";
                     return false;
                 }

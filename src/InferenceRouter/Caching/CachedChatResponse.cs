@@ -15,7 +15,7 @@ public sealed record CachedChatResponse(IReadOnlyList<CachedMessage> Messages, s
 
     /// <summary>
     /// Takes a snapshot of <paramref name="response"/> if it is a complete text answer: finished with <see cref="ChatFinishReason.Stop"/>
-    /// (or <see cref="ChatFinishReason.Length"/> when <paramref name="storeTruncated"/>), text only, no tool calls, no errors.
+    /// (or <see cref="ChatFinishReason.Length"/> when <paramref name="storeTruncated"/>), text only (well-formed UTF-16), no tool calls, no errors.
     /// </summary>
     /// <remarks>
     /// No finish reason means the answer may be partial (a stream cut off mid-answer ends without one, and the SDKs do not throw), so it
@@ -42,6 +42,11 @@ public sealed record CachedChatResponse(IReadOnlyList<CachedMessage> Messages, s
                 {
                     return null;
                 }
+            }
+
+            if (!Utf16Text.IsWellFormed(message.Text))
+            {
+                return null; // a lone surrogate would come back from a shared store (UTF-8 JSON) as U+FFFD: not the answer as given
             }
 
             if (message.Text.Length > 0)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,7 +21,8 @@ namespace InferenceRouter;
 /// truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the cache;
 /// <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
 /// <para>A failing embedding generator never fails a call: it goes through uncached. Concurrent identical requests, streamed or not,
-/// wait for the first one's answer instead of all calling the model. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
+/// wait for the first one's answer instead of all calling the model; a streaming leader's model stream is drained independently of its
+/// reader, so followers never wait on the leader's reading pace. Hits carry a <see cref="RoutingInfo"/> with <see cref="RoutingInfo.CacheHit"/> and a zero
 /// <see cref="CallCost"/>; streamed hits replay the text and usage. Thread-safe.</para>
 /// </remarks>
 public sealed class SemanticCacheChatClient : DelegatingChatClient
@@ -243,25 +245,80 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             yield break;
         }
 
-        try
+        if (leading is null)
         {
-            var updates = new List<ChatResponseUpdate>();
-            RoutingInfo? info = null;
-            await foreach (var update in base.GetStreamingResponseAsync(messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false))
+            // No followers can wait on this call (NoCache): it streams straight through.
+            await foreach (var update in CallAndStoreAsync(request, lookup, call, cancellationToken).ConfigureAwait(false))
             {
-                updates.Add(update);
-                info = update.GetRoutingInfo() ?? info;
                 yield return update;
             }
 
-            if ((control & CacheControl.NoStore) == 0 && lookup.Storable)
+            yield break;
+        }
+
+        // A leader's model stream is drained by a pump of its own, not by this reader: followers are released when the model's answer is
+        // complete and stored, whatever the reader's pace — even a reader that stops reading and never disposes the stream.
+        var buffered = Channel.CreateUnbounded<ChatResponseUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var pumpCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pump = PumpAsync(CallAndStoreAsync(request, lookup, call, pumpCancellation.Token), buffered.Writer, request, leading, pumpCancellation.Token);
+        try
+        {
+            await foreach (var update in buffered.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), info, cancellationToken).ConfigureAwait(false);
+                yield return update;
             }
         }
         finally
         {
-            // Also when the caller stops reading, cancels or the stream fails: followers then make their own calls.
+            if (!pump.IsCompleted)
+            {
+                // The reader stopped early (disposed or cancelled): the model call stops as it would without the cache, and followers, woken
+                // with nothing stored, ask the model themselves.
+                await pumpCancellation.CancelAsync().ConfigureAwait(false);
+                await pump.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Streams the model's answer and, once it is complete, stores it (if it may be).</summary>
+    private async IAsyncEnumerable<ChatResponseUpdate> CallAndStoreAsync(CacheRequest request, CacheLookup lookup, CachedCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        RoutingInfo? info = null;
+        await foreach (var update in base.GetStreamingResponseAsync(call.Messages, call.OptionsBelow, cancellationToken).ConfigureAwait(false))
+        {
+            updates.Add(update);
+            info = update.GetRoutingInfo() ?? info;
+            yield return update;
+        }
+
+        if ((call.Control & CacheControl.NoStore) == 0 && lookup.Storable)
+        {
+            await StoreAsync(request, lookup.Vector, CachedChatResponse.From(updates.ToChatResponse(), _options.StoreTruncatedResponses), info, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="source"/> to its end into <paramref name="buffer"/>, then lands the flight (after the answer is stored, or
+    /// on any failure or cancellation): never throws, a failure ends the buffer and reaches the leader's reader.
+    /// </summary>
+    private async Task PumpAsync(IAsyncEnumerable<ChatResponseUpdate> source, ChannelWriter<ChatResponseUpdate> buffer, CacheRequest request, TaskCompletionSource leading, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var update in source.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                buffer.TryWrite(update); // unbounded: holds no more than the answer the store would hold anyway
+            }
+
+            buffer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            buffer.TryComplete(e);
+        }
+        finally
+        {
             Land(request, leading);
         }
     }
