@@ -19,7 +19,8 @@ internal sealed class OpenAIRawRequestOutputLimiter : IRawRequestOutputLimiter
             return rawRequest; // the adapter ignores anything else and builds its request from ChatOptions
         }
 
-        request.MaxOutputTokenCount = request.MaxOutputTokenCount is { } asked && asked <= maxOutputTokens ? asked : maxOutputTokens;
+        int limit = request.MaxOutputTokenCount is { } asked && asked <= maxOutputTokens ? asked : maxOutputTokens;
+        request.MaxOutputTokenCount = limit;
 #pragma warning disable SCME0001 // JsonPatch is the SDK's way to set any field; a patched limit would override the property.
         ref var patch = ref request.Patch;
         if (patch.TryGetValue("$.n"u8, out int choices) && choices > 1)
@@ -28,8 +29,16 @@ internal sealed class OpenAIRawRequestOutputLimiter : IRawRequestOutputLimiter
                 $"The raw ChatCompletionOptions patch n = {choices}: {choices} choices are billed {choices} times the output limit ({maxOutputTokens} tokens) the call was sent with. Ask for one choice per call.");
         }
 
-        patch.Remove("$.max_tokens"u8);
-        patch.Remove("$.max_completion_tokens"u8);
+        // Only a field the patch holds is touched: removing a path also removes the property serialised there (the limit set above).
+        if (patch.Contains("$.max_tokens"u8))
+        {
+            patch.Remove("$.max_tokens"u8);
+        }
+
+        if (patch.Contains("$.max_completion_tokens"u8))
+        {
+            patch.Set("$.max_completion_tokens"u8, limit);
+        }
 #pragma warning restore SCME0001
         return request;
     }

@@ -29,7 +29,7 @@ public class ReservedBoundsTests
         {
             int reserved = random.Next(1, 500);
             int asked = random.Next(reserved + 1, 64_000);
-            int shape = random.Next(4);
+            int shape = random.Next(5);
             var options = new ChatOptions
             {
                 MaxOutputTokens = reserved,
@@ -42,6 +42,7 @@ public class ReservedBoundsTests
                         case 0: raw.MaxOutputTokenCount = asked; break;
                         case 1: raw.Patch.Set("$.max_tokens"u8, asked); break;
                         case 2: raw.Patch.Set("$.max_completion_tokens"u8, asked); break;
+                        case 3: raw.Temperature = 0.5f; break; // a raw request that says nothing of the output limit
                         default: return null;
                     }
 #pragma warning restore SCME0001
@@ -61,6 +62,7 @@ public class ReservedBoundsTests
             var body = server.Requests.Last().Body;
             OutputLimitOf(body, "max_completion_tokens").Should().BeLessThanOrEqualTo(reserved, $"raw shape {shape} asked for {asked}");
             OutputLimitOf(body, "max_tokens").Should().BeLessThanOrEqualTo(reserved, $"raw shape {shape} asked for {asked}");
+            ((long?)body["max_completion_tokens"] ?? (long?)body["max_tokens"]).Should().NotBeNull($"raw shape {shape}: a request sent without an output limit may bill the model's whole maximum");
         }
     }
 
