@@ -270,7 +270,7 @@ public class BudgetPromiseTests
         global.Spent.Should().BeLessThanOrEqualTo(global.Limit);
         invoice.Total.Should().BeGreaterThan(0m);
         answered.Should().BeGreaterThan(100, "({0} cancelled, {1} failed, {2} refused)", cancelled, failed, refused);
-        cancelled.Should().BeGreaterThan(100, "cancellations were tested ({0} answered, {1} failed)", answered, failed);
+        cancelled.Should().BeGreaterThan(30, "cancellations were tested ({0} answered, {1} failed)", answered, failed);
         refused.Should().BeGreaterThan(0, "the limits were reached, so they were tested");
     }
 
