@@ -61,7 +61,7 @@ public class BudgetLedgerBenchmarks
     [Benchmark(Description = "budget per call (2 limits, cost)")]
     public async ValueTask<CallCost?> ManagerPerCall()
     {
-        var attempt = await _manager.ReserveAsync("acme", null, _target, 120, default, false, Prompt, _maxOutput500, CancellationToken.None).ConfigureAwait(false);
+        var attempt = await _manager.ReserveAsync("acme", null, _target, 120, default, null, null, Prompt, _maxOutput500, CancellationToken.None).ConfigureAwait(false);
         return await attempt.SettleAsync(_usage, null).ConfigureAwait(false);
     }
 

@@ -18,4 +18,24 @@ internal sealed class AnthropicRawRequestOutputLimiter : IRawRequestOutputLimite
         BetaMessageCreateParams request when request.MaxTokens > maxOutputTokens => request with { MaxTokens = maxOutputTokens },
         _ => rawRequest,
     };
+
+    /// <inheritdoc/>
+    public long CountInputTokenBound(object? rawRequest) => rawRequest switch
+    {
+        MessageCreateParams request => BodyBytes(request.RawBodyData),
+        BetaMessageCreateParams request => BodyBytes(request.RawBodyData),
+        _ => 0,
+    };
+
+    /// <summary>The UTF-8 bytes of the request's JSON body, field by field (what the SDK sends).</summary>
+    private static long BodyBytes(IReadOnlyDictionary<string, System.Text.Json.JsonElement> body)
+    {
+        long bytes = 0;
+        foreach (var (name, value) in body)
+        {
+            bytes += System.Text.Encoding.UTF8.GetByteCount(name) + System.Text.Encoding.UTF8.GetByteCount(value.GetRawText());
+        }
+
+        return bytes;
+    }
 }

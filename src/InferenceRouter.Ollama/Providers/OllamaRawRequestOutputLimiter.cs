@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OllamaSharp.Models;
 using OllamaSharp.Models.Chat;
 
@@ -27,4 +28,8 @@ internal sealed class OllamaRawRequestOutputLimiter : IRawRequestOutputLimiter
 
         return request;
     }
+
+    /// <inheritdoc/>
+    public long CountInputTokenBound(object? rawRequest) =>
+        rawRequest is ChatRequest request ? JsonSerializer.SerializeToUtf8Bytes(request, OllamaRequestJsonContext.Default.ChatRequest).Length : 0;
 }

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.ClientModel.Primitives;
+using System.Text.Json;
 using OpenAI.Chat;
 
 namespace InferenceRouter;
@@ -42,4 +45,23 @@ internal sealed class OpenAIRawRequestOutputLimiter : IRawRequestOutputLimiter
 #pragma warning restore SCME0001
         return request;
     }
+
+    /// <inheritdoc/>
+    public long CountInputTokenBound(object? rawRequest)
+    {
+        if (rawRequest is not IJsonModel<ChatCompletionOptions> request)
+        {
+            return 0;
+        }
+
+        // Written as the SDK writes it (its patch included): tools, a response schema or patched-in messages all count.
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            request.Write(writer, ModelReaderWriterOptions.Json);
+        }
+
+        return buffer.WrittenCount;
+    }
+
 }

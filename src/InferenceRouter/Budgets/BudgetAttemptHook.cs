@@ -15,7 +15,7 @@ internal sealed class BudgetAttemptHook(BudgetManager manager) : IRouteAttemptHo
     {
         var call = attempt.Call;
         var target = Manager.GetTarget(attempt.Route);
-        var pending = Manager.ReserveAsync(call.Tenant, call.User, target, attempt.PromptTokenUpperBound, attempt.Media, target.LimitsRawRequests, attempt.Messages, attempt.Options, cancellationToken);
+        var pending = Manager.ReserveAsync(call.Tenant, call.User, target, attempt.PromptTokenUpperBound, attempt.Media, target.RawRequestLimiter, attempt.Route.Client, attempt.Messages, attempt.Options, cancellationToken);
         return pending.IsCompletedSuccessfully ? new(Verdict(pending.Result)) : AwaitAsync(pending);
 
         static async ValueTask<RouteAdmission> AwaitAsync(ValueTask<BudgetAttempt> pending) => Verdict(await pending.ConfigureAwait(false));

@@ -26,7 +26,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private readonly string? _defaultModelId;
     private readonly bool _keepsCallsOnDevice;
     private readonly IProviderFailureClassifier? _providerFailures; // what the provider's errors mean: a refusal it does not bill is released
-    private readonly bool _limitsRawRequests;
+    private readonly IRawRequestOutputLimiter? _rawRequestLimiter;
 
     /// <summary>Creates the budget client.</summary>
     /// <param name="innerClient">The client to call (a router or a provider's client).</param>
@@ -53,7 +53,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _providerFailures = innerClient.GetService<IProviderFailureClassifier>();
         _keepsCallsOnDevice = EgressGate.KeepsCallsOnDevice(innerClient);
-        _limitsRawRequests = innerClient.GetService<IRawRequestOutputLimiter>() is not null;
+        _rawRequestLimiter = innerClient.GetService<IRawRequestOutputLimiter>();
     }
 
     /// <summary>Gets the budget enforced.</summary>
@@ -210,7 +210,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         var target = Budget.GetTarget(options?.ModelId ?? _defaultModelId);
         var media = default(PromptMedia);
         long promptTokenBound = PromptTokens.CountWithMedia(TokenCounters.UpperBound, messages, options, ref media);
-        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, promptTokenBound, media, _limitsRawRequests, messages, options, cancellationToken).ConfigureAwait(false);
+        var attempt = await Budget.ReserveAsync(context.Tenant, context.User, target, promptTokenBound, media, _rawRequestLimiter, InnerClient, messages, options, cancellationToken).ConfigureAwait(false);
         return attempt.Denial is { } denial ? throw denial : attempt;
     }
 }

@@ -119,7 +119,9 @@ public sealed class BudgetManager : IDisposable
         return new BudgetTarget(d.Name, d.ModelId, pricing, d.Tags, r.TokenCounter, d.MaxOutputTokens, self.OutputWhenUnset(r.Declared.MaxOutputTokens, d.MaxOutputTokens))
         {
             Manager = self,
-            LimitsRawRequests = r.Client.GetService<IRawRequestOutputLimiter>() is not null,
+            RawRequestLimiter = r.Client.GetService<IRawRequestOutputLimiter>(),
+            ContextWindow = d.ContextWindow,
+            MaxImageTokens = self.Catalog.TryGetModel(d.ModelId, out var model) ? model.MaxImageTokens : null,
         };
     }, this);
 
@@ -147,7 +149,11 @@ public sealed class BudgetManager : IDisposable
     {
         var model = id.Length == 0 ? null : id;
         var known = self.Catalog.TryGetModel(model, out var m) ? m : null;
-        return new BudgetTarget(null, model, known?.Pricing, RouteDescriptor.EmptyTags, TokenCounters.UpperBound, known?.MaxOutputTokens, self.OutputWhenUnset(null, known?.MaxOutputTokens));
+        return new BudgetTarget(null, model, known?.Pricing, RouteDescriptor.EmptyTags, TokenCounters.UpperBound, known?.MaxOutputTokens, self.OutputWhenUnset(null, known?.MaxOutputTokens))
+        {
+            ContextWindow = known?.ContextWindow,
+            MaxImageTokens = known?.MaxImageTokens,
+        };
     }, this);
 
     /// <summary>
@@ -156,14 +162,16 @@ public sealed class BudgetManager : IDisposable
     /// counted exactly with the target's tokenizer, so the exact count (hundreds of nanoseconds) is paid only near a limit.
     /// </summary>
     /// <remarks>
-    /// Media count their kind's stated bound (<see cref="BudgetOptions.MediaTokens"/>), not what the walk counted for them
-    /// (<paramref name="media"/>). With a <see cref="ChatOptions.RawRepresentationFactory"/> on a client that does not hold raw requests to
-    /// the output limit (<paramref name="limitsRawRequests"/>), the raw request's own limit may win: the reservation covers the route's
-    /// declared maximum output, and without one the call is refused when a limit applies.
+    /// Media count their kind's stated bound (<see cref="BudgetOptions.MediaTokens"/>; images the model's own figure from the catalog when it
+    /// has one), not what the walk counted for them (<paramref name="media"/>). A <see cref="ChatOptions.RawRepresentationFactory"/>'s request
+    /// can carry input and an output limit of its own, which M.E.AI's adapters send as they are: on a client that holds raw requests to the
+    /// output limit (<paramref name="rawLimiter"/>) the factory is called once more here, on <paramref name="client"/>, and what its request
+    /// serialises to is reserved as input besides the messages (one token per UTF-8 byte); on another client the reservation covers the
+    /// route's whole context window as input and its declared maximum output, and without them the call is refused when a limit applies.
     /// </remarks>
     internal ValueTask<BudgetAttempt> ReserveAsync(
-        string? tenant, string? user, BudgetTarget target, long promptTokenBound, PromptMedia media, bool limitsRawRequests, IEnumerable<ChatMessage> messages,
-        ChatOptions? options, CancellationToken cancellationToken)
+        string? tenant, string? user, BudgetTarget target, long promptTokenBound, PromptMedia media, IRawRequestOutputLimiter? rawLimiter, IChatClient? client,
+        IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         CheckId(tenant, "tenant");
         CheckId(user, "user");
@@ -179,30 +187,42 @@ public sealed class BudgetManager : IDisposable
         }
 
         int? requestedMaxOutput = options?.MaxOutputTokens;
-        if (options?.RawRepresentationFactory is not null && !limitsRawRequests && (pricing.OutputPerMillion > 0 || pricing.EffectiveReasoningPerMillion > 0))
+        long rawInput = 0; // what a raw request carries as input besides the call's messages and options
+        if (options?.RawRepresentationFactory is { } factory)
         {
-            // The raw request's own output limit may win over MaxOutputTokens on this client: only the route's declared maximum bounds it.
-            if (target.MaxOutputTokens is null && DenyUnboundedRawOutput(tenant, user, target) is { } denied)
+            if (rawLimiter is not null)
             {
-                return new(denied);
+                rawInput = rawLimiter.CountInputTokenBound(factory(client ?? throw new ArgumentNullException(nameof(client))));
             }
+            else
+            {
+                // The raw request's own output limit and input may win on this client: only the route's declared maximums bound them.
+                bool billsOutput = pricing.OutputPerMillion > 0 || pricing.EffectiveReasoningPerMillion > 0;
+                if (((billsOutput && target.MaxOutputTokens is null) || (pricing.InputPerMillion > 0 && target.ContextWindow is null)) &&
+                    DenyUnboundedRawRequest(tenant, user, target) is { } denied)
+                {
+                    return new(denied);
+                }
 
-            requestedMaxOutput = target.MaxOutputTokens; // the route's whole maximum (null only when no limit applies)
+                requestedMaxOutput = billsOutput ? target.MaxOutputTokens : requestedMaxOutput; // the route's whole maximum (null only when no limit applies)
+                rawInput = Math.Max(0, (target.ContextWindow ?? 0) - promptTokenBound); // the whole window, whatever the messages hold
+            }
         }
 
         // Synchronous all the way when the ledger is (the in-memory one is): no async state machines on the hot path.
         bool exactCounter = !ReferenceEquals(target.TokenCounter, TokenCounters.UpperBound);
-        var first = ReserveCoreAsync(tenant, user, target, pricing, promptTokenBound + media.Allowance(_options.MediaTokens), requestedMaxOutput, final: !exactCounter, cancellationToken);
+        long bound = promptTokenBound + media.Allowance(_options.MediaTokens, target.MaxImageTokens) + rawInput;
+        var first = ReserveCoreAsync(tenant, user, target, pricing, bound, requestedMaxOutput, final: !exactCounter, cancellationToken);
         return !exactCounter || (first.IsCompletedSuccessfully && first.Result.Denial is null)
             ? first
-            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, requestedMaxOutput, cancellationToken);
+            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, rawInput, requestedMaxOutput, cancellationToken);
     }
 
     /// <summary>
-    /// Refuses a call whose raw request may carry any output limit, to a route with no declared maximum, when a limit applies: nothing
-    /// bounds what it is billed. A <see cref="BudgetEnforcement.Reject"/> limit fails the call; downgrade limits skip the route.
+    /// Refuses a call whose raw request may carry any output limit and any input, to a route whose client cannot measure it and that declares
+    /// no maximum output or no context window, when a limit applies: nothing bounds what it is billed. A <see cref="BudgetEnforcement.Reject"/> limit fails the call; downgrade limits skip the route.
     /// </summary>
-    private BudgetAttempt? DenyUnboundedRawOutput(string? tenant, string? user, BudgetTarget target)
+    private BudgetAttempt? DenyUnboundedRawRequest(string? tenant, string? user, BudgetTarget target)
     {
         if (GetAccounts(tenant, user, target, _time.GetUtcNow()) is not { } accounts)
         {
@@ -213,9 +233,9 @@ public sealed class BudgetManager : IDisposable
         var where = target.Route is { } route ? $"Route '{route}'" : $"The client of model '{target.ModelId ?? "(unknown)"}'";
         var denial = new UnboundedOutputException(
             $"{where} was called with a ChatOptions.RawRepresentationFactory, and its client does not hold the raw request to ChatOptions.MaxOutputTokens " +
-            "(M.E.AI's adapters let the raw request's own output limit win), so the budget cannot bound what the call is billed. " +
+            "(M.E.AI's adapters let the raw request's own output limit and input win), so the budget cannot bound what the call is billed. " +
             "Build the route's client with its provider package's AsRouteClient() (or wrap it with WithRawRequestOutputLimit), " +
-            "declare the route's maximum output (RouteDescriptor.MaxOutputTokens, or MaxOutputTokens under InferenceRouter:Routes) so the budget reserves for it, " +
+            "declare the route's maximum output and context window (RouteDescriptor.MaxOutputTokens and ContextWindow, or MaxOutputTokens and ContextWindow under InferenceRouter:Routes) so the budget reserves for them, " +
             "or leave RawRepresentationFactory unset.", endsCall: rejects);
         _telemetry.RecordDenial("unbounded-output", rejects ? BudgetEnforcement.Reject : BudgetEnforcement.Downgrade);
         return BudgetAttempt.Deny(denial, target);
@@ -223,7 +243,7 @@ public sealed class BudgetManager : IDisposable
 
     private async ValueTask<BudgetAttempt> ReserveExactlyIfDeniedAsync(
         ValueTask<BudgetAttempt> first, string? tenant, string? user, BudgetTarget target, RoutePricing pricing, IEnumerable<ChatMessage> messages, ChatOptions? options,
-        int? requestedMaxOutput, CancellationToken cancellationToken)
+        long rawInput, int? requestedMaxOutput, CancellationToken cancellationToken)
     {
         var attempt = await first.ConfigureAwait(false);
         if (attempt.Denial is null)
@@ -232,7 +252,7 @@ public sealed class BudgetManager : IDisposable
         }
 
         var media = default(PromptMedia);
-        long exact = PromptTokens.CountWithMedia(target.TokenCounter, messages, options, ref media) + media.Allowance(_options.MediaTokens);
+        long exact = PromptTokens.CountWithMedia(target.TokenCounter, messages, options, ref media) + media.Allowance(_options.MediaTokens, target.MaxImageTokens) + rawInput;
         return await ReserveCoreAsync(tenant, user, target, pricing, exact, requestedMaxOutput, final: true, cancellationToken).ConfigureAwait(false);
     }
 

@@ -49,10 +49,17 @@ internal sealed class BudgetTarget
     public int OutputWhenUnset { get; }
 
     /// <summary>
-    /// Gets a value indicating whether the target's client holds a raw request (<see cref="ChatOptions.RawRepresentationFactory"/>) to the
-    /// output limit it is sent (<see cref="IRawRequestOutputLimiter"/>); when not, the raw request's own limit may win.
+    /// Gets the rule the target's client holds a raw request (<see cref="ChatOptions.RawRepresentationFactory"/>) to the output limit it is sent
+    /// with and measures what input it carries (<see cref="IRawRequestOutputLimiter"/>); null when it has none: the raw request's own limit may
+    /// win, and its input is bounded only by the context window.
     /// </summary>
-    public bool LimitsRawRequests { get; init; }
+    public IRawRequestOutputLimiter? RawRequestLimiter { get; init; }
+
+    /// <summary>Gets the target's context window (prompt plus output), when known: all a raw request the budget cannot measure can be billed.</summary>
+    public int? ContextWindow { get; init; }
+
+    /// <summary>Gets the most input tokens one image is billed on the target's model (the catalog's figure), or null for the budget's <see cref="MediaTokenBounds.Image"/>.</summary>
+    public int? MaxImageTokens { get; init; }
 
     /// <summary>Gets the name spend is reported under: the route, else the model.</summary>
     public string SpendKey { get; }

@@ -28,6 +28,13 @@ public sealed class ModelCatalogEntry
     public int? MaxOutputTokens { get; set; }
 
     /// <summary>
+    /// Gets or sets the most input tokens one image is billed on this model (its largest image at its highest detail), which a budget reserves
+    /// per image instead of <see cref="MediaTokenBounds.Image"/>: OpenAI's models bill from 1,190 (gpt-5) to 48,169 (gpt-4o-mini) tokens for
+    /// one image.
+    /// </summary>
+    public int? MaxImageTokens { get; set; }
+
+    /// <summary>
     /// Gets or sets everything the model can do, e.g. <c>"Tools, Images, JsonSchema, Streaming, Reasoning"</c>: the whole list (an
     /// override replaces it, never adds to it); <c>"None"</c> for plain text chat only.
     /// </summary>
@@ -47,6 +54,7 @@ public sealed class ModelCatalogEntry
             ReasoningPerMillion = model.Pricing?.ReasoningPerMillion,
             ContextWindow = model.ContextWindow,
             MaxOutputTokens = model.MaxOutputTokens,
+            MaxImageTokens = model.MaxImageTokens,
             Capabilities = model.Capabilities,
         };
     }
@@ -78,6 +86,11 @@ public sealed class ModelCatalogEntry
             yield return $"{path}:MaxOutputTokens is {MaxOutputTokens}; give a positive number of tokens or leave it unset.";
         }
 
+        if (MaxImageTokens is <= 0)
+        {
+            yield return $"{path}:MaxImageTokens is {MaxImageTokens}; give the most input tokens one image is billed on this model (a positive number) or leave it unset.";
+        }
+
         if (ContextWindow is > 0 and var window && MaxOutputTokens is > 0 and var maxOut && maxOut > window)
         {
             yield return $"{path}:MaxOutputTokens {maxOut} is larger than its ContextWindow {window}; the window holds the prompt and the output.";
@@ -102,6 +115,7 @@ public sealed class ModelCatalogEntry
 
         // A smaller window set alone caps the listed output limit (a deployment's window), as a route's declared window does.
         MaxOutputTokens = MaxOutputTokens ?? (baseline.MaxOutputTokens is { } listed && ContextWindow is > 0 and var window ? Math.Min(listed, window) : baseline.MaxOutputTokens),
+        MaxImageTokens = MaxImageTokens ?? baseline.MaxImageTokens,
         Capabilities = Capabilities ?? baseline.Capabilities,
     };
 
@@ -111,6 +125,7 @@ public sealed class ModelCatalogEntry
         Pricing = InputPerMillion is { } input && OutputPerMillion is { } output ? new RoutePricing(input, output, CachedInputPerMillion, ReasoningPerMillion) : null,
         ContextWindow = ContextWindow,
         MaxOutputTokens = MaxOutputTokens,
+        MaxImageTokens = MaxImageTokens,
         Capabilities = Capabilities,
     };
 }

@@ -13,6 +13,9 @@ public sealed class ModelInfo
     /// <summary>Gets the most output tokens the model produces in one call.</summary>
     public int? MaxOutputTokens { get; init; }
 
+    /// <summary>Gets the most input tokens one image is billed on this model.</summary>
+    public int? MaxImageTokens { get; init; }
+
     /// <summary>Gets everything the model can do (the whole list), or <see langword="null"/> when unknown.</summary>
     public RouteCapabilities? Capabilities { get; init; }
 }

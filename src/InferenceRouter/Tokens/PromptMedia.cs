@@ -24,8 +24,8 @@ internal struct PromptMedia
     public readonly bool IsEmpty => (Images | Documents | Audio | Video | Other) == 0;
 
     /// <summary>What to add to the counted tokens so each item counts its kind's bound instead of what was counted for it.</summary>
-    public readonly long Allowance(MediaTokenBounds bounds) => IsEmpty ? 0 :
-        (Images * (long)bounds.Image) + (Documents * (long)bounds.Document) + (Audio * (long)bounds.Audio) + (Video * (long)bounds.Video) +
+    public readonly long Allowance(MediaTokenBounds bounds, int? imageTokens = null) => IsEmpty ? 0 :
+        (Images * (long)(imageTokens ?? bounds.Image)) + (Documents * (long)bounds.Document) + (Audio * (long)bounds.Audio) + (Video * (long)bounds.Video) +
         (Other * (long)bounds.Other) - CountedTokens;
 
     /// <summary>Notes one item of <paramref name="mediaType"/> for which <paramref name="counted"/> tokens were counted, and returns that count.</summary>

@@ -16,8 +16,11 @@ namespace InferenceRouter;
 /// </remarks>
 public static class PromptTokens
 {
-    /// <summary>Framing tokens per message (role and separators), as in OpenAI's chat format.</summary>
+    /// <summary>Framing tokens per message (separators), as in OpenAI's chat format; the role's and author name's own tokens are counted besides.</summary>
     public const int TokensPerMessage = 3;
+
+    /// <summary>Framing tokens an author name adds beyond its own text, as in OpenAI's chat format (<c>tokens_per_name</c>).</summary>
+    public const int TokensPerName = 1;
 
     /// <summary>Tokens that prime the assistant's reply.</summary>
     public const int ReplyPrimingTokens = 3;
@@ -71,7 +74,14 @@ public static class PromptTokens
 
     private static long CountMessage(ITokenCounter counter, ChatMessage message, ref PromptMedia media)
     {
-        long total = TokensPerMessage;
+        // OpenAI bills each message's role and name as text besides its framing ("How to count tokens with tiktoken"): a prompt of many
+        // short messages is billed several tokens a message more than its contents.
+        long total = TokensPerMessage + counter.CountTokens(message.Role.Value);
+        if (message.AuthorName is { Length: > 0 } name)
+        {
+            total += TokensPerName + counter.CountTokens(name);
+        }
+
         var contents = message.Contents;
         for (int i = 0; i < contents.Count; i++)
         {
@@ -99,7 +109,7 @@ public static class PromptTokens
         long total = 0;
         if (options.Instructions is { Length: > 0 } instructions)
         {
-            total += TokensPerMessage + counter.CountTokens(instructions);
+            total += TokensPerMessage + counter.CountTokens(ChatRole.System.Value) + counter.CountTokens(instructions);
         }
 
         if (options.Tools is { Count: > 0 } tools)

@@ -72,7 +72,7 @@ public class BudgetChatClientTests
         var cost = (await client.GetResponseAsync(Prompt("How are you?"), Model())).GetCost()!;
 
         cost.IsEstimated.Should().BeTrue();
-        cost.InputTokens.Should().Be(PromptTokens.ReplyPrimingTokens + PromptTokens.TokensPerMessage + "How are you?".Length, "a model without a tokenizer is counted at its upper bound: one token per UTF-8 byte");
+        cost.InputTokens.Should().Be(PromptTokens.ReplyPrimingTokens + PromptTokens.TokensPerMessage + "user".Length + "How are you?".Length, "a model without a tokenizer is counted at its upper bound: one token per UTF-8 byte of the text and the role");
         cost.OutputTokens.Should().Be("one two three four".Length);
         cost.Amount.Should().BeGreaterThan(0m);
     }

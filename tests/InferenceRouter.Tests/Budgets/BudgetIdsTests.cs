@@ -135,7 +135,7 @@ public sealed class BudgetIdsTests
         var target = budget.GetTarget("m");
         foreach (var (tenant, user) in pairs)
         {
-            var attempt = await budget.ReserveAsync(tenant, user, target, 1, default, false, [], new ChatOptions { MaxOutputTokens = 1 }, default);
+            var attempt = await budget.ReserveAsync(tenant, user, target, 1, default, null, null, [], new ChatOptions { MaxOutputTokens = 1 }, default);
             await attempt.SettleAsync(new UsageDetails { InputTokenCount = 1, OutputTokenCount = 0 }, null);
         }
 

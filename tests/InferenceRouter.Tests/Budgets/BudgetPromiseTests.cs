@@ -122,7 +122,7 @@ public class BudgetPromiseTests
         ChatRoute[] Routes() =>
         [
             Of("gpt", new BillingProvider(OrdinaryTiktoken.Counter(OrdinaryTiktoken.O200kBase)).WithRawRequestOutputLimit(OpenAIRawRequestOutputLimiter.Instance), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = new RoutePricing(0.4m, 1.6m), Capabilities = RouteCapabilities.All }),
-            Of("llama", new BillingProvider(OrdinaryTiktoken.Counter(OrdinaryTiktoken.Cl100kBase), modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+            Of("llama", new BillingProvider(OrdinaryTiktoken.Counter(OrdinaryTiktoken.Cl100kBase), modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = new RoutePricing(0.2m, 0.6m), Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192, ContextWindow = 131_072 }),
             Of("local", new BillingProvider(TokenCounters.UpperBound), d => new RouteDescriptor("local") { ModelId = "tiny", IsLocal = true, Capabilities = RouteCapabilities.All }),
         ];
         var policy = new CompositeRoutingPolicy("custom", new LowestCostRanker());
@@ -202,7 +202,7 @@ public class BudgetPromiseTests
         ChatRoute[] Routes() =>
         [
             Of("gpt", new InvoicingProvider(OpenAITokenCounters.O200kBase, gptPrice, invoice, allowance, modelMaxOutput: 32_768), d => new RouteDescriptor("gpt") { ModelId = "gpt-4.1-mini", TokenCounter = OpenAITokenCounters.O200kBase, Pricing = gptPrice, Capabilities = RouteCapabilities.All }),
-            Of("llama", new InvoicingProvider(OpenAITokenCounters.Cl100kBase, llamaPrice, invoice, allowance, modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = llamaPrice, Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192 }),
+            Of("llama", new InvoicingProvider(OpenAITokenCounters.Cl100kBase, llamaPrice, invoice, allowance, modelMaxOutput: 8_192), d => new RouteDescriptor("llama") { ModelId = "llama-3.3-70b", Pricing = llamaPrice, Capabilities = RouteCapabilities.All, MaxOutputTokens = 8_192, ContextWindow = 131_072 }),
         ];
         // Routes stay in play whatever failed before (no cooldown, no circuit): every call reaches a provider.
         RouterOptions Router(TimeSpan? hedgingDelay = null, TimeSpan? attemptTimeout = null) => new()
@@ -298,7 +298,7 @@ public class BudgetPromiseTests
         time.Advance(options.ReservationTimeout + TimeSpan.FromMinutes(1));
         await ledger.ReserveAsync([new BudgetAccount(new BudgetAccountKey("other", string.Empty, DateTimeOffset.UnixEpoch), 1m, TimeSpan.Zero)], 0m, time.GetUtcNow()); // a sweep
         ledger.ExpiredReservations.Should().Be(1);
-        (await ledger.GetBalancesAsync()).Single(b => b.Key.Limit == "global/lifetime").Spent.Should().Be(0.200012m, "expiry charges what was reserved (12 prompt tokens, 100,000 output), never nothing");
+        (await ledger.GetBalancesAsync()).Single(b => b.Key.Limit == "global/lifetime").Spent.Should().Be(0.200016m, "expiry charges what was reserved (16 prompt tokens, 100,000 output), never nothing");
 
         finish.SetResult();
         var cost = (await call).GetCost()!;

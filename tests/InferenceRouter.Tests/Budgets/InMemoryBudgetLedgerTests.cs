@@ -154,14 +154,14 @@ public class InMemoryBudgetLedgerTests
         {
             for (int user = 0; user < 4_000; user++)
             {
-                var attempt = await budget.ReserveAsync("acme", $"user-{user}", target, 10, default, false, [], new ChatOptions { MaxOutputTokens = 10 }, default);
+                var attempt = await budget.ReserveAsync("acme", $"user-{user}", target, 10, default, null, null, [], new ChatOptions { MaxOutputTokens = 10 }, default);
                 await attempt.SettleAsync(new UsageDetails { InputTokenCount = 10, OutputTokenCount = 10 }, null);
             }
 
             time.Advance(TimeSpan.FromDays(1));
         }
 
-        await budget.ReserveAsync("acme", "late", target, 10, default, false, [], new ChatOptions { MaxOutputTokens = 10 }, default); // a sweep on day 6 compacts day 5
+        await budget.ReserveAsync("acme", "late", target, 10, default, null, null, [], new ChatOptions { MaxOutputTokens = 10 }, default); // a sweep on day 6 compacts day 5
         ledger.AccountCount.Should().BeLessThanOrEqualTo(4_001, "only the current window's accounts are kept");
         var report = await budget.GetReportAsync();
         report.ClosedWindows.Should().HaveCount(5);

@@ -131,18 +131,18 @@ public class ReservedBoundsTests
     }
 
     [Fact]
-    public async Task On_a_client_that_does_not_hold_raw_requests_the_budget_reserves_the_routes_declared_maximum_output()
+    public async Task On_a_client_that_does_not_hold_raw_requests_the_budget_reserves_the_routes_whole_window_and_maximum_output()
     {
-        // $1 per 1M output: the limit holds 200 output tokens, not the route's 100,000.
+        // $1 per 1M tokens: the limit holds 200 output tokens and a short prompt, not the route's 100,000 output or its 200,000-token window.
         var custom = BudgetChatClientTests.WithUsage(input: 10, output: 10);
-        var route = Of("custom", custom, _ => Priced("custom", "custom-model", maxOutputTokens: 100_000));
+        var route = Of("custom", custom, _ => Priced("custom", "custom-model", maxOutputTokens: 100_000, contextWindow: 200_000));
         using var budget = new BudgetManager(Options(new BudgetLimit { Amount = 0.01m }));
         using IChatClient client = new BudgetChatClient(new RouterChatClient([route]), budget);
 
         await client.GetResponseAsync("Hi", new ChatOptions { MaxOutputTokens = 200 });
         var raw = () => client.GetResponseAsync("Hi", new ChatOptions { MaxOutputTokens = 200, RawRepresentationFactory = _ => new object() });
 
-        await raw.Should().ThrowAsync<BudgetExceededException>("the raw request's own limit may win on this client: the route's maximum is reserved");
+        await raw.Should().ThrowAsync<BudgetExceededException>("the raw request's own limit and input may win on this client: the route's maximum is reserved");
         custom.Calls.Should().Be(1);
     }
 
@@ -156,7 +156,7 @@ public class ReservedBoundsTests
 
         var raw = () => client.GetResponseAsync("Hi", new ChatOptions { MaxOutputTokens = 200, RawRepresentationFactory = _ => new object() });
 
-        (await raw.Should().ThrowAsync<InvalidOperationException>()).WithMessage("Route 'custom'*RawRepresentationFactory*AsRouteClient*MaxOutputTokens*");
+        (await raw.Should().ThrowAsync<InvalidOperationException>()).WithMessage("Route 'custom'*RawRepresentationFactory*AsRouteClient*MaxOutputTokens and ContextWindow*");
         custom.Calls.Should().Be(0);
         (await budget.Ledger.GetBalancesAsync()).Sum(b => b.Spent + b.Reserved).Should().Be(0m);
     }
@@ -278,8 +278,8 @@ public class ReservedBoundsTests
     /// <summary>A budget over a router of one route.</summary>
     private static IChatClient Budgeted(BudgetManager budget, ChatRoute route) => new BudgetChatClient(new RouterChatClient([route]), budget);
 
-    private static RouteDescriptor Priced(string name, string model, int? maxOutputTokens = null) =>
-        new(name) { ModelId = model, Pricing = new RoutePricing(1m, 1m), Capabilities = RouteCapabilities.All, MaxOutputTokens = maxOutputTokens };
+    private static RouteDescriptor Priced(string name, string model, int? maxOutputTokens = null, int? contextWindow = null) =>
+        new(name) { ModelId = model, Pricing = new RoutePricing(1m, 1m), Capabilities = RouteCapabilities.All, MaxOutputTokens = maxOutputTokens, ContextWindow = contextWindow };
 
     private static BudgetOptions Options(params BudgetLimit[] limits)
     {

@@ -39,7 +39,7 @@ public class PolicyTests
     {
         var messages = Prompt("The quick brown fox jumps over the lazy dog.");
         long exact = PromptTokens.Count(OpenAITokenCounters.O200kBase, messages, null);
-        exact.Should().Be(10 + PromptTokens.TokensPerMessage + PromptTokens.ReplyPrimingTokens);
+        exact.Should().Be(10 + 1 + PromptTokens.TokensPerMessage + PromptTokens.ReplyPrimingTokens, "ten tokens of text, the role 'user' one token, and the framing");
         OpenAITokenCounters.ForModel("gpt-4.1-mini").Should().BeSameAs(OpenAITokenCounters.O200kBase);
         OpenAITokenCounters.ForModel("gpt-4").Should().BeSameAs(OpenAITokenCounters.Cl100kBase);
         OpenAITokenCounters.ForModel("llama-3.3-70b").Should().BeSameAs(TokenCounters.UpperBound);
