@@ -71,7 +71,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         return _router is null
             ? GetBudgetedResponseAsync(messages, options, context, cancellationToken)
-            : base.GetResponseAsync(messages, context.PassDown(options), cancellationToken);
+            : base.GetResponseAsync(messages, PassDown(options, context), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -88,8 +88,15 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         return _router is null
             ? GetBudgetedStreamAsync(messages, options, context, cancellationToken)
-            : base.GetStreamingResponseAsync(messages, context.PassDown(options), cancellationToken);
+            : base.GetStreamingResponseAsync(messages, PassDown(options, context), cancellationToken);
     }
+
+    /// <summary>
+    /// The options for the layer below, carrying the call's context (captured here, so a layer in between that works later still sees
+    /// it). Directly over the router nothing is copied: the router captures the same context from the same options and scope, now.
+    /// </summary>
+    private ChatOptions? PassDown(ChatOptions? options, CallContext context) =>
+        ReferenceEquals(InnerClient, _router) ? options : context.PassDown(options);
 
     /// <inheritdoc/>
     public override object? GetService(Type serviceType, object? serviceKey = null)
