@@ -245,9 +245,7 @@ public sealed class BudgetManager : IDisposable
         // Every prompt token at its dearest price (a cache write, audio when the prompt holds some), every output token at its dearest
         // (reasoning, audio), in the long-context tier too when the prompt's bound is past its threshold: the most the call can be charged.
         bool audio = promptHasAudio && target.Prices.ChargesAudio;
-        decimal estimate = target.UnitPrices?.Reserve(promptTokens, audio, maxOutput) is { } units
-            ? BudgetUnits.ToDecimal(units)
-            : Math.Round(MostDecimal(pricing, promptTokens, audio, maxOutput), Decimals, MidpointRounding.ToPositiveInfinity);
+        decimal estimate = target.Prices.Reserve(promptTokens, audio, maxOutput);
 
         var now = _time.GetUtcNow();
         var request = new PendingReservation(target, tenant, promptTokens, maxOutput, estimate, final, audio);
@@ -282,13 +280,6 @@ public sealed class BudgetManager : IDisposable
 
     private BudgetAttempt Grant(PendingReservation request, BudgetReservation? reservation) =>
         new(this, request.Target, reservation, request.Tenant, request.PromptTokens, request.MaxOutputTokens, request.Estimate, _time.GetTimestamp()) { PromptHasAudio = request.PromptHasAudio };
-
-    /// <summary><see cref="UnitPrices.Reserve"/> in decimals, for prices that are not whole units.</summary>
-    private static decimal MostDecimal(RoutePricing pricing, long promptTokens, bool audio, long maxOutput)
-    {
-        decimal most = ((promptTokens * pricing.MostPerPromptToken(audio)) + (maxOutput * pricing.MostPerOutputToken)) / 1_000_000m;
-        return pricing.LongContext is { } tier && promptTokens > tier.AbovePromptTokens ? Math.Max(most, MostDecimal(tier.Pricing, promptTokens, audio, maxOutput)) : most;
-    }
 
     /// <summary>
     /// What a call whose request left but that never answered is charged: what was reserved for it (its input bound and its whole output

@@ -20,13 +20,14 @@ internal readonly record struct BilledTokens(long Input, long CachedInput, long 
 
     /// <summary>
     /// Splits <paramref name="input"/> prompt tokens (every one: cached, written to the cache and audio included, as M.E.AI's adapters report
-    /// them) and <paramref name="output"/> output tokens by what <paramref name="usage"/> says. Counts that disagree are clamped into what
-    /// remains. Audio a usage does not count, in a prompt that holds audio (<paramref name="promptHasAudio"/>), is all the input but the cache
-    /// writes (and but the cached tokens, when the cached price is above the audio one: <paramref name="cachedOverAudio"/>). Reported audio is
-    /// charged in full at the audio price (a cached audio token is billed less); the cached tokens a usage does not assign to text or audio
-    /// are taken from the audio first, unless cached tokens cost more than uncached ones (<paramref name="cachedDearer"/>).
+    /// them) and <paramref name="output"/> output tokens by what <paramref name="usage"/> says, for <paramref name="pricing"/> (the tier the
+    /// call is billed at); counts that disagree are clamped into what remains. Audio is split out only where it has a price of its own (else
+    /// it is billed as text, cached audio as cached text). Reported audio is charged in full at the audio price (a cached audio token is
+    /// billed at most that), and the cached tokens are taken from the audio first unless cached tokens cost more than uncached ones. When
+    /// the usage does not count audio in a prompt that holds some (<paramref name="promptHasAudio"/>), each token of unknown kind is charged
+    /// at the dearer of its kinds: an uncached one as audio or text, a cached one as audio or cached text.
     /// </summary>
-    public static BilledTokens Split(UsageDetails? usage, long input, long output, bool readDetails, bool promptHasAudio, bool cachedDearer, bool cachedOverAudio)
+    public static BilledTokens Split(UsageDetails? usage, long input, long output, bool readDetails, bool promptHasAudio, RoutePricing pricing)
     {
         input = Math.Max(input, 0);
         output = Math.Max(output, 0);
@@ -41,14 +42,28 @@ internal readonly record struct BilledTokens(long Input, long CachedInput, long 
         }
 
         long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input - writes);
-        long audio = reportedAudio is { } reported ? Math.Clamp(reported, 0, input - writes)
-            : promptHasAudio ? input - writes - (cachedOverAudio ? cached : 0) // every token of unknown kind at the dearer of its kinds
-            : 0;
-        long text = input - writes - audio;
-        long cachedText = Math.Clamp(cachedDearer ? cached : cached - audio, 0, text);
+        decimal audioPrice = pricing.EffectiveAudioInputPerMillion, cachedPrice = pricing.EffectiveCachedInputPerMillion;
+        bool audioPriced = pricing.AudioInputPerMillion is not null;
+        long audio, cachedText;
+        if (audioPriced && reportedAudio is { } reported)
+        {
+            audio = Math.Clamp(reported, 0, input - writes);
+            cachedText = Math.Clamp(cachedPrice > pricing.InputPerMillion ? cached : cached - audio, 0, input - writes - audio);
+        }
+        else if (audioPriced && promptHasAudio)
+        {
+            audio = (audioPrice > pricing.InputPerMillion ? input - writes - cached : 0) + (audioPrice > cachedPrice ? cached : 0);
+            cachedText = audioPrice > cachedPrice ? 0 : cached;
+        }
+        else
+        {
+            audio = 0;
+            cachedText = cached;
+        }
+
         long reasoning = Math.Clamp(usage?.ReasoningTokenCount ?? 0, 0, output);
         audioOutput = Math.Clamp(audioOutput, 0, output - reasoning);
-        return new(text - cachedText, cachedText, writes, audio, output - reasoning - audioOutput, reasoning, audioOutput);
+        return new(input - writes - audio - cachedText, cachedText, writes, audio, output - reasoning - audioOutput, reasoning, audioOutput);
     }
 
     private static long? Count(AdditionalPropertiesDictionary<long>? counts, string key) =>

@@ -14,7 +14,7 @@ internal sealed class RoutePrice
         Pricing = pricing;
         TokenCounter = tokenCounter;
         UnitPrices = pricing is null ? null : InferenceRouter.UnitPrices.From(pricing);
-        ChargesAudio = pricing is not null && (AudioDearer(pricing) || (pricing.LongContext is { } tier && AudioDearer(tier.Pricing)));
+        ChargesAudio = pricing is not null && (pricing.AudioInputPerMillion is not null || pricing.LongContext?.Pricing.AudioInputPerMillion is not null);
 
         // Only prices that differ from plain input and output need the usage's breakdown: the common case reads none of it.
         _readsDetails = pricing is not null && (Differs(pricing) || (pricing.LongContext is { } longTier && Differs(longTier.Pricing)));
@@ -30,7 +30,10 @@ internal sealed class RoutePrice
     /// <summary>Gets the prices as whole units per token, when they are (the fast path for estimates and costs).</summary>
     public UnitPrices? UnitPrices { get; }
 
-    /// <summary>Gets a value indicating whether audio input costs more than text here, so a prompt's audio changes its charge and reservation.</summary>
+    /// <summary>
+    /// Gets a value indicating whether audio input has a price of its own here, so a prompt's audio changes its charge and reservation (an
+    /// unset audio price means audio is billed as text, cached audio as cached text).
+    /// </summary>
     public bool ChargesAudio { get; }
 
     public ITokenCounter TokenCounter { get; }
@@ -53,14 +56,30 @@ internal sealed class RoutePrice
         long input = usage?.InputTokenCount ?? promptTokens;
         long output = usage?.OutputTokenCount ?? countedOutputTokens;
         var pricing = (Pricing ?? RoutePricing.Free).For(input);
-        var tokens = BilledTokens.Split(
-            usage, input, output, _readsDetails, promptHasAudio && AudioDearer(pricing), pricing.EffectiveCachedInputPerMillion > pricing.InputPerMillion,
-            pricing.EffectiveCachedInputPerMillion > pricing.EffectiveAudioInputPerMillion);
+        var tokens = BilledTokens.Split(usage, input, output, _readsDetails, promptHasAudio, pricing);
         decimal amount = UnitPrices?.For(input).Cost(tokens) is { } units
             ? BudgetUnits.ToDecimal(units)
-            : Math.Round(pricing.Cost(tokens), BudgetUnits.Decimals, MidpointRounding.AwayFromZero);
+            : Math.Round(pricing.Cost(tokens), BudgetUnits.Decimals, MidpointRounding.ToPositiveInfinity); // up: never below the invoice
         long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
         return new CallCost(Route, ModelId, amount, currency, estimated, input, cached, output, tokens.Reasoning);
+    }
+
+    /// <summary>
+    /// The most a call of at most <paramref name="promptTokens"/> prompt tokens (<paramref name="promptHasAudio"/>: it may hold audio) and
+    /// <paramref name="maxOutput"/> output tokens can be charged: every token at its dearest price (<see cref="UnitPrices.Reserve"/>), rounded up.
+    /// </summary>
+    public decimal Reserve(long promptTokens, bool promptHasAudio, long maxOutput)
+    {
+        bool audio = promptHasAudio && ChargesAudio;
+        return UnitPrices?.Reserve(promptTokens, audio, maxOutput) is { } units
+            ? BudgetUnits.ToDecimal(units)
+            : Math.Round(MostDecimal(Pricing ?? RoutePricing.Free, promptTokens, audio, maxOutput), BudgetUnits.Decimals, MidpointRounding.ToPositiveInfinity);
+
+        static decimal MostDecimal(RoutePricing pricing, long promptTokens, bool audio, long maxOutput)
+        {
+            decimal most = ((promptTokens * pricing.MostPerPromptToken(audio)) + (maxOutput * pricing.MostPerOutputToken)) / 1_000_000m;
+            return pricing.LongContext is { } tier && promptTokens > tier.AbovePromptTokens ? Math.Max(most, MostDecimal(tier.Pricing, promptTokens, audio, maxOutput)) : most;
+        }
     }
 
     /// <summary>Counts output tokens of text the provider reported no usage for.</summary>
@@ -68,8 +87,6 @@ internal sealed class RoutePrice
 
     /// <summary>Whether a prompt may hold audio: an audio item, or one whose kind is not known (it may be audio).</summary>
     public static bool MayHoldAudio(in PromptMedia media) => (media.Audio | media.Other) != 0;
-
-    private static bool AudioDearer(RoutePricing pricing) => pricing.EffectiveAudioInputPerMillion > pricing.InputPerMillion;
 
     private static bool Differs(RoutePricing pricing) =>
         pricing.EffectiveCacheWritePerMillion != pricing.InputPerMillion || pricing.EffectiveAudioInputPerMillion != pricing.InputPerMillion ||
