@@ -42,6 +42,9 @@ internal sealed class BudgetAttempt : IRouteAttemptObserver
     /// <summary>Gets the prompt tokens reserved for (an upper bound, or the exact count near a limit).</summary>
     public long PromptTokens { get; }
 
+    /// <summary>Gets a value indicating whether the prompt may hold audio on a route that prices audio above text (reserved, and charged without a breakdown, at the audio price).</summary>
+    public bool PromptHasAudio { get; init; }
+
     /// <summary>Gets the output limit the reservation covers: the one the provider must be sent.</summary>
     public int MaxOutputTokens { get; }
 
@@ -60,7 +63,7 @@ internal sealed class BudgetAttempt : IRouteAttemptObserver
 
     /// <summary>Charges the real cost (from usage, else counted) once; later calls return null.</summary>
     public ValueTask<CallCost?> SettleAsync(UsageDetails? usage, string? outputText) =>
-        IsOpen ? ChargeAsync(Target.Price(usage, PromptTokens, outputText, Manager.Catalog.Currency)) : default;
+        IsOpen ? ChargeAsync(Target.Price(usage, PromptTokens, outputText, Manager.Catalog.Currency, PromptHasAudio)) : default;
 
     /// <inheritdoc/>
     public ValueTask<CallCost?> OnAttemptEndedAsync(RouteAttemptReport report)

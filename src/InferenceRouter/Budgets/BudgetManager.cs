@@ -17,7 +17,7 @@ public sealed class BudgetManager : IDisposable
     private const int Decimals = BudgetUnits.Decimals;
 
     /// <summary>What a reservation under way needs once the ledger answers.</summary>
-    private readonly record struct PendingReservation(BudgetTarget Target, string? Tenant, long PromptTokens, int MaxOutputTokens, decimal Estimate, bool Final);
+    private readonly record struct PendingReservation(BudgetTarget Target, string? Tenant, long PromptTokens, int MaxOutputTokens, decimal Estimate, bool Final, bool PromptHasAudio);
 
     /// <summary>The longest tenant or user id a budget accepts.</summary>
     public const int MaxIdLength = 256;
@@ -212,7 +212,7 @@ public sealed class BudgetManager : IDisposable
         // Synchronous all the way when the ledger is (the in-memory one is): no async state machines on the hot path.
         bool exactCounter = !ReferenceEquals(target.TokenCounter, TokenCounters.UpperBound);
         long bound = promptTokenBound + media.Allowance(_options.MediaTokens, target.MaxImageTokens) + rawInput;
-        var first = ReserveCoreAsync(tenant, user, target, pricing, bound, requestedMaxOutput, final: !exactCounter, cancellationToken);
+        var first = ReserveCoreAsync(tenant, user, target, pricing, bound, RoutePrice.MayHoldAudio(media), requestedMaxOutput, final: !exactCounter, cancellationToken);
         return !exactCounter || (first.IsCompletedSuccessfully && first.Result.Denial is null)
             ? first
             : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, rawInput, requestedMaxOutput, cancellationToken);
@@ -253,29 +253,22 @@ public sealed class BudgetManager : IDisposable
 
         var media = default(PromptMedia);
         long exact = PromptTokens.CountWithMedia(target.TokenCounter, messages, options, ref media) + media.Allowance(_options.MediaTokens, target.MaxImageTokens) + rawInput;
-        return await ReserveCoreAsync(tenant, user, target, pricing, exact, requestedMaxOutput, final: true, cancellationToken).ConfigureAwait(false);
+        return await ReserveCoreAsync(tenant, user, target, pricing, exact, RoutePrice.MayHoldAudio(media), requestedMaxOutput, final: true, cancellationToken).ConfigureAwait(false);
     }
 
     private ValueTask<BudgetAttempt> ReserveCoreAsync(
-        string? tenant, string? user, BudgetTarget target, RoutePricing pricing, long promptTokens, int? requestedMaxOutput, bool final, CancellationToken cancellationToken)
+        string? tenant, string? user, BudgetTarget target, RoutePricing pricing, long promptTokens, bool promptHasAudio, int? requestedMaxOutput, bool final, CancellationToken cancellationToken)
     {
         int maxOutput = requestedMaxOutput is { } requested
             ? target.MaxOutputTokens is { } routeMax ? Math.Min(requested, routeMax) : requested
             : target.OutputWhenUnset;
-        decimal estimate;
-        if (target.UnitPrices is { } units && units.Cost(promptTokens, 0, maxOutput, 0) is { } inputAndOutput &&
-            units.Cost(promptTokens, 0, 0, maxOutput) is { } inputAndReasoning)
-        {
-            estimate = BudgetUnits.ToDecimal(Math.Max(inputAndOutput, inputAndReasoning));
-        }
-        else
-        {
-            decimal outputPrice = Math.Max(pricing.OutputPerMillion, pricing.EffectiveReasoningPerMillion);
-            estimate = Math.Round(((promptTokens * pricing.InputPerMillion) + (maxOutput * outputPrice)) / 1_000_000m, Decimals, MidpointRounding.ToPositiveInfinity);
-        }
+        // Every prompt token at its dearest price (a cache write, audio when the prompt holds some), every output token at its dearest
+        // (reasoning, audio), in the long-context tier too when the prompt's bound is past its threshold: the most the call can be charged.
+        bool audio = promptHasAudio && target.Prices.ChargesAudio;
+        decimal estimate = target.Prices.Reserve(promptTokens, audio, maxOutput);
 
         var now = _time.GetUtcNow();
-        var request = new PendingReservation(target, tenant, promptTokens, maxOutput, estimate, final);
+        var request = new PendingReservation(target, tenant, promptTokens, maxOutput, estimate, final, audio);
         if (GetAccounts(tenant, user, target, now) is not { } accounts)
         {
             return new(Grant(request, null));
@@ -306,7 +299,7 @@ public sealed class BudgetManager : IDisposable
     }
 
     private BudgetAttempt Grant(PendingReservation request, BudgetReservation? reservation) =>
-        new(this, request.Target, reservation, request.Tenant, request.PromptTokens, request.MaxOutputTokens, request.Estimate, _time.GetTimestamp());
+        new(this, request.Target, reservation, request.Tenant, request.PromptTokens, request.MaxOutputTokens, request.Estimate, _time.GetTimestamp()) { PromptHasAudio = request.PromptHasAudio };
 
     /// <summary>
     /// What a call whose request left but that never answered is charged: what was reserved for it (its input bound and its whole output
@@ -327,7 +320,7 @@ public sealed class BudgetManager : IDisposable
     internal CallCost EstimateIncomplete(BudgetAttempt attempt, UsageDetails? usage, string? receivedText)
     {
         var target = attempt.Target;
-        var received = target.Price(usage, attempt.PromptTokens, receivedText, Catalog.Currency);
+        var received = target.Price(usage, attempt.PromptTokens, receivedText, Catalog.Currency, attempt.PromptHasAudio);
         long allowance = Math.Min(_options.UnreceivedOutputAllowance, Math.Max(0, attempt.MaxOutputTokens - received.OutputTokens));
         var pricing = target.Pricing ?? RoutePricing.Free;
         bool reasoningDearer = pricing.EffectiveReasoningPerMillion > pricing.OutputPerMillion; // unseen output may be thinking
@@ -338,10 +331,14 @@ public sealed class BudgetManager : IDisposable
                 CachedInputTokenCount = received.CachedInputTokens,
                 OutputTokenCount = received.OutputTokens + allowance,
                 ReasoningTokenCount = received.ReasoningTokens + (reasoningDearer ? allowance : 0),
+                InputAudioTokenCount = usage?.InputAudioTokenCount,
+                OutputAudioTokenCount = usage?.OutputAudioTokenCount,
+                AdditionalCounts = usage?.AdditionalCounts, // cache writes and audio, as the provider's usage counted them
             },
             0,
             null,
-            Catalog.Currency);
+            Catalog.Currency,
+            attempt.PromptHasAudio);
         BudgetLog.ChargedEstimate(_logger, target.SpendKey, "its stream ended early", charged.Amount, charged.OutputTokens);
         return new CallCost(charged.Route, charged.ModelId, charged.Amount, charged.Currency, isEstimated: true, charged.InputTokens, charged.CachedInputTokens, charged.OutputTokens, charged.ReasoningTokens);
     }

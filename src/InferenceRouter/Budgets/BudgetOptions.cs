@@ -118,6 +118,11 @@ public sealed class BudgetOptions
             {
                 yield return error;
             }
+
+            foreach (var tierError in price?.LongContext?.GetValidationErrors($"{SectionName}:Prices:{model}:LongContext") ?? [])
+            {
+                yield return tierError;
+            }
         }
 
         foreach (var threshold in EffectiveThresholds)

@@ -70,8 +70,8 @@ internal sealed class BudgetTarget
         return split > 0 && Tags.TryGetValue(tag[..split], out var value) && string.Equals(value, tag[(split + 1)..], StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Prices a call on this target (<see cref="RoutePrice.Price(Microsoft.Extensions.AI.UsageDetails?, long, string?, string)"/>).</summary>
-    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency) => Prices.Price(usage, promptTokens, outputText, currency);
+    /// <summary>Prices a call on this target (<see cref="RoutePrice.Price(Microsoft.Extensions.AI.UsageDetails?, long, string?, string, bool)"/>).</summary>
+    public CallCost Price(UsageDetails? usage, long promptTokens, string? outputText, string currency, bool promptHasAudio = false) => Prices.Price(usage, promptTokens, outputText, currency, promptHasAudio);
 
     public int CountOutputTokens(string text) => Prices.CountOutputTokens(text);
 

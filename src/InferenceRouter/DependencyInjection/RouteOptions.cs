@@ -47,6 +47,21 @@ public sealed class RouteOptions
     /// <summary>Gets or sets the price per 1M reasoning tokens (defaults to the output price).</summary>
     public decimal? ReasoningPricePerMillion { get; set; }
 
+    /// <summary>Gets or sets the price per 1M input tokens written to the prompt cache with its default lifetime (defaults to the input price).</summary>
+    public decimal? CacheWritePricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the price per 1M input tokens written to the prompt cache for one hour (defaults to <see cref="CacheWritePricePerMillion"/>).</summary>
+    public decimal? CacheWriteOneHourPricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the price per 1M audio input tokens (defaults to the input price).</summary>
+    public decimal? AudioInputPricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the price per 1M audio output tokens (defaults to the output price).</summary>
+    public decimal? AudioOutputPricePerMillion { get; set; }
+
+    /// <summary>Gets or sets the long-context tier (<c>LongContext:AbovePromptTokens</c>, <c>LongContext:InputPerMillion</c>, …): above its prompt length, all of a call's tokens are billed at its prices.</summary>
+    public LongContextPrice? LongContext { get; set; }
+
     /// <summary>Gets or sets the context window in tokens.</summary>
     public int? ContextWindow { get; set; }
 
@@ -101,7 +116,14 @@ public sealed class RouteOptions
         ModelId = Model,
         Pricing = InputPricePerMillion is null && OutputPricePerMillion is null
             ? null
-            : new RoutePricing(InputPricePerMillion ?? 0m, OutputPricePerMillion ?? 0m, CachedInputPricePerMillion, ReasoningPricePerMillion),
+            : new RoutePricing(InputPricePerMillion ?? 0m, OutputPricePerMillion ?? 0m, CachedInputPricePerMillion, ReasoningPricePerMillion)
+            {
+                CacheWritePerMillion = CacheWritePricePerMillion,
+                CacheWriteOneHourPerMillion = CacheWriteOneHourPricePerMillion,
+                AudioInputPerMillion = AudioInputPricePerMillion,
+                AudioOutputPerMillion = AudioOutputPricePerMillion,
+                LongContext = LongContext?.ToPricing(),
+            },
         ContextWindow = ContextWindow,
         MaxOutputTokens = MaxOutputTokens,
         Capabilities = Capabilities,
@@ -164,12 +186,29 @@ public sealed class RouteOptions
             yield return $"{path}:ApiKeyEnvironmentVariable names {named}, which is not set; set it, give {setting}:ApiKey, or remove the setting for a server that needs no key.";
         }
 
-        foreach (var (label, price) in new[] { ("InputPricePerMillion", InputPricePerMillion), ("CachedInputPricePerMillion", CachedInputPricePerMillion), ("OutputPricePerMillion", OutputPricePerMillion), ("ReasoningPricePerMillion", ReasoningPricePerMillion) })
+        foreach (var (label, price) in new[]
+        {
+            (nameof(InputPricePerMillion), InputPricePerMillion), (nameof(CachedInputPricePerMillion), CachedInputPricePerMillion), (nameof(OutputPricePerMillion), OutputPricePerMillion),
+            (nameof(ReasoningPricePerMillion), ReasoningPricePerMillion), (nameof(CacheWritePricePerMillion), CacheWritePricePerMillion),
+            (nameof(CacheWriteOneHourPricePerMillion), CacheWriteOneHourPricePerMillion), (nameof(AudioInputPricePerMillion), AudioInputPricePerMillion), (nameof(AudioOutputPricePerMillion), AudioOutputPricePerMillion),
+        })
         {
             if (price < 0)
             {
                 yield return $"{path}:{label} is {price}; prices are per 1M tokens and must be zero or more.";
             }
+        }
+
+        if (InputPricePerMillion is null && OutputPricePerMillion is null &&
+            (CacheWritePricePerMillion ?? CacheWriteOneHourPricePerMillion ?? AudioInputPricePerMillion ?? AudioOutputPricePerMillion) is not null | LongContext is not null)
+        {
+            // The prices go together: a cache-write, audio or long-context price alone would leave the route priced by the catalog's others.
+            yield return $"{path} sets a cache-write, audio or LongContext price but no InputPricePerMillion or OutputPricePerMillion; give the route's InputPricePerMillion and OutputPricePerMillion too, or remove the others.";
+        }
+
+        foreach (var error in LongContext?.GetValidationErrors($"{path}:{nameof(LongContext)}") ?? [])
+        {
+            yield return error;
         }
 
         if (Name is not null && !string.IsNullOrWhiteSpace(Name))

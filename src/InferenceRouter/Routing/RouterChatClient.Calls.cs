@@ -87,14 +87,27 @@ public sealed partial class RouterChatClient
     private static CallCost Price(RoutePrice price, string currency, UsageDetails? usage, IEnumerable<ChatMessage> messages, ChatOptions? options, string? outputText)
     {
         long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
-        return price.Price(usage, promptTokens, outputText, currency);
+        return price.Price(usage, promptTokens, outputText, currency, PromptHasAudio(price, messages, options));
     }
 
     /// <summary>Prices a stream no observer priced: reported usage where given, else its updates with text as the output tokens.</summary>
     private static CallCost PriceStream(RoutePrice price, string currency, UsageDetails? usage, long outputTokens, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         long promptTokens = usage?.InputTokenCount is null ? PromptTokens.Count(price.TokenCounter, messages, options) : 0;
-        return price.Price(usage, promptTokens, outputTokens, currency);
+        return price.Price(usage, promptTokens, outputTokens, currency, PromptHasAudio(price, messages, options));
+    }
+
+    /// <summary>Whether the prompt may hold audio, asked only of a route that prices audio above text (the walk is skipped otherwise).</summary>
+    private static bool PromptHasAudio(RoutePrice price, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        if (!price.ChargesAudio)
+        {
+            return false;
+        }
+
+        var media = default(PromptMedia);
+        PromptTokens.CountWithMedia(TokenCounters.UpperBound, messages, options, ref media);
+        return RoutePrice.MayHoldAudio(media);
     }
 
     private RouteAttemptReport StreamEnded(ChatRoute route, RouteAttemptOutcome outcome, StreamUsage usage, bool incomplete, Exception? error, in AttemptResult<StreamStart> result) =>

@@ -7,7 +7,7 @@ public class PriceCatalogLookupTests
     [InlineData("o3-pro")]
     [InlineData("gpt-5-pro")]
     [InlineData("o3-deep-research")]
-    [InlineData("gpt-4o-audio-preview")]
+    [InlineData("gpt-4o-realtime-preview")]
     [InlineData("openai/o3-pro")]
     [InlineData("o3-pro-2025-06-10")]
     public void A_premium_model_is_not_priced_as_its_cheaper_base(string model)

@@ -29,7 +29,7 @@ public class UnpricedRouteTests
     [InlineData("o3-pro")]
     [InlineData("gpt-5-pro")]
     [InlineData("o3-deep-research")]
-    [InlineData("gpt-4o-audio-preview")]
+    [InlineData("gpt-4o-realtime-preview")]
     public async Task A_premium_model_whose_cheaper_base_is_in_the_catalog_is_unpriced_and_stops_the_start(string model)
     {
         await using var server = await FakeProviderServer.StartAsync("house");

@@ -140,6 +140,8 @@ public class CatalogRouteTests
     [InlineData("InferenceRouter:ModelCatalog:Modles:gpt-4.1:ContextWindow", "32000", "InferenceRouter:ModelCatalog:Modles is not a known setting; did you mean Models?")]
     [InlineData("InferenceRouter:ModelCatalog:Models:gpt-4.1:ContextWindow", "-5", "InferenceRouter:ModelCatalog:Models:gpt-4.1:ContextWindow is -5")]
     [InlineData("InferenceRouter:ModelCatalog:Models:house:InputPerMillion", "1", "InferenceRouter:ModelCatalog:Models:house has no OutputPerMillion")]
+    [InlineData("InferenceRouter:ModelCatalog:Models:gpt-4.1:LongContext:InputPerMillion", "4", "InferenceRouter:ModelCatalog:Models:gpt-4.1:LongContext:AbovePromptTokens is missing")]
+    [InlineData("InferenceRouter:ModelCatalog:Models:gpt-4.1:CacheWritePerMillion", "-1", "InferenceRouter:ModelCatalog:Models:gpt-4.1:CacheWritePerMillion is -1")]
     [InlineData("InferenceRouter:ModelCatalog:Aliases:prod", "no-such-model", "alias 'prod' names model 'no-such-model', which the catalog does not list")]
     [InlineData("InferenceRouter:ModelCatalog:Path", "/no/such/models.json", "InferenceRouter:ModelCatalog:Path '/no/such/models.json' does not exist")]
     public void A_bad_catalog_setting_stops_the_start_naming_the_key(string key, string value, string message)
@@ -155,6 +157,8 @@ public class CatalogRouteTests
     [InlineData("""{ "schemaVersion": 1, "models": { "house": { "inputPerMillion": 1, "outputPerMillion": 2, "contextWindow": -1 } } }""", "Model 'house':ContextWindow is -1")]
     [InlineData("""{ "schemaVersion": 1, "models": { "house": { "contextWindow": 8000, "maxOutputTokens": 9000 } } }""", "MaxOutputTokens 9000 is larger than its ContextWindow 8000")]
     [InlineData("""{ "schemaVersion": 1, "models": { "house": { "capabilities": "Tools, Telepathy" } } }""", "$.models.house.capabilities")]
+    [InlineData("""{ "schemaVersion": 1, "models": { "house": { "inputPerMillion": 1, "outputPerMillion": 2, "longContext": { "abovePromptTokens": 1000, "inputPerMillion": 2 } } } }""", "Model 'house':LongContext has no OutputPerMillion")]
+    [InlineData("""{ "schemaVersion": 1, "models": { "house": { "inputPerMillion": 1, "outputPerMillion": 2, "audioInputPerMillion": -3 } } }""", "Model 'house':AudioInputPerMillion is -3")]
     [InlineData("""{ "schemaVersion": 2, "models": { } }""", "schemaVersion 2")]
     [InlineData("""{ "schemaVersion": 1, "modles": { } }""", "modles")]
     public void A_catalog_file_with_a_bad_field_stops_the_start_naming_the_file_and_the_field(string json, string message)
