@@ -27,6 +27,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     private int _active;
     private int _completed;
     private int _aborted;
+    private int _rateLimited;
 
     private FakeProviderServer(string name, WebApplication app)
     {
@@ -60,6 +61,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     /// <summary>Gets the number of requests answered to the end.</summary>
     public int CompletedRequests => Volatile.Read(ref _completed);
+
+    /// <summary>Gets or sets the account's limits the server enforces (429 with Retry-After beyond them, rate-limit headers on every answer), or null for none.</summary>
+    public ServerQuota? Quota { get; set; }
+
+    /// <summary>Gets the number of requests answered 429 because <see cref="Quota"/> was full.</summary>
+    public int RateLimitedRequests => Volatile.Read(ref _rateLimited);
 
     /// <summary>Gets the number of requests that did not finish: the client went away (cancelled, hedged) or the script dropped the connection.</summary>
     public int AbortedRequests => Volatile.Read(ref _aborted);
@@ -138,6 +145,9 @@ public sealed class FakeProviderServer : IAsyncDisposable
         Interlocked.Increment(ref _active);
         var aborted = context.RequestAborted;
         bool finished = false;
+        ServerQuota? admittedBy = null;
+        bool released = false;
+        void ReleaseQuota() => admittedBy?.Release(ref released);
         try
         {
             var text = await new StreamReader(context.Request.Body).ReadToEndAsync(aborted).ConfigureAwait(false);
@@ -146,6 +156,26 @@ public sealed class FakeProviderServer : IAsyncDisposable
             Requests.Enqueue(new RecordedRequest(number, model, stream, body) { Path = wire.Path });
 
             var behavior = Script?.Invoke(number) ?? (_queue.TryDequeue(out var queued) ? queued : DefaultBehavior);
+            if (Quota is { } quota)
+            {
+                var (billedPrompt, billedCompletion) = behavior.Billing?.Invoke(body) ?? (behavior.PromptTokens, behavior.CompletionTokens);
+                bool admitted = quota.TryAdmit(billedPrompt + billedCompletion, out var wait);
+                foreach (var (name, value) in quota.Headers(anthropic: wire is AnthropicWire))
+                {
+                    context.Response.Headers[name] = value;
+                }
+
+                if (!admitted)
+                {
+                    Interlocked.Increment(ref _rateLimited);
+                    await wire.WriteErrorAsync(context, ServerBehavior.Error(429, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)))).ConfigureAwait(false);
+                    finished = true;
+                    return;
+                }
+
+                admittedBy = quota;
+            }
+
             if (behavior.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.Latency, aborted).ConfigureAwait(false);
@@ -186,6 +216,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             }
             else if (behavior.StatusCode != 200)
             {
+                ReleaseQuota();
                 await wire.WriteErrorAsync(context, behavior, echo).ConfigureAwait(false);
             }
             else if (behavior.Fault == ServerFault.MalformedBody)
@@ -195,7 +226,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             }
             else if (stream)
             {
-                if (!await WriteStreamAsync(context, wire, behavior, exchange, includeUsage, prompt, completion).ConfigureAwait(false))
+                if (!await WriteStreamAsync(context, wire, behavior, exchange, includeUsage, prompt, completion, ReleaseQuota).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -203,6 +234,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             else
             {
                 context.Response.ContentType = "application/json";
+                ReleaseQuota();
                 await context.Response.WriteAsync(wire.Answer(exchange, AnswerText(behavior), prompt, completion).ToJsonString(), aborted).ConfigureAwait(false);
             }
 
@@ -214,6 +246,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
         }
         finally
         {
+            ReleaseQuota();
             Interlocked.Decrement(ref _active);
             Interlocked.Increment(ref finished ? ref _completed : ref _aborted);
         }
@@ -221,7 +254,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     private string AnswerText(ServerBehavior behavior) => behavior.Text ?? $"Hello from {Name}";
 
-    private async Task<bool> WriteStreamAsync(HttpContext context, WireFormat wire, ServerBehavior behavior, WireFormat.Exchange exchange, bool includeUsage, int prompt, int completion)
+    private async Task<bool> WriteStreamAsync(HttpContext context, WireFormat wire, ServerBehavior behavior, WireFormat.Exchange exchange, bool includeUsage, int prompt, int completion, Action beforeEnd)
     {
         var aborted = context.RequestAborted;
         context.Response.ContentType = wire.StreamContentType;
@@ -261,6 +294,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             await WriteEventAsync(context, wire, wire.StreamPiece(exchange, pieces[i], first: i == 0)).ConfigureAwait(false);
         }
 
+        beforeEnd();
         foreach (var end in wire.StreamEnd(exchange, prompt, completion, includeUsage))
         {
             await WriteEventAsync(context, wire, end).ConfigureAwait(false);

@@ -96,7 +96,10 @@ public sealed class ChatRoute
     internal bool TryReadErrorEvent(object? raw, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderError? error) =>
         ProviderFailures?.TryReadErrorEvent(raw, out error) ?? ProviderErrorEvent.TryRead(raw, out error);
 
-    internal void Attach(RouteHealth health, ResiliencePipeline pipeline)
+    /// <summary>Gets the route's quota as the router keeps it, or null when the route has none (the quota hook then admits at once).</summary>
+    internal RouteQuotaState? Quota { get; private set; }
+
+    internal void Attach(RouteHealth health, ResiliencePipeline pipeline, TimeProvider time)
     {
         if (Interlocked.CompareExchange(ref _health, health, null) is not null)
         {
@@ -104,6 +107,7 @@ public sealed class ChatRoute
         }
 
         Pipeline = pipeline;
+        Quota = Descriptor.Quota is { IsLimited: true } quota ? new RouteQuotaState(Name, quota, time) : null;
         ProviderName = Descriptor.Provider ?? Client.GetService<ChatClientMetadata>()?.ProviderName ?? "unknown";
     }
 
