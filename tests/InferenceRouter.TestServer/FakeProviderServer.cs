@@ -117,6 +117,28 @@ public sealed class FakeProviderServer : IAsyncDisposable
             .GetChatClient(model)
             .AsRouteClient();
 
+    /// <summary>Creates a real OpenAI SDK client for this server whose pipeline reads the rate-limit headers into <paramref name="rateLimits"/>.</summary>
+    /// <param name="rateLimits">The route's record of its provider's limits.</param>
+    /// <param name="model">The model id to ask for.</param>
+    /// <returns>The client.</returns>
+    public IChatClient CreateChatClient(ProviderRateLimits rateLimits, string model = "test-model") =>
+        new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = BaseUrl, RetryPolicy = new ClientRetryPolicy(0) }.AddProviderRateLimits(rateLimits))
+            .GetChatClient(model)
+            .AsRouteClient(rateLimits);
+
+    /// <summary>Creates an Anthropic SDK client for this server whose <see cref="HttpClient"/> reads the rate-limit headers into <paramref name="rateLimits"/>.</summary>
+    /// <param name="rateLimits">The route's record of its provider's limits.</param>
+    /// <param name="model">The model id to ask for.</param>
+    /// <returns>The client.</returns>
+    public IChatClient CreateAnthropicChatClient(ProviderRateLimits rateLimits, string model = "claude-test")
+    {
+        var handler = rateLimits.CreateHandler();
+        handler.InnerHandler = new HttpClientHandler();
+        return new Anthropic.AnthropicClient(new Anthropic.Core.ClientOptions { ApiKey = "test-key", BaseUrl = RootUrl.ToString().TrimEnd('/'), MaxRetries = 0, HttpClient = new HttpClient(handler) })
+            .AsRouteClient(model, defaultMaxOutputTokens: 1024)
+            .WithProviderRateLimits(rateLimits);
+    }
+
     /// <summary>Creates a client from the official Anthropic SDK for this server, with the SDK's own retries off.</summary>
     /// <param name="model">The model id to ask for.</param>
     /// <returns>The client.</returns>

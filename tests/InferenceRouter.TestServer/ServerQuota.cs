@@ -166,7 +166,7 @@ public sealed class ServerQuota
             return;
         }
 
-        long remaining = (long)Math.Floor(left);
+        long remaining = Math.Max(0, (long)Math.Floor(left)); // a provider never says less than none (the arrival allowance can run a little below)
         var untilFull = TimeSpan.FromMinutes((perMinute - left) / perMinute);
         if (anthropic)
         {

@@ -19,7 +19,7 @@ internal sealed class QuotaReservation(RouteQuotaState quota, long tokens, IDisp
         permit?.Dispose();
         if (!report.MayHaveBeenBilled)
         {
-            quota.GiveBack(tokens);
+            quota.GiveBack(report, tokens);
         }
         else if (quota.Tokens is { } limiter && Used(report.Usage) is { } used)
         {

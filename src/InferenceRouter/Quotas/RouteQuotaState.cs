@@ -10,13 +10,18 @@ namespace InferenceRouter;
 internal sealed class RouteQuotaState : IRouteAttemptObserver
 {
     private readonly ConcurrencyLimiter? _concurrency;
+    private readonly TimeProvider _time;
+    private PerMinuteRateLimiter? _requests; // declared, or learned from the provider's headers (then set once, when first stated)
+    private PerMinuteRateLimiter? _tokens;
+    private long _heldUntil; // a provider that said "none left" without its limit: nothing is sent until its reset (timestamp; 0: not held)
 
     public RouteQuotaState(string route, RouteQuota quota, TimeProvider time)
     {
         Route = route;
         Quota = quota.Copy();
-        Requests = quota.RequestsPerMinute is { } rpm ? new PerMinuteRateLimiter(rpm, time) : null;
-        Tokens = quota.TokensPerMinute is { } tpm ? new PerMinuteRateLimiter(tpm, time) : null;
+        _time = time;
+        _requests = quota.RequestsPerMinute is { } rpm ? new PerMinuteRateLimiter(rpm, time) : null;
+        _tokens = quota.TokensPerMinute is { } tpm ? new PerMinuteRateLimiter(tpm, time) : null;
         _concurrency = quota.MaxConcurrency is { } max ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = max, QueueLimit = 0 }) : null;
     }
 
@@ -24,12 +29,12 @@ internal sealed class RouteQuotaState : IRouteAttemptObserver
 
     public RouteQuota Quota { get; }
 
-    public PerMinuteRateLimiter? Requests { get; }
+    public PerMinuteRateLimiter? Requests => Volatile.Read(ref _requests);
 
-    public PerMinuteRateLimiter? Tokens { get; }
+    public PerMinuteRateLimiter? Tokens => Volatile.Read(ref _tokens);
 
     /// <summary>Gets a value indicating whether admission needs the call's token estimate.</summary>
-    public bool CountsTokens => Tokens is not null;
+    public bool CountsTokens => Volatile.Read(ref _tokens) is not null;
 
     /// <summary>Gets the share of the tightest limit that is left now, from 0 (full) to 1 (unused).</summary>
     public double Headroom
@@ -59,6 +64,13 @@ internal sealed class RouteQuotaState : IRouteAttemptObserver
     /// <summary>Admits a call of <paramref name="tokens"/> (its estimate), or says which limit is full and when it frees up.</summary>
     public RouteAdmission Admit(long tokens)
     {
+        if (Volatile.Read(ref _heldUntil) is not 0 and var held && _time.GetTimestamp() is var now && now < held)
+        {
+            return Deny("requests per minute (the provider said none are left)", _time.GetElapsedTime(now, held));
+        }
+
+        var requests = Requests;
+        var tokenLimiter = Tokens;
         RateLimitLease? lease = null;
         if (_concurrency is not null)
         {
@@ -70,26 +82,58 @@ internal sealed class RouteQuotaState : IRouteAttemptObserver
             }
         }
 
-        if (Requests is not null && !Requests.TryTake(1, out var requestWait))
+        if (requests is not null && !requests.TryTake(1, out var requestWait))
         {
             lease?.Dispose();
             return Deny("requests per minute", requestWait);
         }
 
-        if (Tokens is not null && !Tokens.TryTake(tokens, out var tokenWait))
+        if (tokenLimiter is not null && !tokenLimiter.TryTake(tokens, out var tokenWait))
         {
-            Requests?.Refund(1);
+            requests?.Refund(1);
             lease?.Dispose();
             return Deny("tokens per minute", tokenWait);
         }
 
-        return RouteAdmission.Admit(Tokens is null && lease is null ? this : new QuotaReservation(this, tokens, lease));
+        return RouteAdmission.Admit(tokenLimiter is null && lease is null ? this : new QuotaReservation(this, tokens, lease));
     }
 
-    /// <summary>Gives back what an attempt that cannot have been billed took.</summary>
-    public void GiveBack(long tokens)
+    /// <summary>
+    /// Follows what the provider said is left: the limiter it describes (declared, or made from the limit it states) is lowered to
+    /// at most that; a provider that says none are left without stating its limit holds the route until its reset.
+    /// </summary>
+    public void Learn(ProviderRateLimitReading reading)
     {
-        Requests?.Refund(1);
+        ref var field = ref reading.Tokens ? ref _tokens : ref _requests;
+        var limiter = Volatile.Read(ref field);
+        if (limiter is null && reading.Limit is { } limit)
+        {
+            Interlocked.CompareExchange(ref field, new PerMinuteRateLimiter(limit, _time), null);
+            limiter = Volatile.Read(ref field);
+        }
+
+        if (limiter is not null)
+        {
+            limiter.FollowRemaining(reading.Remaining);
+        }
+        else if (reading.Remaining == 0 && reading.Reset is { } reset && reset > TimeSpan.Zero)
+        {
+            Volatile.Write(ref _heldUntil, _time.GetTimestamp() + (long)(Math.Min(reset.TotalSeconds, 60) * _time.TimestampFrequency));
+        }
+    }
+
+    /// <summary>
+    /// Gives back what an attempt that cannot have been billed took: its tokens, and its request when it was never sent. A request the
+    /// provider refused (a 429 above all) keeps its place: giving it back would send the next call straight into the same refusal, and
+    /// the refusal's own headers say what is left.
+    /// </summary>
+    public void GiveBack(RouteAttemptReport report, long tokens)
+    {
+        if (report.Outcome == RouteAttemptOutcome.Skipped)
+        {
+            Requests?.Refund(1);
+        }
+
         Tokens?.Refund(tokens);
     }
 
@@ -97,7 +141,7 @@ internal sealed class RouteQuotaState : IRouteAttemptObserver
     {
         if (!report.MayHaveBeenBilled)
         {
-            Requests?.Refund(1); // never sent, or refused before the provider counted it
+            GiveBack(report, 0);
         }
 
         return default;

@@ -107,7 +107,10 @@ public sealed class ChatRoute
         }
 
         Pipeline = pipeline;
-        Quota = Descriptor.Quota is { IsLimited: true } quota ? new RouteQuotaState(Name, quota, time) : null;
+        // A declared quota, or one learned from the provider's headers when its client publishes them (ProviderRateLimits).
+        var rateLimits = Client.GetService<ProviderRateLimits>();
+        Quota = Descriptor.Quota is { IsLimited: true } || rateLimits is not null ? new RouteQuotaState(Name, Descriptor.Quota ?? new RouteQuota(), time) : null;
+        rateLimits?.Subscribe(Quota!.Learn);
         ProviderName = Descriptor.Provider ?? Client.GetService<ChatClientMetadata>()?.ProviderName ?? "unknown";
     }
 
