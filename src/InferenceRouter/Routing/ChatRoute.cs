@@ -96,6 +96,13 @@ public sealed class ChatRoute
     internal bool TryReadErrorEvent(object? raw, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderError? error) =>
         ProviderFailures?.TryReadErrorEvent(raw, out error) ?? ProviderErrorEvent.TryRead(raw, out error);
 
+    /// <summary>
+    /// Gets the share of the route's quota left now, from 0 (full) to 1 (unused): the tightest of its requests, tokens and concurrency,
+    /// declared (<see cref="RouteDescriptor.Quota"/>) or learned from its provider's headers; 1 for a route with no quota. The
+    /// <c>most-headroom</c> ranker orders by it; other rankers (a custom <see cref="IRoutingPolicy"/>) can break ties with it.
+    /// </summary>
+    public double QuotaHeadroom => Quota?.Headroom ?? 1;
+
     /// <summary>Gets the route's quota as the router keeps it, or null when the route has none (the quota hook then admits at once).</summary>
     internal RouteQuotaState? Quota { get; private set; }
 
