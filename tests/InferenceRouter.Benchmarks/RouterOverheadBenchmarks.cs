@@ -15,6 +15,7 @@ public class RouterOverheadBenchmarks
     private RouterChatClient _routerWithTimeout = null!;
     private RouterChatClient _routerWithoutBreaker = null!;
     private RouterChatClient _routerLowestLatency = null!;
+    private RouterChatClient _routerWithQuota = null!;
     private OrderedFailoverChatClient _failover = null!;
     private BudgetManager _budget = null!;
     private IChatClient _budgeted = null!;
@@ -28,6 +29,8 @@ public class RouterOverheadBenchmarks
         _routerWithTimeout = new RouterChatClient(CreateRoutes(), new RouterOptions { AttemptTimeout = TimeSpan.FromMinutes(1) });
         _routerWithoutBreaker = new RouterChatClient(CreateRoutes(), new RouterOptions { CircuitBreaker = { Enabled = false } });
         _routerLowestLatency = new RouterChatClient(CreateRoutes(), new RouterOptions { DefaultPolicy = RoutingPolicies.LowestLatency });
+        // Every limit a quota has, each far beyond what the benchmark sends, so each call is admitted: the cost of admission itself.
+        _routerWithQuota = new RouterChatClient(CreateRoutes(new RouteQuota { RequestsPerMinute = int.MaxValue, TokensPerMinute = int.MaxValue, MaxConcurrency = 1_000 }));
         var budgetOptions = new BudgetOptions();
         budgetOptions.Limits.Add(new BudgetLimit { Scope = BudgetScope.Global, Window = BudgetWindow.Month, Amount = 1_000_000m });
         budgetOptions.Limits.Add(new BudgetLimit { Scope = BudgetScope.Tenant, Window = BudgetWindow.Day, Amount = 1_000_000m });
@@ -43,6 +46,7 @@ public class RouterOverheadBenchmarks
         _routerWithTimeout.Dispose();
         _routerWithoutBreaker.Dispose();
         _routerLowestLatency.Dispose();
+        _routerWithQuota.Dispose();
         _failover.Dispose();
         _budgeted.Dispose();
         _budget.Dispose();
@@ -53,6 +57,9 @@ public class RouterOverheadBenchmarks
 
     [Benchmark]
     public Task<ChatResponse> Router() => _router.GetResponseAsync(_messages);
+
+    [Benchmark(Description = "Router + quota (requests, tokens, concurrency)")]
+    public Task<ChatResponse> RouterWithQuota() => _routerWithQuota.GetResponseAsync(_messages);
 
     [Benchmark]
     public Task<ChatResponse> RouterWithAttemptTimeout() => _routerWithTimeout.GetResponseAsync(_messages);
@@ -78,8 +85,8 @@ public class RouterOverheadBenchmarks
     [Benchmark]
     public Task<int> MeaiOrderedFailoverStream() => Drain(_failover);
 
-    private static IEnumerable<ChatRoute> CreateRoutes() => Enumerable.Range(0, RouteCount).Select(i => new ChatRoute(
-        new RouteDescriptor($"route-{i}") { ModelId = "gpt-4.1-mini", Pricing = new RoutePricing(0.4m, 1.6m), ContextWindow = 1_000_000, Capabilities = RouteCapabilities.All },
+    private static IEnumerable<ChatRoute> CreateRoutes(RouteQuota? quota = null) => Enumerable.Range(0, RouteCount).Select(i => new ChatRoute(
+        new RouteDescriptor($"route-{i}") { ModelId = "gpt-4.1-mini", Pricing = new RoutePricing(0.4m, 1.6m), ContextWindow = 1_000_000, Capabilities = RouteCapabilities.All, Quota = quota },
         new NoOpChatClient()));
 
     private async Task<int> Drain(IChatClient client)

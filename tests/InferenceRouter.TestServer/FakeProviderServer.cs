@@ -27,6 +27,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     private int _active;
     private int _completed;
     private int _aborted;
+    private int _rateLimited;
 
     private FakeProviderServer(string name, WebApplication app)
     {
@@ -60,6 +61,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     /// <summary>Gets the number of requests answered to the end.</summary>
     public int CompletedRequests => Volatile.Read(ref _completed);
+
+    /// <summary>Gets or sets the account's limits the server enforces (429 with Retry-After beyond them, rate-limit headers on every answer), or null for none.</summary>
+    public ServerQuota? Quota { get; set; }
+
+    /// <summary>Gets the number of requests answered 429 because <see cref="Quota"/> was full.</summary>
+    public int RateLimitedRequests => Volatile.Read(ref _rateLimited);
 
     /// <summary>Gets the number of requests that did not finish: the client went away (cancelled, hedged) or the script dropped the connection.</summary>
     public int AbortedRequests => Volatile.Read(ref _aborted);
@@ -110,6 +117,28 @@ public sealed class FakeProviderServer : IAsyncDisposable
             .GetChatClient(model)
             .AsRouteClient();
 
+    /// <summary>Creates a real OpenAI SDK client for this server whose pipeline reads the rate-limit headers into <paramref name="rateLimits"/>.</summary>
+    /// <param name="rateLimits">The route's record of its provider's limits.</param>
+    /// <param name="model">The model id to ask for.</param>
+    /// <returns>The client.</returns>
+    public IChatClient CreateChatClient(ProviderRateLimits rateLimits, string model = "test-model") =>
+        new OpenAIClient(new ApiKeyCredential("test-key"), new OpenAIClientOptions { Endpoint = BaseUrl, RetryPolicy = new ClientRetryPolicy(0) }.AddProviderRateLimits(rateLimits))
+            .GetChatClient(model)
+            .AsRouteClient(rateLimits);
+
+    /// <summary>Creates an Anthropic SDK client for this server whose <see cref="HttpClient"/> reads the rate-limit headers into <paramref name="rateLimits"/>.</summary>
+    /// <param name="rateLimits">The route's record of its provider's limits.</param>
+    /// <param name="model">The model id to ask for.</param>
+    /// <returns>The client.</returns>
+    public IChatClient CreateAnthropicChatClient(ProviderRateLimits rateLimits, string model = "claude-test")
+    {
+        var handler = rateLimits.CreateHandler();
+        handler.InnerHandler = new HttpClientHandler();
+        return new Anthropic.AnthropicClient(new Anthropic.Core.ClientOptions { ApiKey = "test-key", BaseUrl = RootUrl.ToString().TrimEnd('/'), MaxRetries = 0, HttpClient = new HttpClient(handler) })
+            .AsRouteClient(model, defaultMaxOutputTokens: 1024)
+            .WithProviderRateLimits(rateLimits);
+    }
+
     /// <summary>Creates a client from the official Anthropic SDK for this server, with the SDK's own retries off.</summary>
     /// <param name="model">The model id to ask for.</param>
     /// <returns>The client.</returns>
@@ -138,6 +167,9 @@ public sealed class FakeProviderServer : IAsyncDisposable
         Interlocked.Increment(ref _active);
         var aborted = context.RequestAborted;
         bool finished = false;
+        ServerQuota? admittedBy = null;
+        bool released = false;
+        void ReleaseQuota() => admittedBy?.Release(ref released);
         try
         {
             var text = await new StreamReader(context.Request.Body).ReadToEndAsync(aborted).ConfigureAwait(false);
@@ -146,6 +178,26 @@ public sealed class FakeProviderServer : IAsyncDisposable
             Requests.Enqueue(new RecordedRequest(number, model, stream, body) { Path = wire.Path });
 
             var behavior = Script?.Invoke(number) ?? (_queue.TryDequeue(out var queued) ? queued : DefaultBehavior);
+            if (Quota is { } quota)
+            {
+                var (billedPrompt, billedCompletion) = behavior.Billing?.Invoke(body) ?? (behavior.PromptTokens, behavior.CompletionTokens);
+                bool admitted = quota.TryAdmit(billedPrompt + billedCompletion, out var wait);
+                foreach (var (name, value) in quota.Headers(anthropic: wire is AnthropicWire))
+                {
+                    context.Response.Headers[name] = value;
+                }
+
+                if (!admitted)
+                {
+                    Interlocked.Increment(ref _rateLimited);
+                    await wire.WriteErrorAsync(context, ServerBehavior.Error(429, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)))).ConfigureAwait(false);
+                    finished = true;
+                    return;
+                }
+
+                admittedBy = quota;
+            }
+
             if (behavior.Latency > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.Latency, aborted).ConfigureAwait(false);
@@ -186,6 +238,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             }
             else if (behavior.StatusCode != 200)
             {
+                ReleaseQuota();
                 await wire.WriteErrorAsync(context, behavior, echo).ConfigureAwait(false);
             }
             else if (behavior.Fault == ServerFault.MalformedBody)
@@ -195,7 +248,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             }
             else if (stream)
             {
-                if (!await WriteStreamAsync(context, wire, behavior, exchange, includeUsage, prompt, completion).ConfigureAwait(false))
+                if (!await WriteStreamAsync(context, wire, behavior, exchange, includeUsage, prompt, completion, ReleaseQuota).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -203,6 +256,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             else
             {
                 context.Response.ContentType = "application/json";
+                ReleaseQuota();
                 await context.Response.WriteAsync(wire.Answer(exchange, AnswerText(behavior), prompt, completion).ToJsonString(), aborted).ConfigureAwait(false);
             }
 
@@ -214,6 +268,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
         }
         finally
         {
+            ReleaseQuota();
             Interlocked.Decrement(ref _active);
             Interlocked.Increment(ref finished ? ref _completed : ref _aborted);
         }
@@ -221,7 +276,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     private string AnswerText(ServerBehavior behavior) => behavior.Text ?? $"Hello from {Name}";
 
-    private async Task<bool> WriteStreamAsync(HttpContext context, WireFormat wire, ServerBehavior behavior, WireFormat.Exchange exchange, bool includeUsage, int prompt, int completion)
+    private async Task<bool> WriteStreamAsync(HttpContext context, WireFormat wire, ServerBehavior behavior, WireFormat.Exchange exchange, bool includeUsage, int prompt, int completion, Action beforeEnd)
     {
         var aborted = context.RequestAborted;
         context.Response.ContentType = wire.StreamContentType;
@@ -261,6 +316,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
             await WriteEventAsync(context, wire, wire.StreamPiece(exchange, pieces[i], first: i == 0)).ConfigureAwait(false);
         }
 
+        beforeEnd();
         foreach (var end in wire.StreamEnd(exchange, prompt, completion, includeUsage))
         {
             await WriteEventAsync(context, wire, end).ConfigureAwait(false);

@@ -33,6 +33,7 @@ internal sealed class AnthropicRouteProvider : RouteProvider
             options.BaseUrl = route.Endpoint.TrimEnd('/');
         }
 
-        return new AnthropicClient(options).AsRouteClient(route.Model!, route.MaxOutputTokens, context.RetryAfter);
+        var routeClient = new AnthropicClient(options).AsRouteClient(route.Model!, route.MaxOutputTokens, context.RetryAfter);
+        return context.RateLimits is { } limits ? routeClient.WithProviderRateLimits(limits) : routeClient; // its HttpClient reads the headers
     }
 }

@@ -80,7 +80,8 @@ internal sealed class OpenAIRouteProvider : RouteProvider
             client = new OpenAIClient(new ApiKeyCredential(key), options);
         }
 
-        return client.GetChatClient(route.Model).AsRouteClient();
+        var routeClient = client.GetChatClient(route.Model).AsRouteClient();
+        return context.RateLimits is { } limits ? routeClient.WithProviderRateLimits(limits) : routeClient;
     }
 
     /// <summary>The route's provider name as this provider spells it.</summary>

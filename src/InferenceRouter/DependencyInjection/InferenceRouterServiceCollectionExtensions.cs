@@ -104,7 +104,11 @@ public static class InferenceRouterServiceCollectionExtensions
             // (SDKs that hide response headers from their exceptions get Retry-After through it).
             var retryAfter = new ProviderRetryAfter(clock);
             var recorder = retryAfter.CreateHandler();
-            recorder.InnerHandler = handlers.CreateHandler(InferenceRouterBuilder.HttpClientName);
+            // And its record of the limits its provider states in every response's headers, which the route's quota follows.
+            var rateLimits = new ProviderRateLimits(clock);
+            var limitsReader = rateLimits.CreateHandler();
+            limitsReader.InnerHandler = handlers.CreateHandler(InferenceRouterBuilder.HttpClientName);
+            recorder.InnerHandler = limitsReader;
             var httpClient = new HttpClient(recorder, disposeHandler: false);
             foreach (var configure in httpClientActions)
             {
@@ -113,7 +117,7 @@ public static class InferenceRouterServiceCollectionExtensions
 
             var apiKey = route.ResolveApiKey(provider.GetDefaultApiKeyEnvironmentVariable(route));
             KnownSecrets.Add(apiKey); // redacted by value wherever a server echoes it (ErrorText)
-            var context = new RouteProviderContext(httpClient, NetworkTimeout(options), apiKey, services, retryAfter);
+            var context = new RouteProviderContext(httpClient, NetworkTimeout(options), apiKey, services, retryAfter) { RateLimits = rateLimits };
             routes.Add(new ChatRoute(route.ToDescriptor(provider), provider.CreateClient(route, context), catalog));
         }
 

@@ -92,6 +92,12 @@ public sealed class RouteOptions
     /// </summary>
     public bool? RequireFinishReason { get; set; }
 
+    /// <summary>
+    /// Gets or sets the provider account's limits for the route (<c>Quota:RequestsPerMinute</c>, <c>Quota:TokensPerMinute</c>,
+    /// <c>Quota:MaxConcurrency</c>), or null for none: see <see cref="RouteDescriptor.Quota"/>.
+    /// </summary>
+    public RouteQuota? Quota { get; set; }
+
     /// <summary>Gets the API key to use: <see cref="ApiKey"/>, else the value of <see cref="ApiKeyEnvironmentVariable"/>, else of <paramref name="defaultEnvironmentVariable"/>.</summary>
     /// <param name="defaultEnvironmentVariable">The provider's variable (<see cref="RouteProvider.GetDefaultApiKeyEnvironmentVariable"/>), e.g. <c>OPENAI_API_KEY</c>.</param>
     /// <returns>The key, or <see langword="null"/>.</returns>
@@ -132,6 +138,7 @@ public sealed class RouteOptions
         IsLocal = IsLocal,
         QualityTier = QualityTier,
         RequireFinishReason = RequireFinishReason,
+        Quota = Quota is { IsLimited: true } quota ? quota.Copy() : null,
     };
 
     /// <summary>Gets or sets a value indicating whether the route starts drained: the router skips it until an operator restores it (<see cref="RouterChatClient.RestoreRoute"/>).</summary>

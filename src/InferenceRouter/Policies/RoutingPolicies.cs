@@ -23,6 +23,9 @@ public static class RoutingPolicies
     /// <summary>Least busy route first.</summary>
     public const string LeastInFlight = "least-in-flight";
 
+    /// <summary>The route with the most of its quota left first (<see cref="ChatRoute.QuotaHeadroom"/>), as LiteLLM's usage-based routing.</summary>
+    public const string MostHeadroom = "most-headroom";
+
     /// <summary>The less busy of two random routes first.</summary>
     public const string PowerOfTwoChoices = "power-of-two-choices";
 
@@ -51,10 +54,10 @@ public static class RoutingPolicies
     public static IReadOnlyList<string> FilterNames { get; } = [CapabilitiesFilter, TagsFilter, MaxLatencyFilter, ContextWindowFilter, MaxCostFilter];
 
     /// <summary>Gets the names of the rankers <see cref="CreateRanker"/> creates.</summary>
-    public static IReadOnlyList<string> RankerNames { get; } = [Priority, WeightedRandom, LowestCost, LowestLatency, LeastInFlight, PowerOfTwoChoices];
+    public static IReadOnlyList<string> RankerNames { get; } = [Priority, WeightedRandom, LowestCost, LowestLatency, LeastInFlight, PowerOfTwoChoices, MostHeadroom];
 
     /// <summary>Gets the names of the built-in policies.</summary>
-    public static IReadOnlyList<string> BuiltInNames { get; } = [Default, Priority, WeightedRandom, LowestCost, LowestLatency, LeastInFlight, PowerOfTwoChoices];
+    public static IReadOnlyList<string> BuiltInNames { get; } = [Default, Priority, WeightedRandom, LowestCost, LowestLatency, LeastInFlight, PowerOfTwoChoices, MostHeadroom];
 
     /// <summary>Creates the filters every built-in policy starts with: capabilities, tags, max latency, context window, max cost.</summary>
     /// <remarks>
@@ -101,6 +104,7 @@ public static class RoutingPolicies
             LowestLatency => new LowestLatencyRanker(latencyExplorationRate),
             LeastInFlight => new LeastInFlightRanker(),
             PowerOfTwoChoices => new PowerOfTwoChoicesRanker(),
+            MostHeadroom => new MostHeadroomRanker(),
             _ => throw new ArgumentException($"Unknown routing ranker '{name}'. Built-in rankers: {string.Join(", ", RankerNames)}; implement IRoutingPolicy for others.", nameof(name)),
         };
     }

@@ -49,6 +49,13 @@ public sealed class RouteProviderContext
     /// </summary>
     public ProviderRetryAfter RetryAfter { get; }
 
+    /// <summary>
+    /// Gets the record <see cref="HttpClient"/>'s pipeline reads the provider's rate-limit headers into, or null when it reads none; a
+    /// provider exposes it on the client it creates (<see cref="ProviderRateLimitsChatClientExtensions.WithProviderRateLimits"/>) so the
+    /// route's quota follows the headers.
+    /// </summary>
+    public ProviderRateLimits? RateLimits { get; init; }
+
     /// <summary>Gets the application's services.</summary>
     public IServiceProvider Services { get; }
 }

@@ -96,7 +96,17 @@ public sealed class ChatRoute
     internal bool TryReadErrorEvent(object? raw, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderError? error) =>
         ProviderFailures?.TryReadErrorEvent(raw, out error) ?? ProviderErrorEvent.TryRead(raw, out error);
 
-    internal void Attach(RouteHealth health, ResiliencePipeline pipeline)
+    /// <summary>
+    /// Gets the share of the route's quota left now, from 0 (full) to 1 (unused): the tightest of its requests, tokens and concurrency,
+    /// declared (<see cref="RouteDescriptor.Quota"/>) or learned from its provider's headers; 1 for a route with no quota. The
+    /// <c>most-headroom</c> ranker orders by it; other rankers (a custom <see cref="IRoutingPolicy"/>) can break ties with it.
+    /// </summary>
+    public double QuotaHeadroom => Quota?.Headroom ?? 1;
+
+    /// <summary>Gets the route's quota as the router keeps it, or null when the route has none (the quota hook then admits at once).</summary>
+    internal RouteQuotaState? Quota { get; private set; }
+
+    internal void Attach(RouteHealth health, ResiliencePipeline pipeline, TimeProvider time)
     {
         if (Interlocked.CompareExchange(ref _health, health, null) is not null)
         {
@@ -104,6 +114,10 @@ public sealed class ChatRoute
         }
 
         Pipeline = pipeline;
+        // A declared quota, or one learned from the provider's headers when its client publishes them (ProviderRateLimits).
+        var rateLimits = Client.GetService<ProviderRateLimits>();
+        Quota = Descriptor.Quota is { IsLimited: true } || rateLimits is not null ? new RouteQuotaState(Name, Descriptor.Quota ?? new RouteQuota(), time) : null;
+        rateLimits?.Subscribe(Quota!.Learn);
         ProviderName = Descriptor.Provider ?? Client.GetService<ChatClientMetadata>()?.ProviderName ?? "unknown";
     }
 

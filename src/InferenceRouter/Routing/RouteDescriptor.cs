@@ -73,6 +73,12 @@ public sealed class RouteDescriptor
     /// </summary>
     public bool? RequireFinishReason { get; init; }
 
+    /// <summary>
+    /// Gets the provider account's limits for this route (requests and tokens per minute, calls at once), or null for none declared: the
+    /// router skips the route for a call that does not fit (<see cref="RouteAttemptOutcome.NotAdmitted"/>) instead of waiting for a 429.
+    /// </summary>
+    public RouteQuota? Quota { get; init; }
+
     internal static IReadOnlyDictionary<string, string> EmptyTags { get; } = new Dictionary<string, string>(0, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Returns whether the route has tag <paramref name="key"/> with value <paramref name="value"/> (any value when <paramref name="value"/> is null or empty).</summary>
@@ -113,6 +119,11 @@ public sealed class RouteDescriptor
         {
             yield return $"Route '{Name}' has QualityTier {QualityTier}; give 0 for the cheapest tier up to 15, or leave it unset.";
         }
+
+        foreach (var error in Quota?.GetValidationErrors(Name) ?? [])
+        {
+            yield return error;
+        }
     }
 
     /// <summary>A copy with the four values a model catalog knows replaced (<see cref="ModelCatalog.Complete"/>).</summary>
@@ -130,6 +141,7 @@ public sealed class RouteDescriptor
         TokenCounter = TokenCounter,
         QualityTier = QualityTier,
         RequireFinishReason = RequireFinishReason,
+        Quota = Quota,
     };
 
     /// <inheritdoc/>

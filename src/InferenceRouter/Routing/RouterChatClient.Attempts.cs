@@ -19,44 +19,56 @@ public sealed partial class RouterChatClient
         int maxAttempts = _options.MaxAttempts ?? int.MaxValue;
         int started = 0;
         var refusal = default(RequestRefusal);
-        for (int k = 0; k < selection.OrderedCount && started < maxAttempts; k++)
+        long queueStarted = 0;
+        while (true)
         {
-            var route = selection.GetOrdered(k);
-            if (!refusal.Admits(route))
+            for (int k = 0; k < selection.OrderedCount && started < maxAttempts; k++)
             {
-                continue; // after a context-length refusal, only a route with a larger declared window can help
+                var route = selection.GetOrdered(k);
+                if (!refusal.Admits(route))
+                {
+                    continue; // after a context-length refusal, only a route with a larger declared window can help
+                }
+
+                if (k > 0 && route.Health.IsUnavailable(out _))
+                {
+                    // Another call opened its circuit or got a Retry-After since this call's selection.
+                    (earlier ??= []).Add(new RouteAttempt(route.Name, RouteAttemptOutcome.Skipped, TimeSpan.Zero));
+                    continue;
+                }
+
+                started++;
+                RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
+                // Nothing can end an attempt without a timeout or a caller who can cancel: then the router awaits the provider as it is.
+                var cancellation = timeouts.Any || call.CallerToken.CanBeCanceled ? AttemptCancellation.Rent(call.CallerToken, timeouts) : null;
+                var result = await RunAttemptAsync(route, func, call, cancellation).ConfigureAwait(false);
+                if (result.Succeeded)
+                {
+                    return new Winner<T>(result, Append(earlier, result.ToAttempt()), Hedged: false);
+                }
+
+                if (result.Outcome is RouteAttemptOutcome.NotAdmitted or RouteAttemptOutcome.Skipped)
+                {
+                    started--; // The route was never called.
+                }
+
+                cancellation?.Return();
+                (earlier ??= []).Add(result.ToAttempt());
+                OnAttemptFailed(result, call);
+                refusal = refusal.After(result);
             }
 
-            if (k > 0 && route.Health.IsUnavailable(out _))
+            refusal.ThrowIfAny();
+            var failure = AllFailed(earlier, call);
+            queueStarted = queueStarted == 0 ? _time.GetTimestamp() : queueStarted;
+            if (!await WaitForQuotaAsync(failure, queueStarted, call.CallerToken).ConfigureAwait(false))
             {
-                // Another call opened its circuit or got a Retry-After since this call's selection.
-                (earlier ??= []).Add(new RouteAttempt(route.Name, RouteAttemptOutcome.Skipped, TimeSpan.Zero));
-                continue;
+                throw failure;
             }
 
-            started++;
-            RouterLog.Attempting(_logger, route.Name, started, selection.OrderedCount, call.PolicyName);
-            // Nothing can end an attempt without a timeout or a caller who can cancel: then the router awaits the provider as it is.
-            var cancellation = timeouts.Any || call.CallerToken.CanBeCanceled ? AttemptCancellation.Rent(call.CallerToken, timeouts) : null;
-            var result = await RunAttemptAsync(route, func, call, cancellation).ConfigureAwait(false);
-            if (result.Succeeded)
-            {
-                return new Winner<T>(result, Append(earlier, result.ToAttempt()), Hedged: false);
-            }
-
-            if (result.Outcome is RouteAttemptOutcome.NotAdmitted or RouteAttemptOutcome.Skipped)
-            {
-                started--; // The route was never called.
-            }
-
-            cancellation?.Return();
-            (earlier ??= []).Add(result.ToAttempt());
-            OnAttemptFailed(result, call);
-            refusal = refusal.After(result);
+            // Every candidate's quota was full and one frees up within QuotaQueueTimeout: start over once it has.
+            (earlier, started, refusal) = (null, 0, default);
         }
-
-        refusal.ThrowIfAny();
-        throw AllFailed(earlier, call);
     }
 
     /// <summary>Runs one attempt through the route's circuit breaker and records its health, metrics and trace.</summary>

@@ -84,8 +84,10 @@ public sealed partial class RouterChatClient
         }
 
         StartNext();
+        long queueStarted = 0;
         try
         {
+        Queued:
             while (running.Count > 0)
             {
                 if (delayTask is null && rejection is null && running.Count < _options.MaxHedgedAttempts && next < selection.OrderedCount && started < maxAttempts)
@@ -149,7 +151,18 @@ public sealed partial class RouterChatClient
             }
 
             refusal.ThrowIfAny();
-            throw AllFailed(AllAttempts(), call);
+            var failure = AllFailed(AllAttempts(), call);
+            queueStarted = queueStarted == 0 ? _time.GetTimestamp() : queueStarted;
+            if (await WaitForQuotaAsync(failure, queueStarted, call.CallerToken).ConfigureAwait(false))
+            {
+                // Every candidate's quota was full and one frees up within QuotaQueueTimeout: start over once it has.
+                attempts.Clear();
+                (next, started, refusal) = (0, 0, default);
+                StartNext();
+                goto Queued;
+            }
+
+            throw failure;
         }
         finally
         {

@@ -101,7 +101,13 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
         foreach (var route in _routes)
         {
             var health = new RouteHealth(route.Name, _time, _options.LatencySmoothing, _options.LatencyDecayTime, _options.LatencyProbeInterval);
-            route.Attach(health, BuildPipeline(route.Name, health, route.ProviderFailures));
+            route.Attach(health, BuildPipeline(route.Name, health, route.ProviderFailures), _time);
+        }
+
+        if (Array.Exists(_routes, route => route.Quota is not null))
+        {
+            // Quotas first: a full route is skipped before a budget reserves anything for it. Routes without one cost nothing more.
+            _hooks = [QuotaAttemptHook.Instance, .. _hooks];
         }
 
         _telemetry = new RouterTelemetry(meterFactory, _routes);
@@ -518,13 +524,19 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
 
     private Exception AllFailed(IReadOnlyList<RouteAttempt>? attempts, in RouterCall call)
     {
-        // When admission hooks (a budget) turned away every candidate that was not skipped for health, the first denial is the answer.
+        // When admission hooks (a budget) turned away every candidate that was not skipped for health, the first denial is the answer;
+        // when quotas turned them all away, one exception names every full route.
         Exception? denial = null;
+        List<RouteQuotaExceededException>? full = null;
         foreach (var attempt in attempts ?? [])
         {
             if (attempt.Outcome == RouteAttemptOutcome.NotAdmitted)
             {
                 denial ??= attempt.Error;
+                if (attempt.Error is RouteQuotaExceededException quota)
+                {
+                    (full ??= []).Add(quota);
+                }
             }
             else if (attempt.Outcome != RouteAttemptOutcome.Skipped)
             {
@@ -535,7 +547,7 @@ public sealed partial class RouterChatClient : IChatClient, IRoutePreview
 
         if (denial is not null)
         {
-            return denial;
+            return full is not null && ReferenceEquals(full[0], denial) ? RouteQuotaExceededException.Combine(full) : denial;
         }
 
         // Policies give short reasons on the hot path; for the exception, explain the call again to get the detailed ones.

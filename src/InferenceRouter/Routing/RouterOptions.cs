@@ -81,6 +81,14 @@ public class RouterOptions
     /// </summary>
     public ContentPolicyFallback ContentPolicyFallback { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long a call waits when every route it could go to has a full quota (<see cref="RouteDescriptor.Quota"/>): the router
+    /// waits for the first route to free up and tries again, until this time has passed; then the call fails with a
+    /// <see cref="RouteQuotaExceededException"/> naming the routes and when each frees up (at once when none frees up within it).
+    /// Default: zero (fail at once).
+    /// </summary>
+    public TimeSpan QuotaQueueTimeout { get; set; }
+
     /// <summary>Gets or sets the longest Retry-After the router honours; longer requests are capped. Default: 5 minutes.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -106,6 +114,11 @@ public class RouterOptions
     /// <returns>The problems; empty when the options are valid.</returns>
     internal virtual IEnumerable<string> GetValidationErrors()
     {
+        if (QuotaQueueTimeout < TimeSpan.Zero || QuotaQueueTimeout > MaxTimeout)
+        {
+            yield return $"QuotaQueueTimeout is {QuotaQueueTimeout}; give zero (fail at once when every route's quota is full) or how long a call may wait for one to free up, up to {MaxTimeout} (e.g. \"00:00:10\").";
+        }
+
         if (string.IsNullOrWhiteSpace(DefaultPolicy))
         {
             yield return $"DefaultPolicy is empty; name a policy, e.g. \"{RoutingPolicies.Default}\".";

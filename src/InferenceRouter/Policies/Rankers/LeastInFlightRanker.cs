@@ -1,6 +1,9 @@
 namespace InferenceRouter;
 
-/// <summary>Ranks routes by the attempts they have under way: the least busy goes first.</summary>
+/// <summary>
+/// Ranks routes by the attempts they have under way: the least busy goes first; between routes equally busy, the one with more of its
+/// quota left (<see cref="ChatRoute.QuotaHeadroom"/>, less than one attempt's weight, so it only breaks ties).
+/// </summary>
 internal sealed class LeastInFlightRanker : IRoutingPolicy
 {
     /// <inheritdoc/>
@@ -14,7 +17,8 @@ internal sealed class LeastInFlightRanker : IRoutingPolicy
         {
             if (!selection.IsExcluded(i))
             {
-                selection.SetScore(i, this, selection.Routes[i].Health.InFlight);
+                var route = selection.Routes[i];
+                selection.SetScore(i, this, route.Health.InFlight + (0.5 * (1 - route.QuotaHeadroom)));
             }
         }
     }
