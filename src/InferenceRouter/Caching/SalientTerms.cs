@@ -95,19 +95,13 @@ internal static class SalientTerms
     }
 
     /// <summary>Each contrast set used by both prompts must be used with the same members ("for kids" is not "for adults").</summary>
-    private static bool ContrastsAgree(Terms first, Terms second)
-    {
-        foreach (int member in first.Contrasts)
-        {
-            if (!second.Contrasts.Contains(member) && second.Contrasts.Any(m => ContrastSets.SetOf(m) == ContrastSets.SetOf(member)))
-            {
-                return false;
-            }
-        }
+    private static bool ContrastsAgree(Terms first, Terms second) => UsesOnlySharedMembers(first, second) && UsesOnlySharedMembers(second, first);
 
-        foreach (int member in second.Contrasts)
+    private static bool UsesOnlySharedMembers(Terms terms, Terms other)
+    {
+        foreach (int member in terms.Contrasts)
         {
-            if (!first.Contrasts.Contains(member) && first.Contrasts.Any(m => ContrastSets.SetOf(m) == ContrastSets.SetOf(member)))
+            if (!other.Contrasts.Contains(member) && other.Contrasts.Any(m => ContrastSets.SetOf(m) == ContrastSets.SetOf(member)))
             {
                 return false;
             }

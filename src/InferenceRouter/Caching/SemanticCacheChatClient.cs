@@ -16,7 +16,8 @@ namespace InferenceRouter;
 /// <remarks>
 /// <para>A hit never crosses what changes the answer: entries are partitioned by instructions, earlier turns, tools and tool mode,
 /// response format, model or route group, sampling options and tenant (users too, if asked). A semantic hit also needs a clear margin
-/// over the runner-up, agreement on negations, numbers and names, and the same code and meaningful whitespace. Only complete
+/// over the runner-up, agreement on negation, opposites, numbers, operands, direction, literals and names, the same code and
+/// meaningful whitespace, and an embedding that saw the whole prompt (no truncation, no unknown characters). Only complete
 /// plain-text answers are stored (finish reason stop; length only if asked): not tool calls, errors, filtered, cut-off or (by default)
 /// truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the cache;
 /// <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
