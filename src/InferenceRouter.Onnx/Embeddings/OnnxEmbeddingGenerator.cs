@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
@@ -11,7 +12,8 @@ namespace InferenceRouter;
 /// </summary>
 /// <remarks>
 /// Texts are tokenized with <c>Microsoft.ML.Tokenizers</c>' <see cref="BertTokenizer"/> (truncated to <see cref="OnnxEmbeddingOptions.MaxTokens"/>; each
-/// embedding says whether its text was cut in <see cref="EmbeddingProperties.Truncated"/>, so the semantic cache never matches a partial prompt),
+/// embedding says whether its text was cut in <see cref="EmbeddingProperties.Truncated"/> and how many of its tokens the vocabulary lacked in
+/// <see cref="EmbeddingProperties.UnknownTokens"/>, so the semantic cache never matches a prompt the model did not see whole),
 /// run in batches, mean-pooled over their tokens and L2-normalised, so cosine similarity is a dot product. Thread-safe: ONNX Runtime
 /// sessions run concurrently. The model loads in the constructor (about a second for MiniLM).
 /// </remarks>
@@ -43,7 +45,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
 
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = _options.IntraOpThreads };
-        var bertOptions = new BertOptions { LowerCaseBeforeTokenization = _options.LowerCase };
+        // Uncased BERT vocabularies have no accented pieces: like the reference tokenizer (strip_accents follows do_lower_case), marks are
+        // removed, or "café" would be one [UNK] and every accented prompt exact-only.
+        var bertOptions = new BertOptions { LowerCaseBeforeTokenization = _options.LowerCase, RemoveNonSpacingMarks = _options.LowerCase };
         if (_options.ModelPath is { } folder)
         {
             var model = Path.Combine(folder, "model.onnx");
@@ -120,7 +124,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             int count = Math.Min(_options.BatchSize, texts.Count - start);
 
             // Compute-bound: run it on the thread pool rather than on the caller's thread.
-            var (vectors, truncated, batchTokens) = await Task.Run(() => Embed(texts, start, count, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var (vectors, truncated, unknown, batchTokens) = await Task.Run(() => Embed(texts, start, count, cancellationToken), cancellationToken).ConfigureAwait(false);
             tokens += batchTokens;
             var created = DateTimeOffset.UtcNow;
             for (int i = 0; i < vectors.Length; i++)
@@ -129,7 +133,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 {
                     ModelId = _metadata.DefaultModelId,
                     CreatedAt = created,
-                    AdditionalProperties = new() { [EmbeddingProperties.Truncated] = truncated[i] },
+                    AdditionalProperties = new() { [EmbeddingProperties.Truncated] = truncated[i], [EmbeddingProperties.UnknownTokens] = unknown[i] },
                 });
             }
         }
@@ -151,11 +155,46 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <inheritdoc/>
     public void Dispose() => _session.Dispose();
 
+    /// <summary>
+    /// Counts what the model cannot see of <paramref name="text"/>: [UNK] tokens (characters or over-long words the vocabulary lacks:
+    /// CJK, Thai, Devanagari, Ethiopic…) and characters the tokenizer drops without a token at all (emoji, symbols such as ✓ or €,
+    /// supplementary-plane letters). Either way "🍄" and "🍎" embed alike, so the cache must not match such a prompt.
+    /// </summary>
+    private int UnseenCharacters(string text, IReadOnlyList<int> ids, int unknownId)
+    {
+        int unseen = 0;
+        foreach (int id in ids)
+        {
+            unseen += id == unknownId ? 1 : 0;
+        }
+
+        var tokens = _tokenizer.EncodeToTokens(text, out var normalized);
+        var seen = normalized ?? text;
+        var covered = new bool[seen.Length];
+        foreach (var token in tokens)
+        {
+            var (offset, length) = token.Offset.GetOffsetAndLength(seen.Length);
+            covered.AsSpan(offset, length).Fill(true);
+        }
+
+        for (int c = 0; c < seen.Length; c++)
+        {
+            if (!covered[c] && !char.IsWhiteSpace(seen[c]) && !char.IsLowSurrogate(seen[c]) && !char.IsControl(seen[c]) && CharUnicodeInfo.GetUnicodeCategory(seen[c]) is not UnicodeCategory.NonSpacingMark and not UnicodeCategory.Format)
+            {
+                unseen++;
+            }
+        }
+
+        return unseen;
+    }
+
     /// <summary>Tokenizes, pads and runs one batch, then mean-pools each text's token vectors and L2-normalises them.</summary>
-    private (float[][] Vectors, bool[] Truncated, long Tokens) Embed(IReadOnlyList<string> texts, int start, int count, CancellationToken cancellationToken)
+    private (float[][] Vectors, bool[] Truncated, int[] UnknownTokens, long Tokens) Embed(IReadOnlyList<string> texts, int start, int count, CancellationToken cancellationToken)
     {
         var ids = new IReadOnlyList<int>[count];
         var truncated = new bool[count];
+        var unknown = new int[count];
+        int unknownId = _tokenizer.UnknownTokenId;
         int width = 0;
         long tokens = 0;
         int maxChars = _options.MaxTokens * MaxCharactersPerToken;
@@ -173,6 +212,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
             ids[i] = _tokenizer.EncodeToIds(text, _options.MaxTokens, addSpecialTokens: true, out var normalized, out int consumed);
             truncated[i] = cut || consumed < (normalized ?? text).TrimEnd().Length;
+            unknown[i] = UnseenCharacters(text, ids[i], unknownId);
+
             width = Math.Max(width, ids[i].Count);
             tokens += ids[i].Count;
         }
@@ -218,6 +259,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             vectors[i] = vector;
         }
 
-        return (vectors, truncated, tokens);
+        return (vectors, truncated, unknown, tokens);
     }
 }

@@ -34,4 +34,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(306, LogLevel.Warning, "Loading the shared cache's entries into the index failed ({ErrorType}); they are misses here until stored again.")]
     public static partial void SharedLoadFailed(ILogger logger, string errorType, Exception exception);
+
+    [LoggerMessage(308, LogLevel.Debug, "Semantic tier skipped: the prompt's embedding lost information ({Lost}); exact tier only.")]
+    public static partial void EmbeddingLostInformation(ILogger logger, string lost);
 }

@@ -16,7 +16,8 @@ namespace InferenceRouter;
 /// <remarks>
 /// <para>A hit never crosses what changes the answer: entries are partitioned by instructions, earlier turns, tools and tool mode,
 /// response format, model or route group, sampling options and tenant (users too, if asked). A semantic hit also needs a clear margin
-/// over the runner-up, agreement on negations, numbers and names, and the same code and meaningful whitespace. Only complete
+/// over the runner-up, agreement on negation, opposites, numbers, operands, direction, literals and names, the same code and
+/// meaningful whitespace, and an embedding that saw the whole prompt (no truncation, no unknown characters). Only complete
 /// plain-text answers are stored (finish reason stop; length only if asked): not tool calls, errors, filtered, cut-off or (by default)
 /// truncated ones. Calls with a <see cref="ChatOptions.ConversationId"/>, non-text content or an empty prompt bypass the cache;
 /// <see cref="ChatOptionsCacheExtensions.NoCache"/> and <see cref="ChatOptionsCacheExtensions.NoStore"/> steer single calls.</para>
@@ -422,10 +423,12 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         try
         {
             var embeddings = await _generator.GenerateAsync([request.EmbeddingText], cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (embeddings[0].AdditionalProperties?.TryGetValue(EmbeddingProperties.Truncated, out var truncated) == true && truncated is true)
+            if (LostInformation(embeddings[0]) is { } lost)
             {
-                // The vector stands for part of the prompt only: it could match a prompt that differs past the cut. Exact tier only.
-                _telemetry.Lookup("semantic", "bypass");
+                // The vector stands for part of the prompt only (cut, or characters the vocabulary lacks): it could match a prompt that
+                // differs where the model could not see. Exact tier only, and said so.
+                CacheLog.EmbeddingLostInformation(_logger, lost);
+                _telemetry.Lookup("semantic", lost);
                 return new CacheLookup(null, CacheTier.Exact, null, null, true);
             }
 
@@ -473,6 +476,22 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
 
         return new CacheLookup(accepted ? candidate : null, CacheTier.Semantic, match.Similarity, vector, true);
+    }
+
+    /// <summary>What the embedding's input lost, as the generator reports it (<see cref="EmbeddingProperties"/>): null when nothing.</summary>
+    private static string? LostInformation(Embedding<float> embedding)
+    {
+        if (embedding.AdditionalProperties is not { } properties)
+        {
+            return null;
+        }
+
+        if (properties.TryGetValue(EmbeddingProperties.Truncated, out var truncated) && truncated is true)
+        {
+            return "truncated";
+        }
+
+        return properties.TryGetValue(EmbeddingProperties.UnknownTokens, out var unknown) && unknown is int count and > 0 ? "unknown_tokens" : null;
     }
 
     private async ValueTask StoreAsync(CacheRequest request, float[]? vector, CachedChatResponse? response, RoutingInfo? info, CancellationToken cancellationToken)

@@ -11,7 +11,10 @@ public sealed class SemanticCacheOptions
     [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public double MinMargin { get; set; } = 0.05;
 
-    /// <summary>Gets or sets a value indicating whether a match must agree with the question on negations, numbers and names.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether a match must agree with the question on negation (words and negated forms), opposites and
+    /// other contrast sets, numbers, expressions and direction in order, literals, symbols and names (docs/caching.md).
+    /// </summary>
     [System.Diagnostics.CodeAnalysis.Experimental(ExperimentalApis.DiagnosticId)]
     public bool RequireSalientAgreement { get; set; } = true;
 

@@ -11,7 +11,7 @@ internal sealed class CacheTelemetry : MeterOwner
     public CacheTelemetry(IMeterFactory? meterFactory)
         : base(meterFactory)
     {
-        _lookups = Meter.CreateCounter<long>(InferenceRouterTelemetry.CacheLookupsInstrument, "{lookup}", "Cache lookups by tier (exact, semantic) and outcome (hit, miss, near_miss, bypass).");
+        _lookups = Meter.CreateCounter<long>(InferenceRouterTelemetry.CacheLookupsInstrument, "{lookup}", "Cache lookups by tier (exact, semantic) and outcome (hit, miss, near_miss, other_route, bypass, truncated, unknown_tokens, error).");
         _similarity = Meter.CreateHistogram<double>(InferenceRouterTelemetry.CacheSimilarityInstrument, "1", "Cosine similarity of the best semantic candidate, by outcome.");
     }
 
