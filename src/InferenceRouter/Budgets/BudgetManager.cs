@@ -212,10 +212,10 @@ public sealed class BudgetManager : IDisposable
         // Synchronous all the way when the ledger is (the in-memory one is): no async state machines on the hot path.
         bool exactCounter = !ReferenceEquals(target.TokenCounter, TokenCounters.UpperBound);
         long bound = promptTokenBound + media.Allowance(_options.MediaTokens, target.MaxImageTokens) + rawInput;
-        var first = ReserveCoreAsync(tenant, user, target, pricing, bound, RoutePrice.MayHoldAudio(media), requestedMaxOutput, final: !exactCounter, cancellationToken);
+        var first = ReserveCoreAsync(tenant, user, target, bound, RoutePrice.MayHoldAudio(media), requestedMaxOutput, final: !exactCounter, cancellationToken);
         return !exactCounter || (first.IsCompletedSuccessfully && first.Result.Denial is null)
             ? first
-            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, pricing, messages, options, rawInput, requestedMaxOutput, cancellationToken);
+            : ReserveExactlyIfDeniedAsync(first, tenant, user, target, messages, options, rawInput, requestedMaxOutput, cancellationToken);
     }
 
     /// <summary>
@@ -242,7 +242,7 @@ public sealed class BudgetManager : IDisposable
     }
 
     private async ValueTask<BudgetAttempt> ReserveExactlyIfDeniedAsync(
-        ValueTask<BudgetAttempt> first, string? tenant, string? user, BudgetTarget target, RoutePricing pricing, IEnumerable<ChatMessage> messages, ChatOptions? options,
+        ValueTask<BudgetAttempt> first, string? tenant, string? user, BudgetTarget target, IEnumerable<ChatMessage> messages, ChatOptions? options,
         long rawInput, int? requestedMaxOutput, CancellationToken cancellationToken)
     {
         var attempt = await first.ConfigureAwait(false);
@@ -253,11 +253,11 @@ public sealed class BudgetManager : IDisposable
 
         var media = default(PromptMedia);
         long exact = PromptTokens.CountWithMedia(target.TokenCounter, messages, options, ref media) + media.Allowance(_options.MediaTokens, target.MaxImageTokens) + rawInput;
-        return await ReserveCoreAsync(tenant, user, target, pricing, exact, RoutePrice.MayHoldAudio(media), requestedMaxOutput, final: true, cancellationToken).ConfigureAwait(false);
+        return await ReserveCoreAsync(tenant, user, target, exact, RoutePrice.MayHoldAudio(media), requestedMaxOutput, final: true, cancellationToken).ConfigureAwait(false);
     }
 
     private ValueTask<BudgetAttempt> ReserveCoreAsync(
-        string? tenant, string? user, BudgetTarget target, RoutePricing pricing, long promptTokens, bool promptHasAudio, int? requestedMaxOutput, bool final, CancellationToken cancellationToken)
+        string? tenant, string? user, BudgetTarget target, long promptTokens, bool promptHasAudio, int? requestedMaxOutput, bool final, CancellationToken cancellationToken)
     {
         int maxOutput = requestedMaxOutput is { } requested
             ? target.MaxOutputTokens is { } routeMax ? Math.Min(requested, routeMax) : requested
